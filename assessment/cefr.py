@@ -1,0 +1,66 @@
+"""CEFR levels from theta: cut scores kept as data (``data/cefr_cuts.json``)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
+
+
+@dataclass(frozen=True)
+class CutScores:
+    """Lower theta bounds of each CEFR level above A1.
+
+    ``floor`` and ``ceiling`` close the open ends of A1 and C2 so that every level has a
+    midpoint (used as the initial difficulty of items targeted at it and as the prior mean
+    from a self-assessment).
+    """
+
+    cuts: tuple[float, ...]  # lower bounds of A2..C2, increasing
+    floor: float = -3.0
+    ceiling: float = 3.0
+    version: str = "unversioned"
+
+    @classmethod
+    def load(cls, path=None) -> "CutScores":
+        if path is None:
+            text = resources.files("assessment").joinpath("data/cefr_cuts.json").read_text("utf-8")
+        else:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        data = json.loads(text)
+        cuts = tuple(float(data["cuts"][lvl]) for lvl in LEVELS[1:])
+        if any(lo >= hi for lo, hi in zip(cuts, cuts[1:])):
+            raise ValueError("CEFR cut scores must increase from A2 to C2")
+        return cls(cuts=cuts, floor=float(data.get("floor", -3.0)),
+                   ceiling=float(data.get("ceiling", 3.0)), version=str(data.get("version", "")))
+
+    def level_index(self, theta: float) -> int:
+        return int(np.searchsorted(self.cuts, theta, side="right"))
+
+    def level(self, theta: float) -> str:
+        return LEVELS[self.level_index(theta)]
+
+    def band(self, level: str) -> tuple[float, float]:
+        """Open interval ``(lower, upper)`` of a level on theta; infinite at the ends."""
+        i = LEVELS.index(level)
+        lo = -np.inf if i == 0 else self.cuts[i - 1]
+        hi = np.inf if i == len(LEVELS) - 1 else self.cuts[i]
+        return float(lo), float(hi)
+
+    def midpoint(self, level: str) -> float:
+        lo, hi = self.band(level)
+        lo = self.floor if np.isinf(lo) else lo
+        hi = self.ceiling if np.isinf(hi) else hi
+        return (lo + hi) / 2.0
+
+    def level_probabilities(self, grid: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Posterior mass of each level, from normalised ``weights`` on ``grid``."""
+        idx = np.searchsorted(self.cuts, grid, side="right")
+        return np.bincount(idx, weights=weights, minlength=len(LEVELS))
+
+    def interval_in_one_band(self, low: float, high: float) -> bool:
+        return self.level_index(low) == self.level_index(high)
