@@ -1,0 +1,1 @@
+"""The Finnish item bank: item model, content files, validation and storage."""

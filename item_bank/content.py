@@ -1,0 +1,114 @@
+"""Reading the item content files under ``item_bank/content/``."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import yaml
+from marshmallow import ValidationError
+
+from assessment.cefr import CutScores
+
+from .model import IRT, Item, initial_irt
+from .schema import SCHEMAS, ContentError, ContentFileSchema, TestletSchema
+
+CONTENT_DIR = Path(__file__).resolve().parent / "content"
+
+
+def _fail(path: Path, where: str, err: ValidationError | str) -> ContentError:
+    detail = err.normalized_messages() if isinstance(err, ValidationError) else err
+    return ContentError(f"{path.name}: {where}: {detail}")
+
+
+def _item(raw: dict, path: Path, cuts: CutScores, defaults: dict, testlet=None, position=0,
+          stimulus=None) -> Item:
+    merged = {**defaults, **raw}
+    where = f"item {merged.get('id', '?')}"
+    kind = merged.get("kind")
+    schema = SCHEMAS.get(kind)
+    if schema is None:
+        raise _fail(path, where, f"kind must be one of {sorted(SCHEMAS)}, got {kind!r}")
+    try:
+        data = schema().load(merged)
+    except ValidationError as err:
+        raise _fail(path, where, err) from None
+    for required in ("skill", "topic"):
+        if required not in data:
+            raise _fail(path, where, f"{required} is missing")
+    n_choices = len(data.get("choices", {})) or 2
+    irt = IRT(**data["irt"]) if "irt" in data else initial_irt(kind, data["cefr"], n_choices, cuts)
+    content_keys = {"multiple_choice": ("context", "prompt", "choices"), "yes_no": ("word",),
+                    "cloze": ("text", "hint", "focus")}[kind]
+    content = {k: data[k] for k in content_keys if k in data}
+    key = data["accept"][0] if kind == "cloze" else data["key"]
+    return Item(id=data["id"], kind=kind, skill=data["skill"], cefr=data["cefr"],
+                topic=data["topic"], content=content, key=key, irt=irt,
+                accept=tuple(data.get("accept", ())), testlet=testlet, position=position,
+                stimulus=stimulus)
+
+
+def load_file(path: Path, cuts: CutScores) -> list[Item]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ContentError(f"{path.name}: not valid YAML: {err}") from None
+    try:
+        doc = ContentFileSchema().load(raw)
+    except ValidationError as err:
+        raise _fail(path, "top level", err) from None
+    items: list[Item] = []
+    for t in doc["testlets"]:
+        try:
+            tdata = TestletSchema().load(t)
+        except ValidationError as err:
+            raise _fail(path, f"testlet {t.get('id', '?')}", err) from None
+        stimulus = {k: v for k, v in tdata["stimulus"].items()}
+        defaults = {"skill": tdata["skill"], "topic": tdata["topic"]}
+        for pos, raw_item in enumerate(tdata["items"]):
+            items.append(_item(raw_item, path, cuts, defaults, testlet=tdata["id"],
+                               position=pos, stimulus=stimulus))
+    for raw_item in doc["items"]:
+        items.append(_item(raw_item, path, cuts, {}))
+    return items
+
+
+def load_content(directory: Path = CONTENT_DIR, cuts: CutScores | None = None) -> list[Item]:
+    """All items of all content files, validated; ids unique across files."""
+    cuts = cuts or CutScores.load()
+    items: list[Item] = []
+    seen: dict[str, str] = {}
+    for path in sorted(Path(directory).glob("*.yaml")):
+        for item in load_file(path, cuts):
+            if item.id in seen:
+                raise ContentError(f"{path.name}: item {item.id}: id already used in {seen[item.id]}")
+            seen[item.id] = path.name
+            items.append(item)
+    return items
+
+
+def allowed_names(directory: Path = CONTENT_DIR) -> set[str]:
+    path = Path(directory) / "allowed_names.txt"
+    if not path.exists():
+        return set()
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")}
+
+
+def finnish_texts(item: Item) -> Iterable[str]:
+    """Every Finnish string of an item, for spell checking (gaps filled with each answer)."""
+    c = item.content
+    if item.stimulus:
+        yield from (v for v in item.stimulus.values() if v)
+    if item.kind == "multiple_choice":
+        if c.get("context"):
+            yield c["context"].replace("**", "")
+        yield c["prompt"].replace("___", " ")
+        yield from c["choices"].values()
+    elif item.kind == "yes_no":
+        if item.key == "yes":
+            yield c["word"]
+    elif item.kind == "cloze":
+        for answer in item.accept:
+            yield c["text"].replace("___", answer)
+        if c.get("hint"):
+            yield c["hint"]

@@ -1,0 +1,68 @@
+"""SQLAlchemy tables of the item bank (typed ``Mapped[]`` models).
+
+``Base`` is the one declarative base of the suite; every service's tables share its
+metadata so that one Alembic history covers them all.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class ItemRow(Base):
+    """One version of an item. A version that has been served is never changed: new
+    content makes a new version and the old one is retired."""
+
+    __tablename__ = "items"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    skill: Mapped[str] = mapped_column(String(32))
+    cefr: Mapped[str] = mapped_column(String(2))
+    topic: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="live")
+    testlet_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stimulus: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    key: Mapped[Any] = mapped_column(JSON)
+    accept: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    irt: Mapped[dict[str, Any]] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index("ix_items_status", "status"),)
+
+
+class BankState(Base):
+    """A single row that changes whenever the set of live items changes."""
+
+    __tablename__ = "bank_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ItemStatistics(Base):
+    """Running counts per item version, updated by a queued job when a test finishes."""
+
+    __tablename__ = "item_statistics"
+
+    item_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    served: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    score_sum: Mapped[float] = mapped_column(Float, default=0.0)

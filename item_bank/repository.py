@@ -1,0 +1,102 @@
+"""Storing and reading items through SQLAlchemy."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .model import IRT, Item
+from .orm import BankState, ItemRow, utcnow
+
+
+def row_to_item(row: ItemRow) -> Item:
+    irt = dict(row.irt)
+    irt["thresholds"] = tuple(irt.get("thresholds", ()))
+    return Item(id=row.id, version=row.version, kind=row.kind, skill=row.skill, cefr=row.cefr,
+                topic=row.topic, status=row.status, content=row.content, key=row.key,
+                accept=tuple(row.accept or ()), irt=IRT(**irt), testlet=row.testlet_id,
+                position=row.position, stimulus=row.stimulus)
+
+
+@dataclass
+class SeedReport:
+    added: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    retired: int = 0
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class ItemRepository:
+    def __init__(self, db: Session):
+        self.db = db
+
+    def live_items(self) -> list[Item]:
+        rows = self.db.scalars(select(ItemRow).where(ItemRow.status == "live")
+                               .order_by(ItemRow.testlet_id, ItemRow.position, ItemRow.id)).all()
+        return [row_to_item(r) for r in rows]
+
+    def get(self, item_id: str, version: int) -> Item | None:
+        row = self.db.get(ItemRow, (item_id, version))
+        return row_to_item(row) if row else None
+
+    def bank_version(self) -> str | None:
+        state = self.db.get(BankState, 1)
+        return state.version if state else None
+
+    def seed(self, items: list[Item], retire_missing: bool = True) -> SeedReport:
+        """Make ``items`` the live bank. Changed content becomes a new version and the old
+        one is retired, so sessions keep pointing at what they were given."""
+        report = SeedReport()
+        latest: dict[str, ItemRow] = {}
+        for row in self.db.scalars(select(ItemRow)).all():
+            if row.id not in latest or row.version > latest[row.id].version:
+                latest[row.id] = row
+        wanted = set()
+        for item in items:
+            wanted.add(item.id)
+            digest = item.content_hash()
+            old = latest.get(item.id)
+            if old is not None and old.content_hash == digest:
+                if old.status != "live":
+                    old.status = "live"
+                report.unchanged += 1
+                continue
+            version = 1
+            if old is not None:
+                old.status = "retired"
+                version = old.version + 1
+                report.new_versions += 1
+            else:
+                report.added += 1
+            self.db.add(ItemRow(id=item.id, version=version, kind=item.kind, skill=item.skill,
+                                cefr=item.cefr, topic=item.topic, status="live",
+                                testlet_id=item.testlet, position=item.position,
+                                content=item.content, stimulus=item.stimulus, key=item.key,
+                                accept=list(item.accept), irt=item.irt.as_dict(),
+                                content_hash=digest))
+        if retire_missing:
+            for item_id, row in latest.items():
+                if item_id not in wanted and row.status == "live":
+                    row.status = "retired"
+                    report.retired += 1
+        self.db.flush()
+        self._touch()
+        return report
+
+    def _touch(self) -> None:
+        rows = self.db.execute(select(ItemRow.id, ItemRow.version, ItemRow.irt)
+                               .where(ItemRow.status == "live").order_by(ItemRow.id)).all()
+        h = hashlib.sha256()
+        for item_id, version, irt in rows:
+            h.update(f"{item_id}@{version}:{sorted(irt.items())}\n".encode())
+        state = self.db.get(BankState, 1)
+        if state is None:
+            self.db.add(BankState(id=1, version=h.hexdigest()[:12], updated_at=utcnow()))
+        else:
+            state.version = h.hexdigest()[:12]
+            state.updated_at = utcnow()

@@ -1,0 +1,1 @@
+"""Scoring answers: objective items here; written and spoken answers in later modules."""
