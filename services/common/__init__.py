@@ -1,0 +1,1 @@
+"""What every service shares: configuration, database, Redis, queue, errors, i18n."""

@@ -1,0 +1,71 @@
+"""Wiring every service's app shares: config, database, Redis, queue, errors, i18n."""
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import Flask, abort, request, session
+from flask_smorest import Api
+
+from .config import Config
+from .db import Database
+from .errors import register_error_handlers
+from .i18n import init_i18n
+from .queue import JobContext, make_queue
+from .redis_client import make_redis
+
+
+class RestApi(Api):
+    """flask-smorest's Api, leaving errors to the suite's one handler
+    (``services.common.errors``) so that every error has the same shape and a message."""
+
+    def _register_error_handlers(self):
+        return None
+
+
+class Resources:
+    """Adapters made once per app (never at import time)."""
+
+    def __init__(self, config: Config):
+        self.config = config
+        self.db = Database(config.database_url)
+        self.redis = make_redis(config.redis_url)
+        self.queue = make_queue(self.redis, JobContext(db=self.db))
+
+
+def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, Resources]:
+    config = config or Config.from_env()
+    app = Flask(name, **flask_kwargs)
+    app.config.update(SECRET_KEY=config.secret_key, TESTING=config.testing,
+                      SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      MAX_CONTENT_LENGTH=1 * 1024 * 1024, JSON_SORT_KEYS=False)
+    logging.basicConfig(level=logging.INFO)
+    resources = Resources(config)
+    app.extensions["taitotaso.resources"] = resources
+    register_error_handlers(app)
+    init_i18n(app)
+    _csrf(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return {"status": "ok"}
+
+    return app, resources
+
+
+def _csrf(app: Flask) -> None:
+    """Forms carry a per-session token; the JSON API uses bearer tokens instead."""
+
+    def csrf_token() -> str:
+        if "_csrf" not in session:
+            session["_csrf"] = secrets.token_urlsafe(24)
+        return session["_csrf"]
+
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
+    @app.before_request
+    def _check():
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            sent = request.form.get("_csrf", "")
+            if not sent or not secrets.compare_digest(sent, session.get("_csrf", "")):
+                abort(400, description="The form has expired. Go back, reload the page and try again.")

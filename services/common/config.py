@@ -1,0 +1,81 @@
+"""Configuration from the environment, with safe defaults for the embedded mode.
+
+Embedded (the default): SQLite under ``./var/``, an in-process queue, no other server.
+Production: ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` (Redis).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+
+
+def _int(name: str, default: int) -> int:
+    return int(_float(name, default))
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    var_dir: Path
+    min_items: int = 15
+    max_items: int = 30
+    sem_target: float = 0.30
+    randomesque_k: int = 2
+    max_exposure_rate: float = 0.25
+    bank_check_seconds: float = 30.0
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Config":
+        var_dir = Path(os.environ.get("TAITOTASO_VAR_DIR", "var")).resolve()
+        database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'taitotaso.db'}"
+        # Heroku-style URLs name the old driver; SQLAlchemy wants postgresql+psycopg.
+        if database_url.startswith("postgres://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
+        elif database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        cfg = cls(
+            database_url=database_url,
+            redis_url=os.environ.get("REDIS_URL") or None,
+            secret_key=os.environ.get("TAITOTASO_SECRET_KEY") or "",
+            var_dir=var_dir,
+            min_items=_int("TAITOTASO_MIN_ITEMS", 15),
+            max_items=_int("TAITOTASO_MAX_ITEMS", 30),
+            sem_target=_float("TAITOTASO_SEM_TARGET", 0.30),
+            randomesque_k=_int("TAITOTASO_RANDOMESQUE_K", 2),
+            max_exposure_rate=_float("TAITOTASO_MAX_EXPOSURE", 0.25),
+        )
+        cfg = replace(cfg, **overrides)
+        if not cfg.secret_key:
+            cfg = replace(cfg, secret_key=_embedded_secret(cfg.var_dir))
+        return cfg
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _embedded_secret(var_dir: Path) -> str:
+    """A key made once per installation and kept under ``var/`` so that browser sessions
+    survive a restart; production sets ``TAITOTASO_SECRET_KEY``."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

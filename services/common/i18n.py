@@ -1,0 +1,27 @@
+"""Interface languages through gettext catalogues (flask-babel): fi, sv, en."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_babel import Babel
+
+LANGUAGES = ("fi", "sv", "en")
+LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+
+
+def select_locale() -> str:
+    lang = getattr(g, "lang", None)
+    if lang in LANGUAGES:
+        return lang
+    return request.accept_languages.best_match(LANGUAGES) or "fi"
+
+
+def init_i18n(app: Flask) -> Babel:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "en")
+    babel = Babel(app, locale_selector=select_locale,
+                  default_translation_directories=str(TRANSLATIONS))
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
+    return babel

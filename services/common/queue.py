@@ -1,0 +1,94 @@
+"""Background jobs: RQ on Redis in production, a thread in the process on the embedded default.
+
+A job is a plain function named by its dotted path, with JSON-able arguments, so that
+the same call runs in either queue. ``taitotaso worker`` runs RQ workers.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import queue as _queue
+import threading
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAME = "taitotaso"
+
+
+@dataclass
+class JobContext:
+    """What jobs get as their first argument: the database (and later more adapters)."""
+
+    db: object
+
+
+_worker_context: JobContext | None = None
+
+
+def set_worker_context(ctx: JobContext) -> None:
+    """Called once when a worker process starts (``taitotaso worker``)."""
+    global _worker_context
+    _worker_context = ctx
+
+
+def _call(ctx: JobContext, path: str, args, kwargs):
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)(ctx, *args, **kwargs)
+
+
+def run_job(path: str, *args, **kwargs):
+    """Entry point of RQ jobs: runs ``path`` with the worker's context."""
+    if _worker_context is None:
+        raise RuntimeError("no worker context: start workers with `taitotaso worker`")
+    return _call(_worker_context, path, args, kwargs)
+
+
+class InProcessQueue:
+    """One daemon thread runs jobs in order; failures are logged and retried once."""
+
+    def __init__(self, ctx: JobContext):
+        self.ctx = ctx
+        self._q: _queue.Queue = _queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def enqueue(self, path: str, *args, **kwargs) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="taitotaso-jobs", daemon=True)
+                self._thread.start()
+        self._q.put((path, args, kwargs))
+
+    def _work(self) -> None:
+        while True:
+            path, args, kwargs = self._q.get()
+            for attempt in (1, 2):
+                try:
+                    _call(self.ctx, path, args, kwargs)
+                    break
+                except Exception:
+                    log.exception("job %s failed (attempt %d)", path, attempt)
+            self._q.task_done()
+
+    def join(self) -> None:
+        """Wait until every queued job has run (tests and shutdown)."""
+        self._q.join()
+
+
+class RQQueue:
+    def __init__(self, redis_client):
+        from rq import Queue, Retry
+
+        self._retry = Retry(max=3, interval=[5, 30, 120])
+        self.q = Queue(QUEUE_NAME, connection=redis_client)
+
+    def enqueue(self, path: str, *args, **kwargs) -> None:
+        self.q.enqueue(run_job, args=(path, *args), kwargs=kwargs, retry=self._retry)
+
+    def join(self) -> None:  # workers are other processes
+        return None
+
+
+def make_queue(redis_client, ctx: JobContext):
+    return RQQueue(redis_client) if redis_client is not None else InProcessQueue(ctx)

@@ -1,0 +1,1 @@
+"""The testing service: adaptive test sessions, their API and the job seeker's pages."""

@@ -1,0 +1,48 @@
+"""The testing service as its own Flask app: ``gunicorn 'services.testing.app:create_app()'``."""
+from __future__ import annotations
+
+from services.common.app_support import RestApi
+from markupsafe import Markup, escape
+
+from services.common.app_support import base_app
+from services.common.config import Config
+from services.common.exposure import MemoryExposure, RedisExposure
+
+from . import api, pages
+from .handlers import TestingService
+
+
+def create_app(config: Config | None = None):
+    app, res = base_app(__name__, config)
+    app.config.update(
+        API_TITLE="Taitotaso testing API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer"}}}},
+    )
+    exposure = RedisExposure(res.redis) if res.redis is not None else MemoryExposure()
+    app.extensions["taitotaso.testing"] = TestingService(res.db, res.config, exposure, res.queue)
+    rest = RestApi(app)
+    rest.register_blueprint(api.blp)
+    app.register_blueprint(pages.bp)
+    app.jinja_env.filters["highlight"] = highlight
+    app.jinja_env.filters["paragraphs"] = paragraphs
+    return app
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """Paragraphs of a stimulus text as lists of lines: lines of a notice or a list keep
+    their breaks; prose wrapped in the content file flows as one line."""
+    out = []
+    for block in str(text).strip().split("\n\n"):
+        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
+        if len(lines) > 1 and all(len(ln) >= 45 for ln in lines[:-1]):
+            lines = [" ".join(lines)]
+        out.append(lines)
+    return out
+
+
+def highlight(text: str) -> Markup:
+    """``**word**`` in item content becomes <strong>word</strong>; everything else is escaped."""
+    parts = str(escape(text)).split("**")
+    return Markup("".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts)))

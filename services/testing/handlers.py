@@ -1,0 +1,268 @@
+"""The testing service layer: what the API and the pages both call.
+
+State lives in the database only: each call rebuilds the adaptive engine from the
+session's stored answers (cheap: a few dozen grid updates), so any worker can serve any
+request and a session survives a restart.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from assessment.cefr import LEVELS, CutScores
+from assessment.engine import AdaptiveTest, Prior
+from assessment.pool import ItemPool, PoolItem
+from assessment.selection import Blueprint, Randomesque, restricted_eligibility
+from assessment.stopping import StoppingRule
+from item_bank.model import Item
+from item_bank.repository import ItemRepository
+from item_bank.orm import utcnow
+from scoring.objective import AnswerError, score as score_answer
+from services.common.config import Config
+from services.common.db import Database
+from services.common.errors import APIError
+
+from .orm import SessionItem, TestSession
+
+UI_LANGUAGES = ("fi", "sv", "en")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class LoadedBank:
+    version: str
+    items: dict[str, Item]
+    pool: ItemPool
+
+
+class BankCache:
+    """The live bank as a pool, reloaded when the bank version in the database changes
+    (checked at most every ``check_seconds``)."""
+
+    def __init__(self, db: Database, check_seconds: float = 30.0):
+        self.db = db
+        self.check_seconds = check_seconds
+        self._bank: LoadedBank | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    def get(self) -> LoadedBank:
+        now = time.monotonic()
+        if self._bank is not None and now - self._checked < self.check_seconds:
+            return self._bank
+        with self._lock:
+            with self.db.session() as s:
+                repo = ItemRepository(s)
+                version = repo.bank_version()
+                if version is None:
+                    raise APIError(503, "The item bank is empty: run `taitotaso db seed` first.")
+                if self._bank is None or self._bank.version != version:
+                    items = repo.live_items()
+                    if not items:
+                        raise APIError(503, "The item bank has no live items.")
+                    self._bank = LoadedBank(version, {i.id: i for i in items},
+                                            ItemPool([i.pool_item() for i in items]))
+            self._checked = now
+            return self._bank
+
+
+def _pool_item(row: SessionItem) -> PoolItem:
+    irt = row.irt
+    return PoolItem(id=row.item_id, skill=row.skill, a=irt["a"], b=irt["b"], c=irt.get("c", 0.0),
+                    model=irt.get("model", "3pl"), thresholds=tuple(irt.get("thresholds", ())),
+                    testlet=row.testlet_id)
+
+
+class TestingService:
+    def __init__(self, db: Database, config: Config, exposure, queue,
+                 cuts: CutScores | None = None, blueprint: Blueprint | None = None):
+        self.db = db
+        self.config = config
+        self.bank = BankCache(db, config.bank_check_seconds)
+        self.exposure = exposure
+        self.queue = queue
+        self.cuts = cuts or CutScores.load()
+        self.blueprint = blueprint or Blueprint.load()
+        self.stopping = StoppingRule(min_items=config.min_items, max_items=config.max_items,
+                                     sem_target=config.sem_target, cefr_band=True)
+
+    # -- sessions ----------------------------------------------------------------------
+    def start(self, ui_language: str, self_assessment: dict[str, str] | None) -> tuple[str, str]:
+        if ui_language not in UI_LANGUAGES:
+            raise APIError(422, f"ui_language must be one of {', '.join(UI_LANGUAGES)}")
+        self_assessment = {k: v for k, v in (self_assessment or {}).items() if v}
+        bad = {k: v for k, v in self_assessment.items() if v not in LEVELS}
+        if bad:
+            raise APIError(422, "self_assessment levels must be CEFR levels A1–C2",
+                           {"self_assessment": {k: f"{v!r} is not a CEFR level" for k, v in bad.items()}})
+        bank = self.bank.get()
+        unknown = sorted(set(self_assessment) - set(bank.pool.skills))
+        if unknown:
+            raise APIError(422, f"self_assessment names skills this test does not have: {unknown}",
+                           {"self_assessment": {k: "unknown skill" for k in unknown}})
+        session_id = str(uuid.uuid4())
+        token = secrets.token_urlsafe(32)
+        with self.db.session() as s:
+            s.add(TestSession(id=session_id, token_hash=hash_token(token), ui_language=ui_language,
+                              self_assessment=self_assessment, bank_version=bank.version))
+        self.exposure.test_started(bank.version)
+        return session_id, token
+
+    def authorise(self, session_id: str, token: str | None) -> None:
+        if not token:
+            raise APIError(401, "Send the session's token as 'Authorization: Bearer <token>'.")
+        with self.db.session() as s:
+            sess = s.get(TestSession, session_id)
+            if sess is None or not hmac.compare_digest(sess.token_hash, hash_token(token)):
+                raise APIError(404, "No test session with this id belongs to this token.")
+
+    def _load(self, s, session_id: str) -> TestSession:
+        sess = s.get(TestSession, session_id)
+        if sess is None:
+            raise APIError(404, "No test session with this id.")
+        return sess
+
+    def _engine(self, sess: TestSession, bank: LoadedBank, rows: list[SessionItem]) -> AdaptiveTest:
+        preferred = None
+        counts = self.exposure.counts(bank.version, bank.pool.ids)
+        if counts is not None:
+            preferred = restricted_eligibility(counts[0], counts[1], self.config.max_exposure_rate)
+        prior = Prior.from_self_assessment(sess.self_assessment, self.cuts)
+        rng = np.random.default_rng([uuid.UUID(sess.id).int & (2**63 - 1), len(rows)])
+        engine = AdaptiveTest(bank.pool, cuts=self.cuts, stopping=self.stopping,
+                              selector=Randomesque(self.config.randomesque_k),
+                              blueprint=self.blueprint, prior=prior, rng=rng, preferred=preferred)
+        answered = [(_pool_item(r), int(r.score)) for r in rows if r.answer is not None]
+        engine.replay(answered)
+        return engine
+
+    def _item(self, bank: LoadedBank, s, item_id: str, version: int) -> Item:
+        item = bank.items.get(item_id)
+        if item is not None and item.version == version:
+            return item
+        stored = ItemRepository(s).get(item_id, version)
+        if stored is None:  # pragma: no cover - items are never deleted
+            raise APIError(410, f"Item {item_id} version {version} no longer exists.")
+        return stored
+
+    def _progress(self, rows: list[SessionItem]) -> dict:
+        answered = sum(r.answer is not None for r in rows)
+        return {"answered": answered, "min_items": self.stopping.min_items,
+                "max_items": self.stopping.max_items}
+
+    def next(self, session_id: str) -> dict:
+        bank = self.bank.get()
+        for _attempt in range(3):
+            with self.db.session() as s:
+                sess = self._load(s, session_id)
+                if sess.status == "finished":
+                    return {"done": True, "progress": self._progress(sess.items)}
+                rows = list(sess.items)
+                pending = next((r for r in rows if r.answer is None), None)
+                if pending is not None:
+                    item = self._item(bank, s, pending.item_id, pending.item_version)
+                    return self._served(item, rows)
+                engine = self._engine(sess, bank, rows)
+                item_id = engine.next_item()
+                if item_id is None:
+                    self._finish(sess, engine)
+                    return {"done": True, "progress": self._progress(rows)}
+                item = bank.items[item_id]
+                row = SessionItem(session_id=sess.id, item_id=item.id, item_version=item.version,
+                                  seq=len(rows), skill=item.skill, irt=item.irt.as_dict(),
+                                  testlet_id=item.testlet)
+                s.add(row)
+                sess.updated_at = utcnow()
+                try:
+                    s.flush()
+                except IntegrityError:  # another request served an item at the same time
+                    s.rollback()
+                    continue
+            self.exposure.item_served(bank.version, item.id)
+            return self._served(item, rows + [row])
+        raise APIError(409, "This session is being changed by another request; try again.")
+
+    def _served(self, item: Item, rows: list[SessionItem]) -> dict:
+        public = item.public()
+        if item.testlet:
+            siblings = [i for i in self.bank.get().items.values() if i.testlet == item.testlet]
+            public["testlet_position"] = {"index": item.position + 1, "of": len(siblings)}
+        return {"done": False, "item": public, "progress": self._progress(rows)}
+
+    def answer(self, session_id: str, item_id: str, answer) -> dict:
+        bank = self.bank.get()
+        with self.db.session() as s:
+            sess = self._load(s, session_id)
+            if sess.status == "finished":
+                raise APIError(409, "This test is already finished; its result is ready.")
+            row = s.get(SessionItem, (session_id, item_id))
+            if row is None:
+                raise APIError(409, f"Item {item_id} was not served in this session: "
+                                    "answer the item that GET /next returns.")
+            if row.answer is not None:
+                raise APIError(409, f"Item {item_id} has already been answered; an answer "
+                                    "cannot be changed.")
+            item = self._item(bank, s, row.item_id, row.item_version)
+            try:
+                points = score_answer(item, answer)
+            except AnswerError as err:
+                raise APIError(422, str(err), {"answer": str(err)}) from None
+            done = s.execute(
+                update(SessionItem)
+                .where(SessionItem.session_id == session_id, SessionItem.item_id == item_id,
+                       SessionItem.answer.is_(None))
+                .values(answer=answer, score=points, answered_at=utcnow()))
+            if done.rowcount != 1:
+                raise APIError(409, f"Item {item_id} has already been answered.")
+            s.expire_all()
+            sess = self._load(s, session_id)
+            rows = list(sess.items)
+            engine = self._engine(sess, bank, rows)
+            finished = engine.is_finished()
+            if finished:
+                self._finish(sess, engine)
+            return {"accepted": True, "done": finished, "progress": self._progress(rows)}
+
+    def _finish(self, sess: TestSession, engine: AdaptiveTest) -> None:
+        res = engine.result()
+        sess.result = {
+            "overall": res["overall"].as_dict(),
+            "skills": {k: v.as_dict() for k, v in res["skills"].items()},
+            "n_items": res["n_items"],
+            "stop_reason": engine.stop_reason,
+            "bank_version": sess.bank_version,
+            "cut_scores_version": self.cuts.version,
+        }
+        sess.status = "finished"
+        sess.stop_reason = engine.stop_reason
+        sess.finished_at = utcnow()
+        self.queue.enqueue("services.testing.jobs.record_item_statistics", sess.id)
+
+    def result(self, session_id: str) -> dict:
+        with self.db.session() as s:
+            sess = self._load(s, session_id)
+            if sess.status != "finished":
+                answered = sum(r.answer is not None for r in sess.items)
+                raise APIError(409, f"The test is not finished yet ({answered} answered): "
+                                    "answer the items from GET /next until it says done.")
+            return {"id": sess.id, "ui_language": sess.ui_language,
+                    "finished_at": sess.finished_at.isoformat() if sess.finished_at else None,
+                    **sess.result}
+
+    def status(self, session_id: str) -> dict:
+        with self.db.session() as s:
+            sess = self._load(s, session_id)
+            return {"id": sess.id, "status": sess.status, "ui_language": sess.ui_language,
+                    "progress": self._progress(sess.items)}

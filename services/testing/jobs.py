@@ -1,0 +1,28 @@
+"""Queued jobs of the testing service (run by the in-process queue or `taitotaso worker`)."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from item_bank.orm import ItemStatistics
+
+from .orm import SessionItem, TestSession
+
+
+def record_item_statistics(ctx, session_id: str) -> None:
+    """Add a finished session's answers to the per-item counts, exactly once."""
+    with ctx.db.session() as s:
+        sess = s.get(TestSession, session_id, with_for_update=True)
+        if sess is None or sess.status != "finished" or sess.stats_recorded:
+            return
+        rows = s.scalars(select(SessionItem).where(SessionItem.session_id == session_id)).all()
+        for r in rows:
+            stat = s.get(ItemStatistics, (r.item_id, r.item_version), with_for_update=True)
+            if stat is None:
+                stat = ItemStatistics(item_id=r.item_id, version=r.item_version, served=0,
+                                      answered=0, score_sum=0.0)
+                s.add(stat)
+            stat.served += 1
+            if r.answer is not None:
+                stat.answered += 1
+                stat.score_sum += float(r.score or 0)
+        sess.stats_recorded = True

@@ -1,0 +1,54 @@
+"""Tables of test sessions and the items served in them."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from item_bank.orm import Base, utcnow
+
+
+class TestSession(Base):
+    __tablename__ = "test_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    ui_language: Mapped[str] = mapped_column(String(2))
+    self_assessment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | finished
+    bank_version: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    stop_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    stats_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    items: Mapped[list["SessionItem"]] = relationship(
+        back_populates="session", order_by="SessionItem.seq", cascade="all, delete-orphan")
+
+
+class SessionItem(Base):
+    """An item served in a session and, once given, its answer and score. The IRT
+    parameters are copied at serving time so that the estimate never changes later."""
+
+    __tablename__ = "session_items"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("test_sessions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    item_version: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    skill: Mapped[str] = mapped_column(String(32))
+    irt: Mapped[dict[str, Any]] = mapped_column(JSON)
+    testlet_id: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    served_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    answer: Mapped[Any | None] = mapped_column(JSON, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    session: Mapped[TestSession] = relationship(back_populates="items")
+
+    __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_session_items_seq"),)
