@@ -1,0 +1,49 @@
+"""Shared fixtures: configurations for SQLite and for the real PostgreSQL and Redis."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+PG_URL = os.environ.get("TAITOTASO_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TAITOTASO_TEST_REDIS", "redis://127.0.0.1:6379/13")
+
+
+@pytest.fixture(scope="session")
+def voikko():
+    import libvoikko
+
+    v = libvoikko.Voikko("fi")
+    yield v
+    v.terminate()
+
+
+def pg_schema_url(schema: str) -> str:
+    return f"{PG_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh schema in the real PostgreSQL database `test`, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"tt_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    yield pg_schema_url(schema)
+    with admin.connect() as c:
+        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def redis_url():
+    import redis
+
+    r = redis.Redis.from_url(REDIS_URL)
+    r.flushdb()
+    yield REDIS_URL
+    r.flushdb()
+    r.close()

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import pytest
+
+from item_bank.content import load_content
+from item_bank.repository import ItemRepository
+from services.common.config import Config
+from services.common.db import Database
+from services.testing.app import create_app
+
+KEYS = {item.id: item.key for item in load_content()}
+
+
+def seeded_config(tmp_path, database_url: str, redis_url: str | None, **overrides) -> Config:
+    cfg = Config.from_env(database_url=database_url, redis_url=redis_url, var_dir=tmp_path,
+                          secret_key="test-secret", testing=True, **overrides)
+    db = Database(cfg.database_url)
+    db.upgrade()
+    with db.session() as s:
+        ItemRepository(s).seed(load_content())
+    db.dispose()
+    return cfg
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def config(request, tmp_path):
+    """The embedded default (SQLite, in-process queue) and production (PostgreSQL, Redis)."""
+    if request.param == "sqlite":
+        return seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None)
+    pg = request.getfixturevalue("pg_url")
+    redis_url = request.getfixturevalue("redis_url")
+    return seeded_config(tmp_path, pg, redis_url)
+
+
+@pytest.fixture
+def app(config):
+    application = create_app(config)
+    yield application
+    application.extensions["taitotaso.resources"].db.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Taker:
+    """A job seeker through the JSON API."""
+
+    def __init__(self, client, ui_language="fi", self_assessment=None):
+        self.client = client
+        body = {"ui_language": ui_language}
+        if self_assessment is not None:
+            body["self_assessment"] = self_assessment
+        r = client.post("/api/v1/sessions", json=body)
+        assert r.status_code == 201, r.json
+        self.id, self.token = r.json["id"], r.json["token"]
+        self.headers = {"Authorization": f"Bearer {self.token}"}
+
+    def next(self):
+        return self.client.get(f"/api/v1/sessions/{self.id}/next", headers=self.headers)
+
+    def answer(self, item_id, answer):
+        return self.client.post(f"/api/v1/sessions/{self.id}/responses", headers=self.headers,
+                                json={"item_id": item_id, "answer": answer})
+
+    def result(self):
+        return self.client.get(f"/api/v1/sessions/{self.id}/result", headers=self.headers)
+
+    def finish(self, choose=lambda item: KEYS[item["id"]]):
+        served = []
+        while True:
+            r = self.next()
+            assert r.status_code == 200, r.json
+            if r.json["done"]:
+                return served
+            item = r.json["item"]
+            served.append(item)
+            a = self.answer(item["id"], choose(item))
+            assert a.status_code == 201, a.json

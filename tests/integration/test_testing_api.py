@@ -1,0 +1,159 @@
+"""The session API end to end, on SQLite and on the real PostgreSQL and Redis."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from services.testing.app import create_app
+
+from .conftest import KEYS, Taker
+
+
+def wrong_answer(item):
+    if item["kind"] == "cloze":
+        return "väärin"
+    return next(c["id"] for c in item["choices"] if c["id"] != KEYS[item["id"]])
+
+
+def test_a_whole_test_with_right_answers_ends_high_and_with_wrong_ones_low(client):
+    strong = Taker(client, "en")
+    served = strong.finish()
+    assert 15 <= len(served) <= 30
+    assert len({i["id"] for i in served}) == len(served)
+    high = strong.result().json
+    weak = Taker(client, "sv")
+    weak.finish(choose=wrong_answer)
+    low = weak.result().json
+    assert high["overall"]["cefr"] in ("C1", "C2")
+    assert low["overall"]["cefr"] == "A1"
+    for res in (high, low):
+        assert set(res["overall"]) >= {"cefr", "theta", "sem", "certainty"}
+        assert set(res["skills"]) == {"reading", "vocabulary", "structure"}
+        for est in res["skills"].values():
+            assert est["sem"] > 0 and est["cefr"] in ("A1", "A2", "B1", "B2", "C1", "C2")
+
+
+def test_keys_and_irt_parameters_never_leave_the_server(client):
+    t = Taker(client)
+    for _ in range(5):
+        body = t.next().json
+        text = json.dumps(body)
+        item = body["item"]
+        assert not {"key", "accept", "irt", "a", "b", "c", "cefr"} & set(item)
+        assert '"irt"' not in text and '"key"' not in text
+        t.answer(item["id"], KEYS[item["id"]])
+
+
+def test_reading_questions_of_one_text_come_one_after_another(client):
+    t = Taker(client)
+    served = t.finish()
+    order = [i.get("testlet") for i in served]
+    seen_done = set()
+    for prev, cur in zip(order, order[1:]):
+        if prev and cur != prev:
+            seen_done.add(prev)
+        assert cur is None or cur not in seen_done, "a text came back after other items"
+
+
+def test_next_is_idempotent_until_answered(client):
+    t = Taker(client)
+    first = t.next().json["item"]["id"]
+    assert t.next().json["item"]["id"] == first
+
+
+def test_answers_to_items_not_served_or_given_twice_are_refused_and_change_nothing(client):
+    t = Taker(client)
+    item = t.next().json["item"]
+    other = next(k for k in KEYS if k != item["id"])
+    r = t.answer(other, KEYS[other])
+    assert r.status_code == 409 and "not served" in r.json["message"]
+    assert t.answer(item["id"], KEYS[item["id"]]).status_code == 201
+    again = t.answer(item["id"], KEYS[item["id"]])
+    assert again.status_code == 409 and "already been answered" in again.json["message"]
+    assert t.next().json["progress"]["answered"] == 1
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"answer": "a"}, "item_id"),
+    ({"item_id": "x"}, "answer"),
+    ({"item_id": "x", "answer": "a", "extra": 1}, "extra"),
+    ({"item_id": 5, "answer": "a"}, "item_id"),
+])
+def test_malformed_response_bodies_get_422_naming_the_field(client, body, field):
+    t = Taker(client)
+    t.next()
+    r = client.post(f"/api/v1/sessions/{t.id}/responses", headers=t.headers, json=body)
+    assert r.status_code == 422
+    assert field in r.json["errors"]
+    assert r.json["message"]
+    assert t.next().json["progress"]["answered"] == 0
+
+
+def test_an_answer_of_the_wrong_shape_gets_422_and_the_item_stays_open(client):
+    t = Taker(client)
+    item = t.next().json["item"]
+    r = t.answer(item["id"], {"not": "an answer"})
+    assert r.status_code == 422 and "answer" in r.json["errors"]
+    assert t.next().json["item"]["id"] == item["id"]
+
+
+def test_not_json_at_all_gets_400_with_a_message(client):
+    r = client.post("/api/v1/sessions", data="{broken", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "JSON" in r.json["message"]
+
+
+@pytest.mark.parametrize("body", [{"ui_language": "de"}, {}, {"ui_language": "fi", "self_assessment": {"reading": "X9"}},
+                                  {"ui_language": "fi", "self_assessment": {"cooking": "B1"}}])
+def test_bad_session_requests_get_422(client, body):
+    r = client.post("/api/v1/sessions", json=body)
+    assert r.status_code == 422 and r.json["message"]
+
+
+def test_a_session_belongs_to_its_token(client):
+    a, b = Taker(client), Taker(client)
+    assert client.get(f"/api/v1/sessions/{a.id}/next").status_code == 401
+    r = client.get(f"/api/v1/sessions/{a.id}/next", headers=b.headers)
+    assert r.status_code == 404
+    assert client.get("/api/v1/sessions/nope/next", headers=a.headers).status_code == 404
+
+
+def test_result_before_the_end_is_a_clear_409(client):
+    t = Taker(client)
+    r = t.result()
+    assert r.status_code == 409 and "not finished" in r.json["message"]
+
+
+def test_a_session_survives_a_restart_of_the_server(config):
+    first = create_app(config)
+    t = Taker(first.test_client())
+    item = t.next().json["item"]
+    t.answer(item["id"], KEYS[item["id"]])
+    pending = t.next().json["item"]["id"]
+    first.extensions["taitotaso.resources"].db.dispose()
+
+    second = create_app(config)
+    t.client = second.test_client()
+    body = t.next().json
+    assert body["item"]["id"] == pending and body["progress"]["answered"] == 1
+    t.finish()
+    assert t.result().status_code == 200
+
+
+def test_self_assessment_moves_the_first_item(client):
+    low = Taker(client, self_assessment={"reading": "A1", "vocabulary": "A1", "structure": "A1"})
+    high = Taker(client, self_assessment={"reading": "C1", "vocabulary": "C1", "structure": "C1"})
+    assert low.next().json["item"]["id"].split("-")[1] in ("a1", "a2")
+    assert high.next().json["item"]["id"].split("-")[1] in ("b2", "c1")
+
+
+def test_openapi_document_is_served(client):
+    doc = client.get("/api/v1/openapi.json").json
+    assert {"/api/v1/sessions", "/api/v1/sessions/{session_id}/next",
+            "/api/v1/sessions/{session_id}/responses",
+            "/api/v1/sessions/{session_id}/result"} <= set(doc["paths"])
+
+
+def test_unknown_paths_get_the_same_json_error_shape(client):
+    r = client.get("/api/v1/nothing-here")
+    assert r.status_code == 404 and set(r.json) >= {"code", "status", "message"}

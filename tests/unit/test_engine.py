@@ -1,0 +1,170 @@
+import numpy as np
+import pytest
+
+from assessment.cefr import CutScores
+from assessment.engine import AdaptiveTest, Prior
+from assessment.pool import ItemPool, PoolItem, synthetic_pool
+from assessment.selection import Blueprint, Randomesque
+from assessment.stopping import StoppingRule
+
+CUTS = CutScores.load()
+
+
+def run(test: AdaptiveTest, theta: float, rng) -> list[str]:
+    given = []
+    while (item_id := test.next_item()) is not None:
+        given.append(item_id)
+        test.record(item_id, test.pool.sample_score(test.pool.index[item_id], theta, rng))
+    return given
+
+
+def mixed_pool() -> ItemPool:
+    items = []
+    rng = np.random.default_rng(5)
+    for skill in ("reading", "vocabulary", "structure"):
+        for i in range(40):
+            items.append(PoolItem(f"{skill}-{i}", skill, a=float(rng.uniform(0.7, 1.8)),
+                                  b=float(rng.normal(0, 1.2))))
+    for t in range(6):  # reading testlets of three questions
+        for q in range(3):
+            items.append(PoolItem(f"text{t}-q{q}", "reading", a=1.0, b=float(t - 3) / 2,
+                                  testlet=f"text{t}"))
+    items.append(PoolItem("speak-1", "structure", a=1.3, model="grm", thresholds=(-1.0, 0.0, 1.0)))
+    return ItemPool(items)
+
+
+def test_no_item_twice_and_length_within_bounds():
+    pool = synthetic_pool(300, np.random.default_rng(2))
+    rng = np.random.default_rng(0)
+    for theta in (-2.5, 0.0, 2.0):
+        t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(8, 25, 0.3, True), rng=rng)
+        given = run(t, theta, rng)
+        assert len(given) == len(set(given))
+        assert 8 <= len(given) <= 25
+        assert t.stop_reason in {"max_items", "sem_target", "cefr_band"}
+
+
+def test_never_stops_before_the_minimum_even_when_precise():
+    pool = ItemPool([PoolItem(f"i{k}", "general", a=4.0, b=0.0) for k in range(50)])
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(12, 40, sem_target=5.0, cefr_band=True))
+    rng = np.random.default_rng(1)
+    assert len(run(t, 0.0, rng)) == 12
+    assert t.stop_reason == "sem_target"
+
+
+def test_stops_when_the_sem_target_is_met():
+    pool = synthetic_pool(2000, np.random.default_rng(4))
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(5, 60, sem_target=0.35, cefr_band=False))
+    run(t, 0.4, np.random.default_rng(2))
+    assert t.stop_reason == "sem_target"
+    assert t.overall.sem <= 0.35
+    assert len(t.given) < 60
+
+
+def test_cefr_band_rule_stops_when_the_interval_is_inside_one_level():
+    pool = synthetic_pool(2000, np.random.default_rng(4))
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(5, 60, sem_target=None, cefr_band=True))
+    run(t, -0.05, np.random.default_rng(3))  # middle of B1, a band one logit wide
+    if t.stop_reason == "cefr_band":
+        lo, hi = t.overall.eap - 1.96 * t.overall.sem, t.overall.eap + 1.96 * t.overall.sem
+        assert CUTS.level(lo) == CUTS.level(hi)
+    else:
+        assert len(t.given) == 60
+
+
+def test_testlet_questions_come_together_and_skills_follow_the_blueprint():
+    pool = mixed_pool()
+    rng = np.random.default_rng(8)
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(30, 30, None, False), rng=rng,
+                     blueprint=Blueprint({"reading": 0.4, "vocabulary": 0.3, "structure": 0.3}),
+                     selector=Randomesque(2))
+    given = run(t, -1.0, rng)
+    positions = {}
+    for n, item_id in enumerate(given):
+        tl = pool.items[pool.index[item_id]].testlet
+        if tl:
+            positions.setdefault(tl, []).append(n)
+    for tl, pos in positions.items():
+        assert pos == list(range(pos[0], pos[0] + len(pos))), f"testlet {tl} was split"
+        assert len(pos) == 3
+    skills = [pool.items[pool.index[i]].skill for i in given]
+    assert abs(skills.count("reading") - 12) <= 2
+    assert abs(skills.count("vocabulary") - 9) <= 2
+
+
+def test_polytomous_items_update_the_estimate():
+    pool = ItemPool([PoolItem("w", "writing", a=1.5, model="grm", thresholds=(-1.0, 0.0, 1.0))])
+    low = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(1, 1, None, False))
+    high = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(1, 1, None, False))
+    for test, score in ((low, 0), (high, 3)):
+        test.record(test.next_item(), score)
+    assert low.overall.eap < 0 < high.overall.eap
+    with pytest.raises(ValueError, match="out of range"):
+        t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(1, 1, None, False))
+        t.record(t.next_item(), 4)
+
+
+def test_self_assessment_sets_the_prior_and_the_first_item():
+    pool = synthetic_pool(1000, np.random.default_rng(6))
+    prior = Prior.from_self_assessment({"general": "C1"}, CUTS)
+    assert prior.mean == pytest.approx(CUTS.midpoint("C1"))
+    high = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(5, 10), prior=prior)
+    low = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(5, 10),
+                       prior=Prior.from_self_assessment({"general": "A1"}, CUTS))
+    b_high = pool.b[pool.index[high.next_item()]]
+    b_low = pool.b[pool.index[low.next_item()]]
+    assert b_high > b_low + 2
+    with pytest.raises(ValueError, match="unknown CEFR"):
+        Prior.from_self_assessment({"general": "D1"}, CUTS)
+
+
+def test_replay_rebuilds_the_same_estimate():
+    pool = mixed_pool()
+    rng = np.random.default_rng(9)
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(20, 20, None, False), rng=rng)
+    answered = []
+    for _ in range(12):
+        item_id = t.next_item()
+        score = pool.sample_score(pool.index[item_id], 0.5, rng)
+        t.record(item_id, score)
+        answered.append((pool.items[pool.index[item_id]], score))
+    again = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(20, 20, None, False))
+    again.replay(answered)
+    assert again.overall.eap == pytest.approx(t.overall.eap)
+    assert again.overall.sem == pytest.approx(t.overall.sem)
+    assert set(again.given) == set(t.given)
+    assert again.next_item() not in {it.id for it, _ in answered}
+
+
+def test_replay_uses_the_parameters_an_item_had_when_given():
+    old = PoolItem("x", "reading", a=1.0, b=2.0)
+    pool = ItemPool([PoolItem("x", "reading", a=1.0, b=-2.0), PoolItem("y", "reading", a=1.0)])
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(2, 2, None, False))
+    t.replay([(old, 1)])
+    fresh = AdaptiveTest(ItemPool([old]), cuts=CUTS, stopping=StoppingRule(1, 1, None, False))
+    fresh.record(fresh.next_item(), 1)
+    assert t.overall.eap == pytest.approx(fresh.overall.eap)
+    assert t.next_item() == "y"
+
+
+def test_recording_an_item_that_was_not_served_is_refused():
+    pool = synthetic_pool(20, np.random.default_rng(1))
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(5, 10))
+    served = t.next_item()
+    other = next(i for i in pool.ids if i != served)
+    with pytest.raises(ValueError, match="not the item served"):
+        t.record(other, 1)
+
+
+def test_result_has_a_level_sem_and_certainty_per_skill():
+    pool = mixed_pool()
+    rng = np.random.default_rng(2)
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(20, 20, None, False), rng=rng)
+    run(t, 1.0, rng)
+    res = t.result()
+    assert set(res["skills"]) <= {"reading", "vocabulary", "structure"}
+    for est in [res["overall"], *res["skills"].values()]:
+        assert est.cefr in est.level_probabilities
+        assert 0 < est.certainty <= 1 and est.sem > 0
+        assert sum(est.level_probabilities.values()) == pytest.approx(1.0)
+    assert res["skills"]["reading"].sem > res["overall"].sem

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from assessment import irt
+from assessment.pool import ItemPool, PoolItem, synthetic_pool
+from assessment.selection import Blueprint, Randomesque, restricted_eligibility, top_candidates
+
+
+@pytest.fixture(scope="module")
+def pool():
+    return synthetic_pool(800, np.random.default_rng(3))
+
+
+def test_top_candidate_is_the_most_informative_eligible_item(pool):
+    rng = np.random.default_rng(0)
+    for theta in rng.uniform(-3, 3, 25):
+        eligible = rng.random(pool.size) > 0.3
+        info = irt.item_information(theta, pool.a, pool.b, pool.c)
+        best = int(np.argmax(np.where(eligible, info, -1)))
+        got = top_candidates(pool, 0, theta, eligible, 1)[0]
+        # the order is tabulated on a 0.05 grid: the pick is the best or within a hair of it
+        assert info[got] >= info[best] * 0.995
+
+
+def test_top_candidates_skip_ineligible_items_even_deep_in_the_order(pool):
+    eligible = np.zeros(pool.size, dtype=bool)
+    eligible[[5, 700]] = True
+    assert sorted(top_candidates(pool, 0, 0.0, eligible, 5)) == [5, 700]
+
+
+def test_randomesque_picks_among_its_candidates_only():
+    rng = np.random.default_rng(1)
+    picks = {Randomesque(3).choose([7, 8, 9], rng) for _ in range(200)}
+    assert picks == {7, 8, 9}
+
+
+def test_blueprint_takes_the_skill_furthest_below_its_share():
+    bp = Blueprint({"reading": 0.5, "vocabulary": 0.25, "structure": 0.25})
+    assert bp.next_skill({"reading": 0, "vocabulary": 0, "structure": 0}, ["reading", "vocabulary", "structure"]) == "reading"
+    assert bp.next_skill({"reading": 2, "vocabulary": 1, "structure": 0}, ["reading", "vocabulary", "structure"]) == "structure"
+    assert bp.next_skill({"reading": 0}, ["vocabulary"]) == "vocabulary"
+    assert bp.next_skill({}, []) is None
+
+
+def test_blueprint_file_is_valid():
+    bp = Blueprint.load()
+    assert set(bp.shares) == {"reading", "vocabulary", "structure"}
+    assert sum(bp.shares.values()) == pytest.approx(1.0)
+
+
+def test_restricted_eligibility_leaves_out_overexposed_items():
+    counts = np.array([0, 10, 30, 24])
+    assert restricted_eligibility(counts, 100, 0.25).tolist() == [True, True, False, True]
+    assert restricted_eligibility(counts, 0, 0.25).all()
+
+
+def test_pool_refuses_duplicate_ids():
+    with pytest.raises(ValueError, match="unique"):
+        ItemPool([PoolItem("x", "reading", 1.0), PoolItem("x", "reading", 1.0)])
