@@ -35,9 +35,16 @@ def paragraphs(text: str) -> list[list[str]]:
     their breaks; prose wrapped in the content file flows as one line."""
     out = []
     for block in str(text).strip().split("\n\n"):
-        lines = [ln.strip() for ln in block.splitlines() if ln.strip()]
-        if len(lines) > 1 and all(len(ln) >= 45 for ln in lines[:-1]):
-            lines = [" ".join(lines)]
+        lines: list[str] = []
+        joining = False
+        for ln in (ln.strip() for ln in block.splitlines()):
+            if not ln:
+                continue
+            if joining:
+                lines[-1] += " " + ln
+            else:
+                lines.append(ln)
+            joining = len(ln) >= 45  # a long line was wrapped: the next one continues it
         out.append(lines)
     return out
 

@@ -46,6 +46,11 @@ class LoadedBank:
     items: dict[str, Item]
     pool: ItemPool
 
+    @property
+    def ceiling(self) -> str:
+        """The highest level the bank has items for: above it, levels cannot be told apart."""
+        return max((i.cefr for i in self.items.values()), key=LEVELS.index)
+
 
 class BankCache:
     """The live bank as a pool, reloaded when the bank version in the database changes
@@ -76,6 +81,16 @@ class BankCache:
                                             ItemPool([i.pool_item() for i in items]))
             self._checked = now
             return self._bank
+
+
+def _capped(estimate: dict, ceiling: str) -> dict:
+    """A level above the highest one the bank measures is reported as that level with
+    ``at_least``: the bank cannot tell C2 from C1 when it has no C2 items."""
+    if LEVELS.index(estimate["cefr"]) > LEVELS.index(ceiling):
+        probs = estimate["level_probabilities"]
+        top = sum(p for lvl, p in probs.items() if LEVELS.index(lvl) >= LEVELS.index(ceiling))
+        return {**estimate, "cefr": ceiling, "at_least": True, "certainty": round(top, 3)}
+    return {**estimate, "at_least": False}
 
 
 def _pool_item(row: SessionItem) -> PoolItem:
@@ -165,6 +180,7 @@ class TestingService:
     def next(self, session_id: str) -> dict:
         bank = self.bank.get()
         for _attempt in range(3):
+            finished = False
             with self.db.session() as s:
                 sess = self._load(s, session_id)
                 if sess.status == "finished":
@@ -178,18 +194,22 @@ class TestingService:
                 item_id = engine.next_item()
                 if item_id is None:
                     self._finish(sess, engine)
-                    return {"done": True, "progress": self._progress(rows)}
-                item = bank.items[item_id]
-                row = SessionItem(session_id=sess.id, item_id=item.id, item_version=item.version,
-                                  seq=len(rows), skill=item.skill, irt=item.irt.as_dict(),
-                                  testlet_id=item.testlet)
-                s.add(row)
-                sess.updated_at = utcnow()
-                try:
-                    s.flush()
-                except IntegrityError:  # another request served an item at the same time
-                    s.rollback()
-                    continue
+                    finished = True
+                else:
+                    item = bank.items[item_id]
+                    row = SessionItem(session_id=sess.id, item_id=item.id,
+                                      item_version=item.version, seq=len(rows), skill=item.skill,
+                                      irt=item.irt.as_dict(), testlet_id=item.testlet)
+                    s.add(row)
+                    sess.updated_at = utcnow()
+                    try:
+                        s.flush()
+                    except IntegrityError:  # another request served an item at the same time
+                        s.rollback()
+                        continue
+            if finished:
+                self._after_finish(session_id)
+                return {"done": True, "progress": self._progress(rows)}
             self.exposure.item_served(bank.version, item.id)
             return self._served(item, rows + [row])
         raise APIError(409, "This session is being changed by another request; try again.")
@@ -233,13 +253,17 @@ class TestingService:
             finished = engine.is_finished()
             if finished:
                 self._finish(sess, engine)
-            return {"accepted": True, "done": finished, "progress": self._progress(rows)}
+            outcome = {"accepted": True, "done": finished, "progress": self._progress(rows)}
+        if finished:
+            self._after_finish(session_id)
+        return outcome
 
     def _finish(self, sess: TestSession, engine: AdaptiveTest) -> None:
         res = engine.result()
+        ceiling = self.bank.get().ceiling
         sess.result = {
-            "overall": res["overall"].as_dict(),
-            "skills": {k: v.as_dict() for k, v in res["skills"].items()},
+            "overall": _capped(res["overall"].as_dict(), ceiling),
+            "skills": {k: _capped(v.as_dict(), ceiling) for k, v in res["skills"].items()},
             "n_items": res["n_items"],
             "stop_reason": engine.stop_reason,
             "bank_version": sess.bank_version,
@@ -248,7 +272,10 @@ class TestingService:
         sess.status = "finished"
         sess.stop_reason = engine.stop_reason
         sess.finished_at = utcnow()
-        self.queue.enqueue("services.testing.jobs.record_item_statistics", sess.id)
+
+    def _after_finish(self, session_id: str) -> None:
+        """Work that follows a finished test, queued once the finish is committed."""
+        self.queue.enqueue("services.testing.jobs.record_item_statistics", session_id)
 
     def result(self, session_id: str) -> dict:
         with self.db.session() as s:

@@ -1,7 +1,7 @@
 """The job seeker's pages: language, self-assessment, items one at a time, result."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from assessment.cefr import LEVELS
@@ -32,7 +32,8 @@ def _lang(endpoint, values):
 
 @bp.url_defaults
 def _keep_lang(endpoint, values):
-    if "lang" not in values and getattr(g, "lang", None) and endpoint != "pages.landing":
+    if "lang" not in values and getattr(g, "lang", None) and \
+            current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
         values["lang"] = g.lang
 
 

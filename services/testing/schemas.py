@@ -78,6 +78,8 @@ class EstimateSchema(Schema):
     sem = fields.Float()
     certainty = fields.Float(metadata={"description": "Posterior probability that the level is right"})
     n_items = fields.Integer()
+    at_least = fields.Boolean(metadata={"description": "The level is the highest the item bank "
+                                        "measures; the true level may be higher"})
     level_probabilities = fields.Dict(keys=fields.String(), values=fields.Float())
 
 

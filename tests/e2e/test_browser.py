@@ -1,0 +1,139 @@
+"""A whole test in headless Chromium (Debian's /usr/bin/chromium, driven by Playwright)
+against `taitotaso serve` on the embedded default."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+CHROMIUM = "/usr/bin/chromium"
+BIN = Path(sys.executable).parent / "taitotaso"
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    var = tmp_path_factory.mktemp("var")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["TAITOTASO_VAR_DIR"] = str(var)
+    subprocess.run([str(BIN), "db", "seed"], env=env, check=True, capture_output=True)
+    keys = {}
+    out = subprocess.run([str(BIN), "items", "export", "--with-keys"], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        row = json.loads(line)
+        keys[row["id"]] = row["key"]
+    port = free_port()
+    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("taitotaso serve did not start: " + proc.stdout.read().decode(errors="replace"))
+    yield base, keys, var
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: `make install` installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield b
+        b.close()
+
+
+def unlabelled_inputs(page) -> list[str]:
+    return page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden])')]
+        .filter(i => !i.labels || i.labels.length === 0).map(i => i.id || i.name)""")
+
+
+def test_a_job_seeker_takes_a_whole_test_with_the_keyboard_and_reads_the_result(server, browser):
+    base, keys, var = server
+    page = browser.new_page()
+    page.goto(base + "/")
+    # keyboard only: tab to "Suomeksi" and press Enter
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == "Suomeksi":
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_url(base + "/fi/")
+    assert page.locator("h1").inner_text() == "Suomen kielen taitotesti"
+    assert not unlabelled_inputs(page)
+    # self-assessment with the keyboard: reading B1 (third statement)
+    page.focus("#sa_reading_A1")
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.is_checked("#sa_reading_B1")
+    page.locator("button[type=submit]").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url == base + "/fi/test"
+
+    answered = 0
+    while "/result" not in page.url and answered < 40:
+        assert page.locator("progress").count() == 1
+        assert not unlabelled_inputs(page)
+        item_id = page.locator("input[name=item_id]").input_value()
+        key = keys[item_id]
+        if page.locator("#answer").count():
+            page.focus("#answer")
+            page.keyboard.type(key)
+        else:
+            page.focus(f"#c_{key}")
+            page.keyboard.press("Space")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        answered += 1
+    assert page.url == base + "/fi/result"
+    assert 15 <= answered <= 30
+    assert page.locator("h1").inner_text() == "Tuloksesi"
+    overall = page.locator(".overall .level").inner_text()
+    assert overall == "C1+"  # all right: the top of what the bank measures
+    assert page.locator("svg[role=img] rect.bar").count() == 3
+    skills = page.locator(".skill-result h3").all_inner_texts()
+    assert len(skills) == 3 and all(s.split(": ")[1] in ("B2", "C1", "C1+") for s in skills)
+    page.screenshot(path=str(var / "result-fi.png"), full_page=True)
+    page.close()
+
+
+def test_a_missing_answer_is_announced_to_screen_readers(server, browser):
+    base, _keys, _var = server
+    page = browser.new_page()
+    page.goto(base + "/en/")
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/en/test")
+    # submit without choosing, bypassing the browser's own required check
+    page.evaluate("document.querySelector('form').noValidate = true")
+    page.click("button[type=submit]")
+    alert = page.locator("[role=alert]")
+    assert "Choose an answer" in alert.inner_text()
+    page.close()
