@@ -13,7 +13,7 @@ import numpy as np
 
 from .cefr import LEVELS, CutScores
 from .estimation import Posterior
-from .pool import ItemPool, PoolItem
+from .pool import ItemPool, PoolItem, item_likelihood
 from .selection import Blueprint, MaxInformation, top_candidates
 from .stopping import StoppingRule
 
@@ -157,7 +157,7 @@ class AdaptiveTest:
             if i is not None and self.pool.items[i] == item:
                 likelihood = self.pool.likelihood(i, int(score))
             else:
-                likelihood = ItemPool([item]).likelihood(0, int(score))
+                likelihood = item_likelihood(item, int(score))
             self.overall.update(likelihood)
             if self.by_skill.get(item.skill, self.overall) is not self.overall:
                 self.by_skill[item.skill].update(likelihood)

@@ -102,15 +102,9 @@ class ItemPool:
     def likelihood(self, i: int, score: int) -> np.ndarray:
         """Likelihood of ``score`` on item ``i`` at each point of the estimation grid."""
         it = self.items[i]
-        if it.model == "grm":
-            if not 0 <= score <= it.max_score:
-                raise ValueError(f"score {score} out of range 0..{it.max_score} for item {it.id}")
-            return irt.grm_probabilities(self.estimation_grid, it.a, it.thresholds)[:, score]
-        if score == 1:
-            return self._p_correct[i]
-        if score == 0:
-            return self._p_wrong[i]
-        raise ValueError(f"score {score} must be 0 or 1 for dichotomous item {it.id}")
+        if it.model == "3pl" and score in (0, 1):
+            return self._p_correct[i] if score else self._p_wrong[i]
+        return item_likelihood(it, score, self.estimation_grid)
 
     def sample_score(self, i: int, theta: float, rng: np.random.Generator) -> int:
         """Draw a simulated response of an examinee at ``theta``."""
@@ -119,6 +113,18 @@ class ItemPool:
             p = irt.grm_probabilities(theta, it.a, it.thresholds)[0]
             return int(rng.choice(p.size, p=p / p.sum()))
         return int(rng.random() < irt.icc(theta, it.a, it.b, it.c))
+
+
+def item_likelihood(it: PoolItem, score: int, grid: np.ndarray = DEFAULT_GRID) -> np.ndarray:
+    """Likelihood of ``score`` on one item at each grid point, for items outside a pool."""
+    if it.model == "grm":
+        if not 0 <= score <= it.max_score:
+            raise ValueError(f"score {score} out of range 0..{it.max_score} for item {it.id}")
+        return irt.grm_probabilities(grid, it.a, it.thresholds)[:, score]
+    if score not in (0, 1):
+        raise ValueError(f"score {score} must be 0 or 1 for dichotomous item {it.id}")
+    p = np.clip(irt.icc(grid, it.a, it.b, it.c), 1e-12, 1.0 - 1e-12)
+    return p if score else 1.0 - p
 
 
 def synthetic_pool(n: int, rng: np.random.Generator, skill: str = "general") -> ItemPool:

@@ -29,9 +29,9 @@ class IRT:
     thresholds: tuple[float, ...] = ()
 
     def as_dict(self) -> dict:
-        d = {"a": round(self.a, 4), "b": round(self.b, 4), "c": round(self.c, 4), "model": self.model}
+        d = {"a": self.a, "b": self.b, "c": self.c, "model": self.model}
         if self.thresholds:
-            d["thresholds"] = [round(t, 4) for t in self.thresholds]
+            d["thresholds"] = list(self.thresholds)
         return d
 
 

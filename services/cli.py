@@ -72,6 +72,33 @@ def cmd_items_export(args) -> int:
     return 0
 
 
+def cmd_items_coverage(args) -> int:
+    """Markdown table of the item content: skill x CEFR level (for the README)."""
+    from collections import Counter
+
+    from assessment.cefr import LEVELS
+    from item_bank.content import load_content
+    from item_bank.schema import ContentError
+
+    try:
+        items = load_content()
+    except ContentError as err:
+        return _err(str(err))
+    cells = Counter((i.skill, i.cefr) for i in items)
+    kinds = Counter((i.skill, i.kind) for i in items)
+    skills = sorted({i.skill for i in items})
+    levels = [lvl for lvl in LEVELS if any(cells[(s, lvl)] for s in skills)]
+    print("| skill | " + " | ".join(levels) + " | total | kinds |")
+    print("|---|" + "---:|" * (len(levels) + 1) + "---|")
+    for sk in skills:
+        row = [str(cells[(sk, lvl)]) for lvl in levels]
+        kind_text = ", ".join(f"{k} {n}" for (s, k), n in sorted(kinds.items()) if s == sk)
+        print(f"| {sk} | " + " | ".join(row) + f" | {sum(cells[(sk, lvl)] for lvl in levels)} | {kind_text} |")
+    totals = [str(sum(cells[(s, lvl)] for s in skills)) for lvl in levels]
+    print("| **all** | " + " | ".join(totals) + f" | **{len(items)}** | |")
+    return 0
+
+
 # -- simulate ------------------------------------------------------------------------
 def cmd_simulate(args) -> int:
     import numpy as np
@@ -203,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = isub.add_parser("export", help="print the live items as JSON lines")
     export.add_argument("--with-keys", action="store_true", help="include the answer keys")
     export.set_defaults(func=cmd_items_export)
+    isub.add_parser("coverage", help="print the skill x level table of the item content (Markdown)") \
+        .set_defaults(func=cmd_items_coverage)
 
     sim = sub.add_parser("simulate", help="seeded simulations of adaptive tests")
     sim.add_argument("--bank", default="seed", help="'seed' (the item content) or 'synthetic:N'")

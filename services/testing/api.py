@@ -24,10 +24,6 @@ def _bearer() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _authorised(session_id: str) -> None:
-    service().authorise(session_id, _bearer())
-
-
 @blp.route("")
 class Sessions(MethodView):
     @blp.arguments(SessionCreateSchema)
@@ -44,8 +40,7 @@ class NextItem(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, session_id):
         """The item to answer now (the same until it is answered), or done."""
-        _authorised(session_id)
-        return service().next(session_id)
+        return service().next(session_id, _bearer())
 
 
 @blp.route("/<string:session_id>/responses")
@@ -55,8 +50,7 @@ class Responses(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self, body, session_id):
         """Answer the item that was served."""
-        _authorised(session_id)
-        return service().answer(session_id, body["item_id"], body["answer"])
+        return service().answer(session_id, _bearer(), body["item_id"], body["answer"])
 
 
 @blp.route("/<string:session_id>/result")
@@ -65,8 +59,7 @@ class Result(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, session_id):
         """CEFR level overall and per skill, each with theta, SEM and certainty."""
-        _authorised(session_id)
-        return service().result(session_id)
+        return service().result(session_id, _bearer())
 
 
 __all__ = ["blp", "APIError"]

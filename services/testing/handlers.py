@@ -135,18 +135,14 @@ class TestingService:
         self.exposure.test_started(bank.version)
         return session_id, token
 
-    def authorise(self, session_id: str, token: str | None) -> None:
+    def _load(self, s, session_id: str, token: str | None) -> TestSession:
+        """The session, if ``token`` is its bearer token; one answer for unknown ids and
+        wrong tokens, so that ids cannot be probed."""
         if not token:
             raise APIError(401, "Send the session's token as 'Authorization: Bearer <token>'.")
-        with self.db.session() as s:
-            sess = s.get(TestSession, session_id)
-            if sess is None or not hmac.compare_digest(sess.token_hash, hash_token(token)):
-                raise APIError(404, "No test session with this id belongs to this token.")
-
-    def _load(self, s, session_id: str) -> TestSession:
         sess = s.get(TestSession, session_id)
-        if sess is None:
-            raise APIError(404, "No test session with this id.")
+        if sess is None or not hmac.compare_digest(sess.token_hash, hash_token(token)):
+            raise APIError(404, "No test session with this id belongs to this token.")
         return sess
 
     def _engine(self, sess: TestSession, bank: LoadedBank, rows: list[SessionItem]) -> AdaptiveTest:
@@ -177,12 +173,12 @@ class TestingService:
         return {"answered": answered, "min_items": self.stopping.min_items,
                 "max_items": self.stopping.max_items}
 
-    def next(self, session_id: str) -> dict:
+    def next(self, session_id: str, token: str | None) -> dict:
         bank = self.bank.get()
         for _attempt in range(3):
             finished = False
             with self.db.session() as s:
-                sess = self._load(s, session_id)
+                sess = self._load(s, session_id, token)
                 if sess.status == "finished":
                     return {"done": True, "progress": self._progress(sess.items)}
                 rows = list(sess.items)
@@ -221,10 +217,10 @@ class TestingService:
             public["testlet_position"] = {"index": item.position + 1, "of": len(siblings)}
         return {"done": False, "item": public, "progress": self._progress(rows)}
 
-    def answer(self, session_id: str, item_id: str, answer) -> dict:
+    def answer(self, session_id: str, token: str | None, item_id: str, answer) -> dict:
         bank = self.bank.get()
         with self.db.session() as s:
-            sess = self._load(s, session_id)
+            sess = self._load(s, session_id, token)
             if sess.status == "finished":
                 raise APIError(409, "This test is already finished; its result is ready.")
             row = s.get(SessionItem, (session_id, item_id))
@@ -247,7 +243,7 @@ class TestingService:
             if done.rowcount != 1:
                 raise APIError(409, f"Item {item_id} has already been answered.")
             s.expire_all()
-            sess = self._load(s, session_id)
+            sess = self._load(s, session_id, token)
             rows = list(sess.items)
             engine = self._engine(sess, bank, rows)
             finished = engine.is_finished()
@@ -277,9 +273,9 @@ class TestingService:
         """Work that follows a finished test, queued once the finish is committed."""
         self.queue.enqueue("services.testing.jobs.record_item_statistics", session_id)
 
-    def result(self, session_id: str) -> dict:
+    def result(self, session_id: str, token: str | None) -> dict:
         with self.db.session() as s:
-            sess = self._load(s, session_id)
+            sess = self._load(s, session_id, token)
             if sess.status != "finished":
                 answered = sum(r.answer is not None for r in sess.items)
                 raise APIError(409, f"The test is not finished yet ({answered} answered): "
@@ -287,9 +283,3 @@ class TestingService:
             return {"id": sess.id, "ui_language": sess.ui_language,
                     "finished_at": sess.finished_at.isoformat() if sess.finished_at else None,
                     **sess.result}
-
-    def status(self, session_id: str) -> dict:
-        with self.db.session() as s:
-            sess = self._load(s, session_id)
-            return {"id": sess.id, "status": sess.status, "ui_language": sess.ui_language,
-                    "progress": self._progress(sess.items)}

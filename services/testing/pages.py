@@ -75,7 +75,7 @@ def test():
             error = _("Choose an answer before you continue.")
         else:
             try:
-                outcome = service().answer(current["id"], item_id, answer)
+                outcome = service().answer(current["id"], current["token"], item_id, answer)
             except APIError as err:
                 if err.status == 422:
                     error = _("This answer could not be read. Choose one of the options or type a word.")
@@ -87,7 +87,7 @@ def test():
                 if outcome["done"]:
                     return redirect(url_for("pages.result"))
                 return redirect(url_for("pages.test"))
-    nxt = service().next(current["id"])
+    nxt = service().next(current["id"], current["token"])
     if nxt["done"]:
         return redirect(url_for("pages.result"))
     return render_template("item.html", item=nxt["item"], progress=nxt["progress"],
@@ -97,7 +97,7 @@ def test():
 @bp.get("/<lang>/result")
 def result():
     current = _current()
-    res = service().result(current["id"])
+    res = service().result(current["id"], current["token"])
     skills = [
         {"key": k, "name": SKILL_NAMES.get(k, k), "est": v,
          "explanation": LEVEL_BY_SKILL.get(k, {}).get(v["cefr"], ""),

@@ -1,0 +1,9 @@
+"""`make bench`: every benchmark, one after the other."""
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for script in ("simulate.py", "load_sessions.py"):
+    print(f"\n== {script}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=True)
