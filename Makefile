@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 translations: $(STAMP)
-	@$(VENV)/bin/pybabel compile -q -d services/translations
+	$(VENV)/bin/pybabel compile -d services/translations
 
 run: install
 	$(VENV)/bin/taitotaso db seed

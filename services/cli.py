@@ -176,6 +176,13 @@ def cmd_serve(args) -> int:
         rc = cmd_db_seed(args)
         if rc:
             return rc
+    from services.common.queue import JobContext
+    from services.testing.jobs import record_pending_statistics
+
+    caught_up = record_pending_statistics(JobContext(db=db))
+    if caught_up:
+        print(f"recorded the item statistics of {caught_up} finished test(s) left from before",
+              flush=True)
     workers = args.workers
     if workers > 1 and cfg.redis_url is None:
         print("note: without REDIS_URL the embedded default runs one worker process "

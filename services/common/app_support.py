@@ -38,7 +38,7 @@ def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, R
     app = Flask(name, **flask_kwargs)
     app.config.update(SECRET_KEY=config.secret_key, TESTING=config.testing,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                      MAX_CONTENT_LENGTH=1 * 1024 * 1024, JSON_SORT_KEYS=False)
+                      MAX_CONTENT_LENGTH=1 * 1024 * 1024)
     logging.basicConfig(level=logging.INFO)
     resources = Resources(config)
     app.extensions["taitotaso.resources"] = resources

@@ -26,3 +26,14 @@ def record_item_statistics(ctx, session_id: str) -> None:
                 stat.answered += 1
                 stat.score_sum += float(r.score or 0)
         sess.stats_recorded = True
+
+
+def record_pending_statistics(ctx) -> int:
+    """Catch up on finished sessions whose statistics job was lost (e.g. the process that
+    held the in-process queue stopped); run when the server starts."""
+    with ctx.db.session() as s:
+        pending = s.scalars(select(TestSession.id).where(TestSession.status == "finished",
+                                                         TestSession.stats_recorded.is_(False))).all()
+    for session_id in pending:
+        record_item_statistics(ctx, session_id)
+    return len(pending)

@@ -39,3 +39,15 @@ def test_a_finished_test_updates_item_statistics_once(app, client):
     # running the job again (a retry after a crash) counts nothing twice
     record_item_statistics(JobContext(db=resources.db), t.id)
     assert stats(resources.db) == (items, answered)
+
+
+def test_statistics_lost_with_a_stopped_process_are_caught_up_at_start(app, client):
+    from services.testing.jobs import record_pending_statistics
+
+    resources = app.extensions["taitotaso.resources"]
+    resources.queue.enqueue = lambda *a, **k: None  # the process stops before the job runs
+    Taker(client).finish()
+    assert stats(resources.db)[0] == 0
+    assert record_pending_statistics(JobContext(db=resources.db)) == 1
+    assert stats(resources.db)[0] > 0
+    assert record_pending_statistics(JobContext(db=resources.db)) == 0
