@@ -1,11 +1,11 @@
 """CEFR levels from theta: cut scores kept as data (``data/cefr_cuts.json``)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
+
+from .data import load_json
 
 LEVELS = ("A1", "A2", "B1", "B2", "C1", "C2")
 
@@ -26,12 +26,7 @@ class CutScores:
 
     @classmethod
     def load(cls, path=None) -> "CutScores":
-        if path is None:
-            text = resources.files("assessment").joinpath("data/cefr_cuts.json").read_text("utf-8")
-        else:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        data = json.loads(text)
+        data = load_json("cefr_cuts.json", path)
         cuts = tuple(float(data["cuts"][lvl]) for lvl in LEVELS[1:])
         if any(lo >= hi for lo, hi in zip(cuts, cuts[1:])):
             raise ValueError("CEFR cut scores must increase from A2 to C2")

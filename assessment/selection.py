@@ -9,12 +9,11 @@
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 
+from .data import load_json
 from .pool import ItemPool
 
 
@@ -24,12 +23,7 @@ class Blueprint:
 
     @classmethod
     def load(cls, path=None) -> "Blueprint":
-        if path is None:
-            text = resources.files("assessment").joinpath("data/blueprint.json").read_text("utf-8")
-        else:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        shares = {k: float(v) for k, v in json.loads(text)["skills"].items()}
+        shares = {k: float(v) for k, v in load_json("blueprint.json", path)["skills"].items()}
         if any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
             raise ValueError("blueprint shares must be non-negative and not all zero")
         return cls(shares)

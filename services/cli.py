@@ -12,12 +12,20 @@ def _err(msg: str) -> int:
 
 
 # -- db ------------------------------------------------------------------------------
-def cmd_db_upgrade(args) -> int:
+def _database(upgrade: bool = True):
+    """The configured database, migrated to the newest schema (creating it on first use)."""
     from services.common.config import Config
     from services.common.db import Database
 
     cfg = Config.from_env()
-    Database(cfg.database_url).upgrade()
+    db = Database(cfg.database_url)
+    if upgrade:
+        db.upgrade()
+    return cfg, db
+
+
+def cmd_db_upgrade(args) -> int:
+    cfg, _db = _database()
     print(f"database schema is up to date ({_safe_url(cfg.database_url)})")
     return 0
 
@@ -26,12 +34,8 @@ def cmd_db_seed(args) -> int:
     from item_bank.content import load_content
     from item_bank.repository import ItemRepository
     from item_bank.schema import ContentError
-    from services.common.config import Config
-    from services.common.db import Database
 
-    cfg = Config.from_env()
-    db = Database(cfg.database_url)
-    db.upgrade()
+    _cfg, db = _database()
     try:
         items = load_content()
     except ContentError as err:
@@ -52,11 +56,8 @@ def _safe_url(url: str) -> str:
 # -- items ---------------------------------------------------------------------------
 def cmd_items_export(args) -> int:
     from item_bank.repository import ItemRepository
-    from services.common.config import Config
-    from services.common.db import Database
 
-    cfg = Config.from_env()
-    db = Database(cfg.database_url)
+    _cfg, db = _database()
     with db.session() as s:
         items = ItemRepository(s).live_items()
     if not items:
@@ -166,12 +167,7 @@ def cmd_simulate(args) -> int:
 def cmd_serve(args) -> int:
     from gunicorn.app.base import BaseApplication
 
-    from services.common.config import Config
-    from services.common.db import Database
-
-    cfg = Config.from_env()
-    db = Database(cfg.database_url)
-    db.upgrade()
+    cfg, db = _database()
     if args.seed:
         rc = cmd_db_seed(args)
         if rc:

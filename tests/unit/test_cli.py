@@ -24,3 +24,24 @@ def test_simulate_explains_a_bad_bank_argument(capsys):
     assert main(["simulate", "--bank", "synthetic:lots"]) == 2
     assert "positive whole number" in capsys.readouterr().err
     assert main(["simulate", "--bank", "mine"]) == 2
+
+
+def test_export_on_an_empty_database_says_what_to_do(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TAITOTASO_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["items", "export", "--with-keys"]) == 2
+    assert "taitotaso db seed" in capsys.readouterr().err
+
+
+def test_seed_then_export_gives_keys_in_the_shape_the_api_takes(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TAITOTASO_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["db", "seed"]) == 0
+    capsys.readouterr()
+    assert main(["items", "export", "--with-keys"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(rows) >= 150
+    for row in rows:
+        assert {"id", "kind", "skill", "cefr", "irt", "key"} <= set(row)
+        assert set(row["irt"]) == {"a", "b", "c"}
+        assert isinstance(row["key"], str) and row["key"]
