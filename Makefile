@@ -4,7 +4,7 @@
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
-DEB_PACKAGES := libvoikko1 voikko-fi chromium
+DEB_PACKAGES := libvoikko1 voikko-fi chromium espeak-ng sox libsox-fmt-base
 PYTHON      ?= python3
 
 .PHONY: install system-deps translations run test test-fast lint bench clean

@@ -10,7 +10,8 @@ from marshmallow import ValidationError
 from assessment.cefr import CutScores
 
 from .model import IRT, Item, initial_irt
-from .schema import SCHEMAS, ContentError, ContentFileSchema, TestletSchema
+from .ctest import gaps as ctest_gaps
+from .schema import KIND_SKILLS, SCHEMAS, ContentError, ContentFileSchema, TestletSchema
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
 
@@ -35,16 +36,33 @@ def _item(raw: dict, path: Path, cuts: CutScores, defaults: dict, testlet=None, 
     for required in ("skill", "topic"):
         if required not in data:
             raise _fail(path, where, f"{required} is missing")
+    if data["skill"] not in KIND_SKILLS[kind]:
+        raise _fail(path, where, f"skill {data['skill']!r} does not fit kind {kind} "
+                                 f"(use one of {sorted(KIND_SKILLS[kind])})")
     n_choices = len(data.get("choices", {})) or 2
-    irt = IRT(**data["irt"]) if "irt" in data else initial_irt(kind, data["cefr"], n_choices, cuts)
-    content_keys = {"multiple_choice": ("context", "prompt", "choices"), "yes_no": ("word",),
-                    "cloze": ("text", "hint", "focus")}[kind]
-    content = {k: data[k] for k in content_keys if k in data}
-    key = data["accept"][0] if kind == "cloze" else data["key"]
+    max_score = {"dictation": 2}.get(kind, 1)
+    if kind == "c_test":
+        max_score = len(ctest_gaps(data["text"]))
+    irt = IRT(**data["irt"]) if "irt" in data else initial_irt(kind, data["cefr"], n_choices, cuts,
+                                                                max_score)
+    content = {k: v for k, v in data.items()
+               if k not in ("id", "kind", "skill", "cefr", "topic", "irt", "status", "key", "accept")}
+    key = answer_key(kind, data)
     return Item(id=data["id"], kind=kind, skill=data["skill"], cefr=data["cefr"],
                 topic=data["topic"], content=content, key=key, irt=irt,
                 accept=tuple(data.get("accept", ())), testlet=testlet, position=position,
-                stimulus=stimulus)
+                stimulus=stimulus, status=data["status"])
+
+
+def answer_key(kind: str, data: dict):
+    """The right answer in the shape the responses endpoint takes (None for open tasks)."""
+    if kind in ("cloze", "sentence_building"):
+        return data["accept"][0]
+    if kind == "dictation":
+        return data["audio_text"]
+    if kind == "c_test":
+        return [g.missing for g in ctest_gaps(data["text"])]
+    return data.get("key")
 
 
 def load_file(path: Path, cuts: CutScores) -> list[Item]:
@@ -112,3 +130,11 @@ def finnish_texts(item: Item) -> Iterable[str]:
             yield c["text"].replace("___", answer)
         if c.get("hint"):
             yield c["hint"]
+    elif item.kind == "dictation":
+        yield c["audio_text"]
+    elif item.kind in ("c_test", "read_aloud"):
+        yield c["text"]
+    elif item.kind == "sentence_building":
+        yield from item.accept
+    elif item.kind in ("writing_task", "speaking_prompt"):
+        yield c["prompt"]

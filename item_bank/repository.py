@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .model import IRT, Item
-from .orm import BankState, ItemRow, utcnow
+from .orm import Asset, BankState, ItemRow, utcnow
+
+AudioMaker = Callable[[str, str], bytes]  # (text, cefr) -> Ogg Vorbis bytes
 
 
 def row_to_item(row: ItemRow) -> Item:
@@ -17,7 +20,7 @@ def row_to_item(row: ItemRow) -> Item:
     return Item(id=row.id, version=row.version, kind=row.kind, skill=row.skill, cefr=row.cefr,
                 topic=row.topic, status=row.status, content=row.content, key=row.key,
                 accept=tuple(row.accept or ()), irt=IRT(**irt), testlet=row.testlet_id,
-                position=row.position, stimulus=row.stimulus)
+                position=row.position, stimulus=row.stimulus, assets=dict(row.assets or {}))
 
 
 @dataclass
@@ -26,6 +29,7 @@ class SeedReport:
     new_versions: int = 0
     unchanged: int = 0
     retired: int = 0
+    audio_made: int = 0
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -48,22 +52,49 @@ class ItemRepository:
         state = self.db.get(BankState, 1)
         return state.version if state else None
 
-    def seed(self, items: list[Item], retire_missing: bool = True) -> SeedReport:
+    def put_asset(self, data: bytes, media_type: str) -> str:
+        sha = hashlib.sha256(data).hexdigest()
+        if self.db.get(Asset, sha) is None:
+            self.db.add(Asset(sha256=sha, media_type=media_type, size=len(data), data=data))
+        return sha
+
+    def asset(self, sha256: str) -> Asset | None:
+        return self.db.get(Asset, sha256)
+
+    def _with_audio(self, item: Item, make_audio: AudioMaker | None, report: SeedReport) -> Item:
+        texts = item.audio_texts()
+        if not texts or make_audio is None:
+            return item
+        assets = dict(item.assets)
+        for role, text in texts.items():
+            if role not in assets:
+                assets[role] = self.put_asset(make_audio(text, item.cefr), "audio/ogg")
+                report.audio_made += 1
+        return replace(item, assets=assets)
+
+    def seed(self, items: list[Item], retire_missing: bool = True,
+             make_audio: AudioMaker | None = None, progress=None) -> SeedReport:
         """Make ``items`` the live bank. Changed content becomes a new version and the old
-        one is retired, so sessions keep pointing at what they were given."""
+        one is retired, so sessions keep pointing at what they were given. Listening items
+        get their audio from ``make_audio`` (made once, then found by its recipe's cache)."""
         report = SeedReport()
         latest: dict[str, ItemRow] = {}
         for row in self.db.scalars(select(ItemRow)).all():
             if row.id not in latest or row.version > latest[row.id].version:
                 latest[row.id] = row
         wanted = set()
-        for item in items:
+        for n, item in enumerate(items):
+            if progress and (n + 1) % 50 == 0:
+                progress(n + 1, len(items))
             wanted.add(item.id)
+            item = self._with_audio(item, make_audio, report)
             digest = item.content_hash()
             old = latest.get(item.id)
             if old is not None and old.content_hash == digest:
-                if old.status != "live":
-                    old.status = "live"
+                if old.status != item.status:
+                    old.status = item.status
+                if item.assets and old.assets != item.assets:
+                    old.assets = item.assets
                 report.unchanged += 1
                 continue
             version = 1
@@ -74,7 +105,8 @@ class ItemRepository:
             else:
                 report.added += 1
             self.db.add(ItemRow(id=item.id, version=version, kind=item.kind, skill=item.skill,
-                                cefr=item.cefr, topic=item.topic, status="live",
+                                cefr=item.cefr, topic=item.topic, status=item.status,
+                                assets=item.assets or None,
                                 testlet_id=item.testlet, position=item.position,
                                 content=item.content, stimulus=item.stimulus, key=item.key,
                                 accept=list(item.accept), irt=item.irt.as_dict(),
@@ -89,11 +121,11 @@ class ItemRepository:
         return report
 
     def _touch(self) -> None:
-        rows = self.db.execute(select(ItemRow.id, ItemRow.version, ItemRow.irt)
+        rows = self.db.execute(select(ItemRow.id, ItemRow.version, ItemRow.irt, ItemRow.assets)
                                .where(ItemRow.status == "live").order_by(ItemRow.id)).all()
         h = hashlib.sha256()
-        for item_id, version, irt in rows:
-            h.update(f"{item_id}@{version}:{sorted(irt.items())}\n".encode())
+        for item_id, version, irt, assets in rows:
+            h.update(f"{item_id}@{version}:{sorted(irt.items())}:{sorted((assets or {}).items())}\n".encode())
         state = self.db.get(BankState, 1)
         if state is None:
             self.db.add(BankState(id=1, version=h.hexdigest()[:12], updated_at=utcnow()))

@@ -38,6 +38,7 @@ class _ItemBase(Schema):
     cefr = fields.String(required=True, validate=validate.OneOf(LEVELS))
     topic = fields.String(validate=validate.OneOf(TOPICS))
     irt = fields.Nested(IRTSchema)
+    status = fields.String(load_default="live", validate=validate.OneOf(["draft", "reviewed", "live", "retired"]))
 
 
 class MultipleChoiceSchema(_ItemBase):
@@ -77,15 +78,97 @@ class ClozeSchema(_ItemBase):
             raise ValidationError("a cloze text needs exactly one gap written ___")
 
 
-SCHEMAS = {"multiple_choice": MultipleChoiceSchema, "yes_no": YesNoSchema, "cloze": ClozeSchema}
+def _words(sentence: str) -> list[str]:
+    return re.findall(r"\w+(?:-\w+)*", sentence.casefold())
+
+
+class DictationSchema(_ItemBase):
+    audio_text = fields.String(required=True, validate=validate.Length(min=2, max=300))
+
+
+class CTestSchema(_ItemBase):
+    text = fields.String(required=True, validate=validate.Length(min=80, max=2000))
+
+    @validates("text")
+    def enough_gaps(self, value, **kwargs):
+        from .ctest import MIN_GAPS, gaps
+
+        n = len(gaps(value))
+        if n < MIN_GAPS:
+            raise ValidationError(f"the C-test rule makes only {n} gaps; write a longer text "
+                                  f"(at least {MIN_GAPS} gaps after the first sentence)")
+
+
+class SentenceBuildingSchema(_ItemBase):
+    words = fields.List(fields.String(validate=validate.Length(min=1, max=40)), required=True,
+                        validate=validate.Length(min=3, max=14))
+    accept = fields.List(fields.String(validate=validate.Length(min=3, max=300)), required=True,
+                         validate=validate.Length(min=1))
+
+    @validates_schema
+    def sentences_use_the_words(self, data, **kwargs):
+        given = sorted(w.casefold() for w in data.get("words", []))
+        for sentence in data.get("accept", []):
+            if sorted(_words(sentence)) != given:
+                raise ValidationError(f"{sentence!r} does not use exactly the given words", "accept")
+        if data.get("accept") and _words(data["accept"][0]) == [w.casefold() for w in data["words"]]:
+            raise ValidationError("the words are shown in the order of the answer: shuffle them", "words")
+
+
+class WritingTaskSchema(_ItemBase):
+    prompt = fields.String(required=True, validate=_text)
+    task_type = fields.String(required=True, validate=validate.OneOf(
+        ["message", "description", "narrative", "opinion", "application", "instruction"]))
+    min_words = fields.Integer(required=True, validate=validate.Range(min=5, max=500))
+    max_words = fields.Integer(required=True, validate=validate.Range(min=10, max=800))
+
+    @validates_schema
+    def range_ok(self, data, **kwargs):
+        if data.get("min_words", 0) >= data.get("max_words", 1):
+            raise ValidationError("min_words must be smaller than max_words", "min_words")
+
+
+class ReadAloudSchema(_ItemBase):
+    text = fields.String(required=True, validate=validate.Length(min=10, max=1200))
+
+
+class SpeakingPromptSchema(_ItemBase):
+    prompt = fields.String(required=True, validate=_text)
+    task_type = fields.String(required=True, validate=validate.OneOf(["describe", "tell", "opinion"]))
+    prep_seconds = fields.Integer(load_default=30, validate=validate.Range(min=0, max=300))
+    max_seconds = fields.Integer(load_default=90, validate=validate.Range(min=10, max=120))
+
+
+SCHEMAS = {"multiple_choice": MultipleChoiceSchema, "yes_no": YesNoSchema, "cloze": ClozeSchema,
+           "dictation": DictationSchema, "c_test": CTestSchema,
+           "sentence_building": SentenceBuildingSchema, "writing_task": WritingTaskSchema,
+           "read_aloud": ReadAloudSchema, "speaking_prompt": SpeakingPromptSchema}
+
+# the skills each kind may measure
+KIND_SKILLS = {
+    "multiple_choice": {"reading", "listening", "vocabulary", "structure"},
+    "yes_no": {"vocabulary"}, "cloze": {"structure", "vocabulary"}, "dictation": {"listening"},
+    "c_test": {"structure"}, "sentence_building": {"structure"}, "writing_task": {"writing"},
+    "read_aloud": {"speaking"}, "speaking_prompt": {"speaking"},
+}
 
 
 class StimulusSchema(Schema):
+    """A reading text (``text``) or, for listening, what is heard (``audio_text``: made into
+    audio at build time and kept for review only). In ``audio_text``, lines starting with
+    ``A:`` and ``B:`` are spoken by two different voices."""
+
     class Meta:
         unknown = RAISE
 
     title = fields.String(validate=validate.Length(max=200))
-    text = fields.String(required=True, validate=_text)
+    text = fields.String(validate=_text)
+    audio_text = fields.String(validate=_text)
+
+    @validates_schema
+    def one_of(self, data, **kwargs):
+        if ("text" in data) == ("audio_text" in data):
+            raise ValidationError("a stimulus has either text (to read) or audio_text (to hear)")
 
 
 class TestletSchema(Schema):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from difflib import SequenceMatcher
 from typing import Any
 
 from item_bank.model import Item
@@ -25,8 +26,32 @@ def normalise(text: str) -> str:
     return text.strip(" .,!?;:\"'")
 
 
+def words(text: str) -> list[str]:
+    """Words of a typed sentence, for comparing word by word (case and punctuation ignored)."""
+    return re.findall(r"\w+(?:-\w+)*", unicodedata.normalize("NFC", text).casefold())
+
+
+def _typed(answer: Any, what: str) -> str:
+    if not isinstance(answer, str):
+        raise AnswerError(f"answer must be {what}, as a string")
+    if len(answer) > MAX_TYPED:
+        raise AnswerError(f"answer is longer than {MAX_TYPED} characters")
+    return answer
+
+
+def score_dictation(key: str, answer: str) -> int:
+    """2: every word right, in order; 1: at least 60 % of the words right (matched in
+    order, e.g. one or two words wrong or missing); 0: less."""
+    want, got = words(key), words(answer)
+    if got == want:
+        return 2
+    matched = sum(block.size for block in SequenceMatcher(a=want, b=got, autojunk=False).get_matching_blocks())
+    extra = max(0, len(got) - len(want))
+    return 1 if (matched - extra) / max(len(want), 1) >= 0.6 else 0
+
+
 def score(item: Item, answer: Any) -> int:
-    """0 or 1 for the dichotomous kinds."""
+    """0..max_score: 0/1 for the dichotomous kinds, partial credit where the kind allows."""
     if item.kind == "multiple_choice":
         choices = item.content["choices"]
         if not isinstance(answer, str) or answer not in choices:
@@ -43,4 +68,23 @@ def score(item: Item, answer: Any) -> int:
             raise AnswerError(f"answer is longer than {MAX_TYPED} characters")
         given = normalise(answer)
         return int(given != "" and given in {normalise(a) for a in item.accept})
-    raise AnswerError(f"items of kind {item.kind} cannot be answered here")
+    if item.kind == "dictation":
+        return score_dictation(item.key, _typed(answer, "the sentence you heard"))
+    if item.kind == "sentence_building":
+        given = words(_typed(answer, "the sentence built from the words"))
+        return int(any(given == words(ok) for ok in item.accept))
+    if item.kind == "c_test":
+        from item_bank.ctest import gaps
+
+        expected = gaps(item.content["text"])
+        if not isinstance(answer, list) or len(answer) != len(expected):
+            raise AnswerError(f"answer must be a list of {len(expected)} strings, one per gap "
+                              "(an empty string for a gap left empty)")
+        points = 0
+        for gap, given in zip(expected, answer):
+            if not isinstance(given, str) or len(given) > 60:
+                raise AnswerError("each gap's answer must be a string of at most 60 characters")
+            g = normalise(given)
+            points += g != "" and g in (normalise(gap.missing), normalise(gap.word))
+        return points
+    raise AnswerError(f"items of kind {item.kind} are not scored on submission yet")

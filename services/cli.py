@@ -35,14 +35,25 @@ def cmd_db_seed(args) -> int:
     from item_bank.repository import ItemRepository
     from item_bank.schema import ContentError
 
-    _cfg, db = _database()
+    from item_bank.audio import AudioError, synthesise
+
+    cfg, db = _database()
     try:
         items = load_content()
     except ContentError as err:
         return _err(f"item content is not valid, nothing was seeded: {err}")
-    with db.session() as s:
-        report = ItemRepository(s).seed(items)
-        version = ItemRepository(s).bank_version()
+    cache = cfg.var_dir / "cache" / "audio"
+
+    def progress(done, total):
+        print(f"  seeding items: {done}/{total}", file=sys.stderr, flush=True)
+
+    try:
+        with db.session() as s:
+            report = ItemRepository(s).seed(items, make_audio=lambda text, cefr: synthesise(text, cefr, cache),
+                                            progress=progress)
+            version = ItemRepository(s).bank_version()
+    except AudioError as err:
+        return _err(f"listening audio could not be made, nothing was seeded: {err}")
     print(json.dumps({"live_items": len(items), "bank_version": version, **report.as_dict()}))
     return 0
 

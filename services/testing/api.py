@@ -1,7 +1,7 @@
 """The JSON API under /api/v1 (flask-smorest: the OpenAPI document comes with it)."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -63,3 +63,19 @@ class Result(MethodView):
 
 
 __all__ = ["blp", "APIError"]
+
+
+assets_blp = Blueprint("assets", __name__, url_prefix="/api/v1/assets",
+                       description="Media of items (listening audio), addressed by SHA-256")
+
+
+@assets_blp.route("/<string:sha256>")
+class AssetFile(MethodView):
+    @assets_blp.response(200, content_type="audio/ogg")
+    def get(self, sha256):
+        """The bytes of one asset; its address never changes, so it may be cached forever."""
+        if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
+            raise APIError(404, "No such audio or image.")
+        media_type, data = service().asset(sha256)
+        return Response(data, mimetype=media_type,
+                        headers={"Cache-Control": "public, max-age=31536000, immutable"})

@@ -24,6 +24,7 @@ def create_app(config: Config | None = None):
     app.extensions["taitotaso.testing"] = TestingService(res.db, res.config, exposure, res.queue)
     rest = RestApi(app)
     rest.register_blueprint(api.blp)
+    rest.register_blueprint(api.assets_blp)
     app.register_blueprint(pages.bp)
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["paragraphs"] = paragraphs

@@ -74,13 +74,18 @@ class BankCache:
                 if version is None:
                     raise APIError(503, "The item bank is empty: run `taitotaso db seed` first.")
                 if self._bank is None or self._bank.version != version:
-                    items = repo.live_items()
+                    items = [i for i in repo.live_items() if servable(i)]
                     if not items:
                         raise APIError(503, "The item bank has no live items.")
                     self._bank = LoadedBank(version, {i.id: i for i in items},
                                             ItemPool([i.pool_item() for i in items]))
             self._checked = now
             return self._bank
+
+
+def servable(item: Item) -> bool:
+    """An item the adaptive test can give now: scored on submission, with its audio made."""
+    return item.objective and all(role in item.assets for role in item.audio_texts())
 
 
 def _capped(estimate: dict, ceiling: str) -> dict:
@@ -272,6 +277,13 @@ class TestingService:
     def _after_finish(self, session_id: str) -> None:
         """Work that follows a finished test, queued once the finish is committed."""
         self.queue.enqueue("services.testing.jobs.record_item_statistics", session_id)
+
+    def asset(self, sha256: str) -> tuple[str, bytes]:
+        with self.db.session() as s:
+            found = ItemRepository(s).asset(sha256)
+            if found is None:
+                raise APIError(404, "No such audio or image.")
+            return found.media_type, found.data
 
     def result(self, session_id: str, token: str | None) -> dict:
         with self.db.session() as s:

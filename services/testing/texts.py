@@ -6,8 +6,11 @@ from flask_babel import lazy_gettext as _l
 
 SKILL_NAMES = {
     "reading": _l("Reading"),
+    "listening": _l("Listening"),
     "vocabulary": _l("Vocabulary"),
     "structure": _l("Grammar and structure"),
+    "writing": _l("Writing"),
+    "speaking": _l("Speaking"),
 }
 
 # DIALANG-style can-do statements: the job seeker picks the one that fits best.
@@ -19,6 +22,14 @@ CAN_DO = {
         "B2": _l("I can read articles and letters and understand their details and viewpoints."),
         "C1": _l("I can understand long, demanding texts, also what is said only indirectly."),
         "C2": _l("I can read almost any text with ease, including specialist texts."),
+    },
+    "listening": {
+        "A1": _l("I can understand slow, clear speech about very familiar things, such as numbers and times."),
+        "A2": _l("I can understand short, clear announcements and messages about everyday matters."),
+        "B1": _l("I can follow the main points of clear speech about work and daily life."),
+        "B2": _l("I can follow longer talks and discussions at normal speed, also in detail."),
+        "C1": _l("I can understand long and unstructured speech, also when things are said indirectly."),
+        "C2": _l("I understand any kind of spoken Finnish, even fast, colloquial speech."),
     },
     "vocabulary": {
         "A1": _l("I know basic words such as numbers, days, family and food."),
@@ -48,6 +59,14 @@ LEVEL_SUMMARY = {
 }
 
 LEVEL_BY_SKILL = {
+    "listening": {
+        "A1": _l("You understand slow, clear speech with familiar words, such as times and prices."),
+        "A2": _l("You catch the main information of short announcements and calls."),
+        "B1": _l("You follow the main points of everyday conversations and instructions."),
+        "B2": _l("You follow discussions and news in detail at normal speed."),
+        "C1": _l("You understand long speech and what is meant without being said."),
+        "C2": _l("You understand all kinds of spoken Finnish effortlessly."),
+    },
     "reading": {
         "A1": _l("You understand names, numbers and single words in short notices."),
         "A2": _l("You find the information you need in short messages, ads and schedules."),

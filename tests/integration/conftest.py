@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
+from item_bank.audio import synthesise
 from item_bank.content import load_content
 from item_bank.repository import ItemRepository
 from services.common.config import Config
@@ -9,6 +13,12 @@ from services.common.db import Database
 from services.testing.app import create_app
 
 KEYS = {item.id: item.key for item in load_content()}
+AUDIO_CACHE = Path(tempfile.gettempdir()) / "taitotaso-test-audio"
+
+
+def make_audio(text: str, cefr: str) -> bytes:
+    """Real espeak-ng synthesis, cached across tests by its recipe."""
+    return synthesise(text, cefr, AUDIO_CACHE)
 
 
 def seeded_config(tmp_path, database_url: str, redis_url: str | None, **overrides) -> Config:
@@ -17,7 +27,7 @@ def seeded_config(tmp_path, database_url: str, redis_url: str | None, **override
     db = Database(cfg.database_url)
     db.upgrade()
     with db.session() as s:
-        ItemRepository(s).seed(load_content())
+        ItemRepository(s).seed(load_content(), make_audio=make_audio)
     db.dispose()
     return cfg
 

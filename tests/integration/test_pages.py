@@ -38,8 +38,14 @@ def test_a_whole_test_in_the_browser_pages(client, lang, heading, level_word):
         if page.status_code == 302:
             break
         item_id = current_item(page.text)
-        client.post(f"/{lang}/test", data={"_csrf": csrf(page.text), "item_id": item_id,
-                                            "answer": KEYS[item_id]})
+        form = {"_csrf": csrf(page.text), "item_id": item_id}
+        if isinstance(KEYS[item_id], list):  # a C-test: one field per gap
+            form.update({f"answer_{i}": part for i, part in enumerate(KEYS[item_id])},
+                        gaps=str(len(KEYS[item_id])))
+        else:
+            form["answer"] = KEYS[item_id]
+        r = client.post(f"/{lang}/test", data=form)
+        assert r.status_code == 302, r.text
     assert page.location.endswith(f"/{lang}/result")
     result = client.get(f"/{lang}/result")
     assert result.status_code == 200
