@@ -40,6 +40,7 @@ test-fast: install
 	$(VENV)/bin/pytest tests/unit
 
 bench: install
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
 	$(PY) benchmarks/run_all.py
 
 clean:

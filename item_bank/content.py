@@ -14,6 +14,7 @@ from .ctest import gaps as ctest_gaps
 from .schema import KIND_SKILLS, SCHEMAS, ContentError, ContentFileSchema, TestletSchema
 
 CONTENT_DIR = Path(__file__).resolve().parent / "content"
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 
 
 def _fail(path: Path, where: str, err: ValidationError | str) -> ContentError:
@@ -21,24 +22,31 @@ def _fail(path: Path, where: str, err: ValidationError | str) -> ContentError:
     return ContentError(f"{path.name}: {where}: {detail}")
 
 
-def _item(raw: dict, path: Path, cuts: CutScores, defaults: dict, testlet=None, position=0,
-          stimulus=None) -> Item:
-    merged = {**defaults, **raw}
-    where = f"item {merged.get('id', '?')}"
+class _RuleError(ValidationError):
+    """A rule beyond the kind's schema; content-file errors keep its plain message."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message, field)
+        self.plain = message
+
+
+def item_from_dict(raw: dict, cuts: CutScores, defaults: dict | None = None, testlet=None,
+                   position=0, stimulus=None) -> Item:
+    """An :class:`Item` from one item as written in a content file (``defaults`` fill in
+    what a testlet gives its questions), validated by its kind's schema. Raises
+    marshmallow's ``ValidationError`` whose messages name the fields."""
+    merged = {**(defaults or {}), **raw}
     kind = merged.get("kind")
-    schema = SCHEMAS.get(kind)
+    schema = SCHEMAS.get(kind) if isinstance(kind, str) else None
     if schema is None:
-        raise _fail(path, where, f"kind must be one of {sorted(SCHEMAS)}, got {kind!r}")
-    try:
-        data = schema().load(merged)
-    except ValidationError as err:
-        raise _fail(path, where, err) from None
+        raise _RuleError(f"kind must be one of {sorted(SCHEMAS)}, got {kind!r}", "kind")
+    data = schema().load(merged)
     for required in ("skill", "topic"):
         if required not in data:
-            raise _fail(path, where, f"{required} is missing")
+            raise _RuleError(f"{required} is missing", required)
     if data["skill"] not in KIND_SKILLS[kind]:
-        raise _fail(path, where, f"skill {data['skill']!r} does not fit kind {kind} "
-                                 f"(use one of {sorted(KIND_SKILLS[kind])})")
+        raise _RuleError(f"skill {data['skill']!r} does not fit kind {kind} "
+                         f"(use one of {sorted(KIND_SKILLS[kind])})", "skill")
     n_choices = len(data.get("choices", {})) or 2
     max_score = {"dictation": 2}.get(kind, 1)
     if kind == "c_test":
@@ -54,6 +62,58 @@ def _item(raw: dict, path: Path, cuts: CutScores, defaults: dict, testlet=None, 
                 stimulus=stimulus, status=data["status"])
 
 
+def _item(raw: dict, path: Path, cuts: CutScores, defaults: dict, testlet=None, position=0,
+          stimulus=None) -> Item:
+    where = f"item {({**defaults, **raw}).get('id', '?')}"
+    try:
+        return item_from_dict(raw, cuts, defaults, testlet=testlet, position=position,
+                              stimulus=stimulus)
+    except _RuleError as err:
+        raise _fail(path, where, err.plain) from None
+    except ValidationError as err:
+        raise _fail(path, where, err) from None
+
+
+def initial_irt_of(item: Item, cuts: CutScores) -> IRT:
+    """The IRT parameters ``item`` would get from its CEFR target (before calibration)."""
+    n_choices = len(item.content.get("choices", {})) or 2
+    max_score = {"dictation": 2}.get(item.kind, 1)
+    if item.kind == "c_test":
+        max_score = len(ctest_gaps(item.content["text"]))
+    return initial_irt(item.kind, item.cefr, n_choices, cuts, max_score)
+
+
+def item_to_dict(item: Item, cuts: CutScores | None = None, with_testlet: bool = True) -> dict:
+    """The item as written in a content file (the inverse of :func:`item_from_dict`), fields
+    in the order of its kind's schema. ``irt`` appears only for calibrated parameters that
+    a content file can hold; ``status`` is left out. With ``with_testlet``, a testlet
+    question also carries ``testlet``, ``position`` and ``stimulus``."""
+    cuts = cuts or CutScores.load()
+    meta = {"id": item.id, "kind": item.kind, "skill": item.skill, "cefr": item.cefr,
+            "topic": item.topic}
+    out: dict = {}
+    for name in SCHEMAS[item.kind]().fields:
+        if name in meta:
+            out[name] = meta[name]
+        elif name == "irt":
+            if item.irt.model == "3pl" and item.irt != initial_irt_of(item, cuts):
+                out["irt"] = {"a": item.irt.a, "b": item.irt.b, "c": item.irt.c}
+        elif name == "key":
+            out["key"] = item.key
+        elif name == "accept":
+            out["accept"] = list(item.accept)
+        elif name in item.content:
+            out[name] = item.content[name]
+    if "irt" in out:  # content files write it last
+        out["irt"] = out.pop("irt")
+    if with_testlet and item.testlet:
+        out["testlet"] = item.testlet
+        out["position"] = item.position
+        if item.stimulus:
+            out["stimulus"] = dict(item.stimulus)
+    return out
+
+
 def answer_key(kind: str, data: dict):
     """The right answer in the shape the responses endpoint takes (None for open tasks)."""
     if kind in ("cloze", "sentence_building"):
@@ -67,7 +127,7 @@ def answer_key(kind: str, data: dict):
 
 def load_file(path: Path, cuts: CutScores) -> list[Item]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ContentError(f"{path.name}: not valid YAML: {err}") from None
     try:

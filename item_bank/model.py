@@ -38,11 +38,16 @@ class IRT:
     c: float = 0.0
     model: str = "3pl"
     thresholds: tuple[float, ...] = ()
+    # how the values were estimated (`taitotaso calibrate`): when, from how many answers,
+    # standard errors; None while they are initial values from the CEFR target
+    calibrated: dict | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
         d = {"a": self.a, "b": self.b, "c": self.c, "model": self.model}
         if self.thresholds:
             d["thresholds"] = list(self.thresholds)
+        if self.calibrated:
+            d["calibrated"] = self.calibrated
         return d
 
 

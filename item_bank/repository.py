@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .model import IRT, Item
@@ -61,15 +62,24 @@ class ItemRepository:
     def asset(self, sha256: str) -> Asset | None:
         return self.db.get(Asset, sha256)
 
-    def _with_audio(self, item: Item, make_audio: AudioMaker | None, report: SeedReport) -> Item:
+    def _with_audio(self, item: Item, make_audio: AudioMaker | None, report: SeedReport,
+                    shared: dict[str, str]) -> Item:
+        """The item with its audio assets. A testlet's recording is made once, at the level
+        of its first question, and shared by all its questions (``shared``: testlet -> sha)."""
         texts = item.audio_texts()
         if not texts or make_audio is None:
             return item
         assets = dict(item.assets)
         for role, text in texts.items():
-            if role not in assets:
-                assets[role] = self.put_asset(make_audio(text, item.cefr), "audio/ogg")
-                report.audio_made += 1
+            if role in assets:
+                continue
+            if role == "stimulus_audio" and item.testlet in shared:
+                assets[role] = shared[item.testlet]
+                continue
+            assets[role] = self.put_asset(make_audio(text, item.cefr), "audio/ogg")
+            report.audio_made += 1
+            if role == "stimulus_audio" and item.testlet:
+                shared[item.testlet] = assets[role]
         return replace(item, assets=assets)
 
     def seed(self, items: list[Item], retire_missing: bool = True,
@@ -83,11 +93,12 @@ class ItemRepository:
             if row.id not in latest or row.version > latest[row.id].version:
                 latest[row.id] = row
         wanted = set()
+        testlet_audio: dict[str, str] = {}
         for n, item in enumerate(items):
             if progress and (n + 1) % 50 == 0:
                 progress(n + 1, len(items))
             wanted.add(item.id)
-            item = self._with_audio(item, make_audio, report)
+            item = self._with_audio(item, make_audio, report, testlet_audio)
             digest = item.content_hash()
             old = latest.get(item.id)
             if old is not None and old.content_hash == digest:
@@ -119,6 +130,70 @@ class ItemRepository:
         self.db.flush()
         self._touch()
         return report
+
+    # -- authoring: versions of one id --------------------------------------------------
+    def versions(self, item_id: str) -> list[tuple[Item, datetime]]:
+        """Every version of ``item_id``, oldest first, each with when it was made."""
+        rows = self.db.scalars(select(ItemRow).where(ItemRow.id == item_id)
+                               .order_by(ItemRow.version)).all()
+        return [(row_to_item(r), r.created_at) for r in rows]
+
+    def latest(self, item_id: str) -> Item | None:
+        row = self.db.scalars(select(ItemRow).where(ItemRow.id == item_id)
+                              .order_by(ItemRow.version.desc()).limit(1)).first()
+        return row_to_item(row) if row else None
+
+    def latest_items(self, **filters) -> list[Item]:
+        """The newest version of every id, optionally only those whose newest version has
+        the given ``skill``, ``cefr``, ``kind``, ``status``, ``topic`` or ``testlet_id``."""
+        newest = (select(ItemRow.id, func.max(ItemRow.version).label("version"))
+                  .group_by(ItemRow.id).subquery())
+        query = select(ItemRow).join(newest, (ItemRow.id == newest.c.id)
+                                     & (ItemRow.version == newest.c.version))
+        for name, value in filters.items():
+            if name not in ("skill", "cefr", "kind", "status", "topic", "testlet_id"):
+                raise ValueError(f"cannot filter items by {name!r}")
+            if value is not None:
+                query = query.where(getattr(ItemRow, name) == value)
+        rows = self.db.scalars(query.order_by(ItemRow.id)).all()
+        return [row_to_item(r) for r in rows]
+
+    def save_version(self, item: Item) -> Item:
+        """Store ``item`` as version ``item.version`` of its id: a new row, or that version
+        changed in place. Callers change in place only versions never served. The bank
+        version follows, so the testing service sees the change."""
+        values = dict(kind=item.kind, skill=item.skill, cefr=item.cefr, topic=item.topic,
+                      status=item.status, testlet_id=item.testlet, position=item.position,
+                      content=item.content, stimulus=item.stimulus, key=item.key,
+                      accept=list(item.accept), irt=item.irt.as_dict(),
+                      content_hash=item.content_hash(), assets=item.assets or None)
+        row = self.db.get(ItemRow, (item.id, item.version))
+        if row is None:
+            row = ItemRow(id=item.id, version=item.version, **values)
+            self.db.add(row)
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        self.db.flush()
+        self._touch()
+        return row_to_item(row)
+
+    def set_status(self, item_id: str, version: int, status: str) -> Item | None:
+        """Move one version to ``status``; a version made live retires the version of the
+        same id that was live before. The bank version follows."""
+        rows = self.db.scalars(select(ItemRow).where(ItemRow.id == item_id)
+                               .with_for_update()).all()
+        target = next((r for r in rows if r.version == version), None)
+        if target is None:
+            return None
+        if status == "live":
+            for other in rows:
+                if other.version != version and other.status == "live":
+                    other.status = "retired"
+        target.status = status
+        self.db.flush()
+        self._touch()
+        return row_to_item(target)
 
     def _touch(self) -> None:
         rows = self.db.execute(select(ItemRow.id, ItemRow.version, ItemRow.irt, ItemRow.assets)

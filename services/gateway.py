@@ -12,6 +12,7 @@ from services.common.config import Config
 
 SERVICES: dict[str, str] = {
     # prefix -> module with create_app
+    "/authoring": "services.authoring.app",
 }
 
 

@@ -7,6 +7,8 @@ from sqlalchemy import engine_from_config, pool
 from item_bank.orm import Base
 import item_bank.orm  # noqa: F401  (tables)
 import services.testing.orm  # noqa: F401  (tables)
+import services.common.accounts  # noqa: F401  (tables)
+import services.authoring.orm  # noqa: F401  (tables)
 
 config = context.config
 target_metadata = Base.metadata

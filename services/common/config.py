@@ -36,6 +36,7 @@ class Config:
     sem_target: float = 0.30
     randomesque_k: int = 2
     max_exposure_rate: float = 0.25
+    pretest_items: int = 2  # reviewed items per test, given unscored for their calibration
     bank_check_seconds: float = 30.0
     testing: bool = False
     extra: dict = field(default_factory=dict)
@@ -59,6 +60,7 @@ class Config:
             sem_target=_float("TAITOTASO_SEM_TARGET", 0.30),
             randomesque_k=_int("TAITOTASO_RANDOMESQUE_K", 2),
             max_exposure_rate=_float("TAITOTASO_MAX_EXPOSURE", 0.25),
+            pretest_items=_int("TAITOTASO_PRETEST_ITEMS", 2),
         )
         cfg = replace(cfg, **overrides)
         if not cfg.secret_key:

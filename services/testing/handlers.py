@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import select, update
@@ -24,7 +24,8 @@ from assessment.pool import ItemPool, PoolItem
 from assessment.selection import Blueprint, Randomesque, restricted_eligibility
 from assessment.stopping import StoppingRule
 from item_bank.model import Item
-from item_bank.repository import ItemRepository
+from item_bank.orm import ItemRow
+from item_bank.repository import ItemRepository, row_to_item
 from item_bank.orm import utcnow
 from scoring.objective import AnswerError, score as score_answer
 from services.common.config import Config
@@ -45,6 +46,7 @@ class LoadedBank:
     version: str
     items: dict[str, Item]
     pool: ItemPool
+    pretest: tuple[Item, ...] = ()  # reviewed items waiting for calibration data
 
     @property
     def ceiling(self) -> str:
@@ -79,6 +81,12 @@ class BankCache:
                         raise APIError(503, "The item bank has no live items.")
                     self._bank = LoadedBank(version, {i.id: i for i in items},
                                             ItemPool([i.pool_item() for i in items]))
+                rows = s.scalars(select(ItemRow).where(ItemRow.status == "reviewed")
+                                 .order_by(ItemRow.id, ItemRow.version)).all()
+                pretest = tuple(i for i in map(row_to_item, rows)
+                                if servable(i) and not i.testlet and i.id not in self._bank.items)
+                if pretest != self._bank.pretest:
+                    self._bank = replace(self._bank, pretest=pretest)
             self._checked = now
             return self._bank
 
@@ -160,7 +168,8 @@ class TestingService:
         engine = AdaptiveTest(bank.pool, cuts=self.cuts, stopping=self.stopping,
                               selector=Randomesque(self.config.randomesque_k),
                               blueprint=self.blueprint, prior=prior, rng=rng, preferred=preferred)
-        answered = [(_pool_item(r), int(r.score)) for r in rows if r.answer is not None]
+        answered = [(_pool_item(r), int(r.score)) for r in rows
+                    if r.answer is not None and not r.pretest]
         engine.replay(answered)
         return engine
 
@@ -175,8 +184,26 @@ class TestingService:
 
     def _progress(self, rows: list[SessionItem]) -> dict:
         answered = sum(r.answer is not None for r in rows)
-        return {"answered": answered, "min_items": self.stopping.min_items,
-                "max_items": self.stopping.max_items}
+        extra = min(self.config.pretest_items, len(self.bank.get().pretest))
+        return {"answered": answered, "min_items": self.stopping.min_items + extra,
+                "max_items": self.stopping.max_items + extra}
+
+    def _pretest_item(self, sess: TestSession, bank: LoadedBank, rows: list[SessionItem],
+                      engine: AdaptiveTest) -> Item | None:
+        """A reviewed item to give unscored now, or None. Pretest items come after every
+        fifth operational answer (from the fourth on), never inside a reading text's
+        questions, and never more than ``pretest_items`` a test."""
+        given = sum(r.pretest for r in rows)
+        operational = sum(not r.pretest and r.answer is not None for r in rows)
+        if (given >= self.config.pretest_items or not bank.pretest or engine.queue
+                or operational < 4 + 5 * given):
+            return None
+        used = {r.item_id for r in rows}
+        candidates = [i for i in bank.pretest if i.id not in used]
+        if not candidates:
+            return None
+        rng = np.random.default_rng([uuid.UUID(sess.id).int & (2**63 - 1), len(rows), 7])
+        return candidates[int(rng.integers(len(candidates)))]
 
     def next(self, session_id: str, token: str | None) -> dict:
         bank = self.bank.get()
@@ -192,15 +219,20 @@ class TestingService:
                     item = self._item(bank, s, pending.item_id, pending.item_version)
                     return self._served(item, rows)
                 engine = self._engine(sess, bank, rows)
-                item_id = engine.next_item()
+                if engine.is_finished():
+                    item_id, pretest = None, None
+                else:
+                    pretest = self._pretest_item(sess, bank, rows, engine)
+                    item_id = pretest.id if pretest else engine.next_item()
                 if item_id is None:
                     self._finish(sess, engine)
                     finished = True
                 else:
-                    item = bank.items[item_id]
+                    item = pretest or bank.items[item_id]
                     row = SessionItem(session_id=sess.id, item_id=item.id,
                                       item_version=item.version, seq=len(rows), skill=item.skill,
-                                      irt=item.irt.as_dict(), testlet_id=item.testlet)
+                                      irt=item.irt.as_dict(), testlet_id=item.testlet,
+                                      pretest=pretest is not None)
                     s.add(row)
                     sess.updated_at = utcnow()
                     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String,
+                        UniqueConstraint, false, Index)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from item_bank.orm import Base, utcnow
@@ -48,7 +49,10 @@ class SessionItem(Base):
     answer: Mapped[Any | None] = mapped_column(JSON, nullable=True)
     score: Mapped[float | None] = mapped_column(Float, nullable=True)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # a reviewed item given to collect data for its calibration: scored, never in the estimate
+    pretest: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     session: Mapped[TestSession] = relationship(back_populates="items")
 
-    __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_session_items_seq"),)
+    __table_args__ = (UniqueConstraint("session_id", "seq", name="uq_session_items_seq"),
+                      Index("ix_session_items_item", "item_id", "item_version"))

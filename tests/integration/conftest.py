@@ -12,7 +12,8 @@ from services.common.config import Config
 from services.common.db import Database
 from services.testing.app import create_app
 
-KEYS = {item.id: item.key for item in load_content()}
+ITEMS = load_content()
+KEYS = {item.id: item.key for item in ITEMS}
 AUDIO_CACHE = Path(tempfile.gettempdir()) / "taitotaso-test-audio"
 
 
@@ -27,7 +28,7 @@ def seeded_config(tmp_path, database_url: str, redis_url: str | None, **override
     db = Database(cfg.database_url)
     db.upgrade()
     with db.session() as s:
-        ItemRepository(s).seed(load_content(), make_audio=make_audio)
+        ItemRepository(s).seed(ITEMS, make_audio=make_audio)
     db.dispose()
     return cfg
 

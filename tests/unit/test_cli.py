@@ -50,3 +50,15 @@ def test_seed_then_export_gives_keys_in_the_shape_the_api_takes(tmp_path, monkey
             assert row["key"] is None  # scored by the writing and speech scorers
         else:
             assert isinstance(row["key"], str) and row["key"]
+
+
+def test_the_readme_coverage_table_is_generated_from_the_bank(capsys):
+    from pathlib import Path
+
+    from item_bank.content import load_content
+    from services.cli import COVERAGE_BEGIN, COVERAGE_END, coverage_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    current = readme.split(COVERAGE_BEGIN, 1)[1].split(COVERAGE_END, 1)[0].strip()
+    expected = coverage_table([i for i in load_content() if i.status == "live"])
+    assert current == expected, "run: taitotaso items coverage --readme README.md"

@@ -1,0 +1,117 @@
+"""Who is signed in: a small session record ``{user_id, roles, provider}``.
+
+The password provider (``services.common.accounts``) makes the record at sign-in; other
+identity providers can make the same record later. On every request the record is checked
+against the staff table, so a deactivated account or a changed role counts at once.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import wraps
+
+from flask import current_app, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+
+from services.common.accounts import Staff, get_staff
+from services.common.errors import APIError
+
+SESSION_KEY = "staff"
+# endpoints anyone may reach
+PUBLIC = {"staff.sign_in", "staff.static", "static", "healthz", "staff_api.SignIn",
+          "staff.set_language"}
+
+
+class SignInThrottled(APIError):
+    def __init__(self, seconds: int):
+        minutes = max(1, -(-seconds // 60))
+        super().__init__(429, _("Too many failed sign-ins with this email address. You can "
+                                "try again in %(minutes)s min.", minutes=minutes))
+        self.seconds = seconds
+
+
+def _resources():
+    return current_app.extensions["taitotaso.resources"]
+
+
+def sign_in(staff: Staff) -> None:
+    session.clear()
+    session[SESSION_KEY] = {**staff.session_record(),
+                            "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    session.permanent = True
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def current_staff() -> Staff | None:
+    if "staff" in g:
+        return g.staff
+    record = session.get(SESSION_KEY)
+    staff = None
+    if isinstance(record, dict) and isinstance(record.get("user_id"), int):
+        found = get_staff(_resources().db, record["user_id"])
+        if found is not None and found.active:
+            staff = Staff(id=found.id, email=found.email, name=found.name, roles=found.roles,
+                          active=True, provider=record.get("provider", found.provider))
+    g.staff = staff
+    return staff
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def require_staff():
+    """before_request: every page and API call but signing in needs a staff member."""
+    if request.endpoint in PUBLIC or request.endpoint is None:
+        return None
+    if current_staff() is not None:
+        return None
+    if is_api():
+        raise APIError(401, _("Sign in first: this needs a staff account."))
+    target = request.script_root + request.full_path.rstrip("?")
+    return redirect(url_for("staff.sign_in", next=target))
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path inside this app may be the page after signing in."""
+    root = request.script_root + "/"
+    if not target or not target.startswith(root) or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def role_required(role: str):
+    def deco(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            staff = current_staff()
+            if staff is None or not staff.has(role):
+                raise APIError(403, _("This needs the %(role)s role.", role=role))
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+def attempt_sign_in(email: str, password: str) -> Staff:
+    """Sign in with a password: 401 for wrong credentials (one message for a wrong email
+    and a wrong password), 429 once an email has too many recent failures."""
+    from services.common.accounts import authenticate
+
+    throttle = current_app.extensions["taitotaso.authoring.throttle"]
+    wait = throttle.wait_seconds(email)
+    if wait:
+        raise SignInThrottled(wait)
+    staff = authenticate(_resources().db, email, password)
+    if staff is None:
+        throttle.failed(email)
+        wait = throttle.wait_seconds(email)
+        if wait:
+            raise SignInThrottled(wait)
+        raise APIError(401, _("The email address or the password is wrong."))
+    throttle.clear(email)
+    sign_in(staff)
+    return staff

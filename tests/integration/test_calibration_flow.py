@@ -1,0 +1,81 @@
+"""Pretest items ride along unscored in live tests; `taitotaso calibrate` estimates item
+parameters from finished tests, freely at first, then anchored on calibrated live items."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sqlalchemy import select, update
+
+from assessment import irt
+from item_bank.orm import ItemRow
+from services import calibration
+from services.testing.orm import SessionItem
+
+from .conftest import ITEMS, KEYS, Taker
+
+BY_ID = {i.id: i for i in ITEMS}
+
+
+def simulee(theta, rng):
+    """Answers like a person of ability theta under the items' current parameters."""
+    def choose(item):
+        it = BY_ID[item["id"]]
+        if it.kind in ("dictation", "c_test"):
+            p = irt.icc(theta, it.irt.a, it.irt.b)
+        else:
+            p = irt.icc(theta, it.irt.a, it.irt.b, it.irt.c)
+        if rng.random() < p:
+            return KEYS[item["id"]]
+        if item["kind"] in ("cloze", "dictation", "sentence_building"):
+            return "en tiedä"
+        if item["kind"] == "c_test":
+            assert "max_score" in item, item
+            return [""] * item["max_score"]
+        return next(c["id"] for c in item["choices"] if c["id"] != KEYS[item["id"]])
+    return choose
+
+
+@pytest.fixture
+def pretest_ids(app):
+    db = app.extensions["taitotaso.resources"].db
+    chosen = [i.id for i in ITEMS if i.kind == "cloze" and i.cefr == "B1"][:3]
+    with db.session() as s:
+        s.execute(update(ItemRow).where(ItemRow.id.in_(chosen)).values(status="reviewed"))
+    return chosen
+
+
+def test_pretest_then_free_then_anchored_calibration(app, client, pretest_ids):
+    db = app.extensions["taitotaso.resources"].db
+    rng = np.random.default_rng(5)
+    for theta in rng.normal(0, 1, 24):
+        t = Taker(client)
+        t.finish(choose=simulee(theta, rng))
+        res = t.result().json
+        with db.session() as s:
+            rows = s.scalars(select(SessionItem).where(SessionItem.session_id == t.id)).all()
+        pre = [r for r in rows if r.pretest]
+        assert 1 <= len(pre) <= 2 and all(r.item_id in pretest_ids for r in pre)
+        assert res["n_items"] == len(rows) - len(pre)  # pretest answers never count
+
+    with pytest.raises(ValueError, match="free calibration first"):
+        calibration.run(db, mode="anchored")
+    free = calibration.run(db, mode="free", min_n=5, apply=True)
+    assert free["mode"] == "free" and free["persons"] == 24 and free["applied"] > 0
+    estimates = {(r["id"], r["version"]): r for r in free["item_estimates"]}
+    assert all(r["n"] >= 1 and (r["a"] is None or r["a"] > 0) for r in estimates.values())
+    with db.session() as s:
+        calibrated = s.scalars(select(ItemRow).where(ItemRow.status == "live")).all()
+        assert any(r.irt.get("calibrated", {}).get("n", 0) >= 5 for r in calibrated)
+
+    anchored = calibration.run(db, min_n=5)
+    assert anchored["mode"] == "anchored"
+    rows = {r["id"]: r for r in anchored["item_estimates"]}
+    assert any(r["anchored"] for r in rows.values())
+    for item_id in pretest_ids:
+        if item_id in rows:
+            assert rows[item_id]["anchored"] is False  # estimated onto the anchors' scale
+
+
+def test_calibrate_without_answers_says_so(app):
+    with pytest.raises(ValueError, match="no answers from finished tests"):
+        calibration.run(app.extensions["taitotaso.resources"].db)
