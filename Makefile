@@ -29,7 +29,7 @@ translations: $(STAMP)
 	$(VENV)/bin/pybabel compile -d services/translations
 
 run: install
-	$(VENV)/bin/taitotaso db seed
+	$(VENV)/bin/taitotaso db seed --if-empty
 	$(VENV)/bin/taitotaso serve
 
 test: install

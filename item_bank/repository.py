@@ -195,6 +195,37 @@ class ItemRepository:
         self._touch()
         return row_to_item(target)
 
+    # -- packages (QTI) ---------------------------------------------------------------------
+    def package_contents(self, status: str | None = "live") -> tuple[list[Item], dict[str, tuple[str, bytes]]]:
+        """Items to put in a package (the live bank, or the newest version of each id with
+        ``status``; ``None`` for all) and the assets they use, by sha256."""
+        items = self.live_items() if status == "live" else self.latest_items(status=status)
+        shas = {sha for item in items for sha in item.assets.values()}
+        assets = {}
+        for sha in shas:
+            found = self.asset(sha)
+            if found is not None:
+                assets[sha] = (found.media_type, found.data)
+        return items, assets
+
+    def import_items(self, items: list[Item], assets: dict[str, tuple[str, bytes]],
+                     keep_status: bool = False) -> tuple[list[Item], int]:
+        """Store imported items: content the bank already has is skipped, anything else
+        becomes the next version of its id, as a draft unless ``keep_status``. The caller's
+        unit of work makes it all or nothing."""
+        for _sha, (media_type, data) in assets.items():
+            self.put_asset(data, media_type)
+        stored, unchanged = [], 0
+        for item in items:
+            latest = self.latest(item.id)
+            if latest is not None and latest.content_hash() == item.content_hash():
+                unchanged += 1
+                continue
+            version = latest.version + 1 if latest is not None else item.version
+            stored.append(self.save_version(replace(
+                item, version=version, status=item.status if keep_status else "draft")))
+        return stored, unchanged
+
     def _touch(self) -> None:
         rows = self.db.execute(select(ItemRow.id, ItemRow.version, ItemRow.irt, ItemRow.assets)
                                .where(ItemRow.status == "live").order_by(ItemRow.id)).all()

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+from pathlib import Path
 
 
 def _err(msg: str) -> int:
@@ -38,11 +40,19 @@ def cmd_db_seed(args) -> int:
     from item_bank.audio import AudioError, synthesise
 
     cfg, db = _database()
+    if getattr(args, "if_empty", False):
+        with db.session() as s:
+            version = ItemRepository(s).bank_version()
+        if version is not None:
+            print(json.dumps({"seeded": False, "bank_version": version,
+                              "reason": "the bank has items; `taitotaso db seed` syncs the content files"}))
+            return 0
     try:
         items = load_content()
     except ContentError as err:
         return _err(f"item content is not valid, nothing was seeded: {err}")
-    cache = cfg.var_dir / "cache" / "audio"
+    # recordings are made once per recipe; TAITOTASO_AUDIO_CACHE can share them between installs
+    cache = Path(os.environ.get("TAITOTASO_AUDIO_CACHE") or cfg.var_dir / "cache" / "audio")
 
     def progress(done, total):
         print(f"  seeding items: {done}/{total}", file=sys.stderr, flush=True)
@@ -50,7 +60,7 @@ def cmd_db_seed(args) -> int:
     try:
         with db.session() as s:
             report = ItemRepository(s).seed(items, make_audio=lambda text, cefr: synthesise(text, cefr, cache),
-                                            progress=progress)
+                                            progress=progress, retire_missing=getattr(args, "prune", False))
             version = ItemRepository(s).bank_version()
     except AudioError as err:
         return _err(f"listening audio could not be made, nothing was seeded: {err}")
@@ -140,11 +150,7 @@ def cmd_items_export_qti(args) -> int:
 
     _cfg, db = _database()
     with db.session() as s:
-        repo = ItemRepository(s)
-        items = repo.live_items() if args.status == "live" else repo.latest_items(
-            status=None if args.status == "all" else args.status)
-        shas = {sha for item in items for sha in item.assets.values()}
-        assets = {sha: (a.media_type, a.data) for sha in shas if (a := repo.asset(sha)) is not None}
+        items, assets = ItemRepository(s).package_contents(None if args.status == "all" else args.status)
     if not items:
         return _err(f"no items with status {args.status} to export")
     try:
@@ -158,8 +164,6 @@ def cmd_items_export_qti(args) -> int:
 
 
 def cmd_items_import_qti(args) -> int:
-    from dataclasses import replace
-
     from item_bank.qti import QTIImportError, import_package
     from item_bank.repository import ItemRepository
 
@@ -171,20 +175,9 @@ def cmd_items_import_qti(args) -> int:
     except QTIImportError as err:
         return _err(f"nothing was imported: {err}")
     _cfg, db = _database()
-    added = unchanged = 0
     with db.session() as s:  # one transaction: all of the package or nothing
-        repo = ItemRepository(s)
-        for sha, (media_type, data) in assets.items():
-            repo.put_asset(data, media_type)
-        for item in items:
-            latest = repo.latest(item.id)
-            if latest is not None and latest.content_hash() == item.content_hash():
-                unchanged += 1
-                continue
-            version = latest.version + 1 if latest is not None else item.version
-            status = item.status if args.keep_status else "draft"
-            repo.save_version(replace(item, version=version, status=status))
-            added += 1
+        stored, unchanged = ItemRepository(s).import_items(items, assets, args.keep_status)
+    added = len(stored)
     print(f"imported {added} item versions ({'keeping their status' if args.keep_status else 'as drafts'}), "
           f"{unchanged} unchanged, {len(assets)} assets")
     return 0
@@ -367,7 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database schema and content")
     dbsub = db.add_subparsers(dest="db_command", required=True)
     dbsub.add_parser("upgrade", help="apply Alembic migrations").set_defaults(func=cmd_db_upgrade)
-    dbsub.add_parser("seed", help="load item_bank/content into the database").set_defaults(func=cmd_db_seed)
+    seed = dbsub.add_parser("seed", help="load item_bank/content into the database (changed content "
+                                         "becomes new versions; items made in the authoring service stay)")
+    seed.add_argument("--if-empty", action="store_true", help="only when the bank has no items yet")
+    seed.add_argument("--prune", action="store_true",
+                      help="also retire live items that are not in the content files")
+    seed.set_defaults(func=cmd_db_seed)
 
     items = sub.add_parser("items", help="the item bank")
     isub = items.add_subparsers(dest="items_command", required=True)

@@ -10,6 +10,17 @@ PG_URL = os.environ.get("TAITOTASO_TEST_PG", "postgresql+psycopg://postgres@127.
 REDIS_URL = os.environ.get("TAITOTASO_TEST_REDIS", "redis://127.0.0.1:6379/13")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def shared_audio_cache():
+    """Recordings are made once per recipe and shared by every test that seeds a bank."""
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.gettempdir()) / "taitotaso-test-audio"
+    os.environ["TAITOTASO_AUDIO_CACHE"] = str(path)
+    yield path
+
+
 @pytest.fixture(scope="session")
 def voikko():
     import libvoikko

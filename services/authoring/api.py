@@ -6,7 +6,7 @@ call the API in their name.
 """
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -19,7 +19,8 @@ from services.common.errors import APIError
 from . import auth
 from .handlers import summary
 from .schemas import (ItemBodySchema, ItemDetailSchema, ItemEditSchema, ItemListSchema,
-                      ItemQuerySchema, SignInSchema, StaffSchema, StatisticsSchema,
+                      ItemQuerySchema, QtiExportQuerySchema, QtiImportResultSchema,
+                      QtiImportSchema, SignInSchema, StaffSchema, StatisticsSchema,
                       TransitionSchema, VersionQuerySchema)
 
 blp = Blueprint("staff_api", __name__, url_prefix="/api/v1",
@@ -145,3 +146,26 @@ class AssetFile(MethodView):
         media_type, data = service().asset(sha256)
         return Response(data, mimetype=media_type,
                         headers={"Cache-Control": "private, max-age=86400"})
+
+
+@blp.route("/qti/export")
+class QtiExport(MethodView):
+    @blp.arguments(QtiExportQuerySchema, location="query")
+    @blp.response(200, content_type="application/zip")
+    def get(self, args):
+        """The items as an IMS QTI 3.0 package (zip): the live bank by default."""
+        staff()
+        status = None if args["status"] == "all" else args["status"]
+        data, _n = service().export_qti(status)
+        return Response(data, mimetype="application/zip", headers={
+            "Content-Disposition": f'attachment; filename="taitotaso-{args["status"]}-qti.zip"'})
+
+
+@blp.route("/qti/import")
+class QtiImport(MethodView):
+    @blp.arguments(QtiImportSchema, location="files")
+    @blp.response(201, QtiImportResultSchema)
+    def post(self, files):
+        """Import an IMS QTI 3.0 package (multipart field ``package``): all or nothing."""
+        keep = request.args.get("keep_status") in ("1", "true", "yes")
+        return service().import_qti(files["package"].read(), staff(), keep_status=keep)

@@ -32,6 +32,7 @@ def create_app(config: Config | None = None, make_audio=None):
         SESSION_COOKIE_NAME="taitotaso_staff",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
         TAITOTASO_MIN_ITEMS=res.config.min_items, TAITOTASO_MAX_ITEMS=res.config.max_items,
+        MAX_CONTENT_LENGTH=200 * 1024 * 1024,  # QTI packages with recordings
     )
     app.extensions["taitotaso.authoring"] = AuthoringService(res.db, res.config,
                                                              make_audio=make_audio)

@@ -334,6 +334,38 @@ class AuthoringService:
         return changed
 
     # -- statistics ----------------------------------------------------------------------
+    # -- QTI packages ----------------------------------------------------------------------
+    def export_qti(self, status: str | None) -> tuple[bytes, int]:
+        from item_bank.qti import QTIExportError, export_package
+
+        with self.db.session() as s:
+            items, assets = ItemRepository(s).package_contents(status)
+        if not items:
+            raise APIError(404, _("No items with this status to export."))
+        try:
+            return export_package(items, assets), len(items)
+        except QTIExportError as err:
+            raise APIError(409, _("The package could not be made: %(why)s", why=str(err))) from None
+
+    def import_qti(self, data: bytes, staff: Staff, keep_status: bool = False) -> dict:
+        """All of the package or nothing; new content becomes draft versions unless a
+        reviewer keeps the package's review status."""
+        from item_bank.qti import QTIImportError, import_package
+
+        if keep_status and "reviewer" not in staff.roles:
+            raise APIError(403, _("Only a reviewer can keep the review status of imported items."))
+        try:
+            items, assets = import_package(data)
+        except QTIImportError as err:
+            raise APIError(422, _("Nothing was imported: %(why)s", why=str(err)),
+                           {"package": [str(err)]}) from None
+        with self.db.session() as s:
+            stored, unchanged = ItemRepository(s).import_items(items, assets, keep_status)
+            for item in stored:
+                self._event(s, item, "imported", staff, to_status=item.status)
+        return {"imported": len(stored), "unchanged": unchanged, "assets": len(assets),
+                "ids": [i.id for i in stored]}
+
     def statistics(self, item_id: str, version: int | None = None) -> dict:
         """Answers from the finished tests (``ItemStatistics``, kept by a queued job) and
         exposure from every test started since the version was made (``SessionItem``)."""

@@ -301,3 +301,42 @@ def edit_item(item_id):
 
 
 __all__ = ["bp"]
+
+
+# -- QTI packages ----------------------------------------------------------------------
+def _packages_page(error=None, report=None, status=200):
+    export_names = {"live": _("The live bank"), "reviewed": _("Reviewed items"),
+                    "draft": _("Drafts"), "all": _("All items, newest version of each")}
+    return render_template("packages.html", error=error, report=report,
+                           export_names=export_names,
+                           can_keep=auth.current_staff().has("reviewer")), status
+
+
+@bp.get("/packages")
+def packages():
+    return _packages_page()
+
+
+@bp.get("/packages/export")
+def export_package():
+    status = request.args.get("status", "live")
+    if status not in ("live", "reviewed", "draft", "all"):
+        raise APIError(404, _("No items with this status to export."))
+    data, _n = service().export_qti(None if status == "all" else status)
+    return current_app.response_class(data, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="taitotaso-{status}-qti.zip"'})
+
+
+@bp.post("/packages/import")
+def import_package():
+    upload = request.files.get("package")
+    if upload is None or not upload.filename:
+        return _packages_page(error=_("Choose a package file to import."), status=422)
+    try:
+        report = service().import_qti(upload.read(), auth.current_staff(),
+                                      keep_status=request.form.get("keep_status") == "1")
+    except APIError as err:
+        if err.status in (403, 422):
+            return _packages_page(error=err.message, status=err.status)
+        raise
+    return _packages_page(report=report, status=201)

@@ -6,6 +6,7 @@ name the fields.
 """
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import INCLUDE, RAISE, Schema, fields, validate
 
 from assessment.cefr import LEVELS
@@ -160,3 +161,19 @@ class StatisticsSchema(Schema):
         "description": "score_sum / answered / max_score; null before the first answer"})
     sessions = fields.Integer(metadata={"description": "Tests started since the version was made"})
     exposure_rate = fields.Float(allow_none=True, metadata={"description": "served / sessions"})
+
+
+class QtiExportQuerySchema(Schema):
+    status = fields.String(load_default="live",
+                           validate=validate.OneOf(["live", "reviewed", "draft", "retired", "all"]))
+
+
+class QtiImportSchema(Schema):
+    package = Upload(required=True, metadata={"description": "the QTI 3.0 zip package"})
+
+
+class QtiImportResultSchema(Schema):
+    imported = fields.Integer()
+    unchanged = fields.Integer()
+    assets = fields.Integer()
+    ids = fields.List(fields.String())

@@ -56,6 +56,7 @@ EVENT_NAMES = {
     "edited": _l("edited"),
     "new_version": _l("new version"),
     "status": _l("status changed"),
+    "imported": _l("imported from a QTI package"),
 }
 
 # What the new-item form starts with for each kind (the fields below id, kind, skill,

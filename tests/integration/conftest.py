@@ -14,7 +14,7 @@ from services.testing.app import create_app
 
 ITEMS = load_content()
 KEYS = {item.id: item.key for item in ITEMS}
-AUDIO_CACHE = Path(tempfile.gettempdir()) / "taitotaso-test-audio"
+AUDIO_CACHE = Path(tempfile.gettempdir()) / "taitotaso-test-audio"  # as tests/conftest.py
 
 
 def make_audio(text: str, cefr: str) -> bytes:

@@ -599,3 +599,76 @@ def test_the_yaml_template_of_every_kind_is_a_valid_item():
                "skill": sorted(KIND_SKILLS[kind])[0], "cefr": "B1", "topic": "general",
                **yaml.safe_load(text)}
         assert item_from_dict(raw, CutScores.load()).kind == kind
+
+
+# -- QTI packages ------------------------------------------------------------------------
+def test_export_and_import_a_qti_package_through_the_api(app, db, author, reviewer, tmp_path):
+    import io
+    import zipfile
+
+    from item_bank.qti import import_package
+
+    r = reviewer.get("/api/v1/qti/export?status=live")
+    assert r.status_code == 200 and r.mimetype == "application/zip"
+    assert "imsmanifest.xml" in zipfile.ZipFile(io.BytesIO(r.data)).namelist()
+    items, _assets = import_package(r.data)
+    assert len(items) == len(live_keys(db))
+
+    # the same package again: nothing new
+    r2 = author.post("/api/v1/qti/import", data={"package": (io.BytesIO(r.data), "bank.zip")},
+                     content_type="multipart/form-data")
+    assert r2.status_code == 201 and r2.json["imported"] == 0 and r2.json["unchanged"] == len(items)
+
+    # an edited item comes in as a new draft version, the live one untouched
+    original = next(i for i in items if i.kind == "cloze")
+    edited = dataclasses.replace(original, content={**original.content, "focus": "edited"})
+    from item_bank.qti import export_package
+
+    one = export_package([edited], {})
+    r3 = author.post("/api/v1/qti/import", data={"package": (io.BytesIO(one), "one.zip")},
+                     content_type="multipart/form-data")
+    assert r3.status_code == 201 and r3.json["imported"] == 1
+    with db.session() as s:
+        versions = ItemRepository(s).versions(edited.id)
+    assert [(i.version, i.status) for i, _ in versions][-2:] == [(original.version, "live"),
+                                                                 (original.version + 1, "draft")]
+
+    # an author may not keep the package's statuses; a reviewer may
+    r4 = author.post("/api/v1/qti/import?keep_status=1", data={"package": (io.BytesIO(one), "one.zip")},
+                     content_type="multipart/form-data")
+    assert r4.status_code == 403
+
+
+def test_a_broken_package_imports_nothing_and_names_the_problem(app, db, author):
+    import io
+    import zipfile
+
+    before = bank_version(db)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("imsmanifest.xml", "<manifest><broken></manifest>")
+    r = author.post("/api/v1/qti/import", data={"package": (io.BytesIO(buf.getvalue()), "x.zip")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "imsmanifest.xml" in r.json["message"]
+    r = author.post("/api/v1/qti/import", data={"package": (io.BytesIO(b"not a zip"), "x.zip")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 422 and "zip" in r.json["message"]
+    r = author.post("/api/v1/qti/import", data={}, content_type="multipart/form-data")
+    assert r.status_code == 422
+    assert bank_version(db) == before
+
+
+def test_the_packages_page_exports_and_imports(app, reviewer):
+    import io
+
+    page = reviewer.get("/packages")
+    assert page.status_code == 200 and "QTI" in page.text
+    data = reviewer.get("/packages/export?status=live").data
+    r = reviewer.post("/packages/import", data={"_csrf": csrf(page.text),
+                                                "package": (io.BytesIO(data), "bank.zip")},
+                      content_type="multipart/form-data")
+    assert r.status_code == 201 and 'role="status"' in r.text
+    r = reviewer.post("/packages/import", data={"_csrf": csrf(page.text),
+                                                "package": (io.BytesIO(b"nope"), "bad.zip")},
+                      content_type="multipart/form-data")
+    assert r.status_code == 422 and 'role="alert"' in r.text

@@ -62,3 +62,14 @@ def test_the_readme_coverage_table_is_generated_from_the_bank(capsys):
     current = readme.split(COVERAGE_BEGIN, 1)[1].split(COVERAGE_END, 1)[0].strip()
     expected = coverage_table([i for i in load_content() if i.status == "live"])
     assert current == expected, "run: taitotaso items coverage --readme README.md"
+
+
+def test_seed_if_empty_leaves_an_existing_bank_alone(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TAITOTASO_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["db", "seed", "--if-empty"]) == 0
+    first = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert first["added"] >= 600
+    assert main(["db", "seed", "--if-empty"]) == 0
+    second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert second["seeded"] is False and second["bank_version"] == first["bank_version"]
