@@ -198,7 +198,8 @@ def cmd_simulate(args) -> int:
     if args.bank == "seed":
         from item_bank.content import load_content
 
-        items = load_content(cuts=cuts)
+        # what the live test gives: live items it scores on submission
+        items = [i for i in load_content(cuts=cuts) if i.status == "live" and i.objective]
         pool = ItemPool([i.pool_item() for i in items])
         blueprint = Blueprint.load()
     elif args.bank.startswith("synthetic:"):
