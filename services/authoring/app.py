@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from flask import abort, g, request, session
+from flask import Blueprint, abort, g, request, session
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from services.common.accounts import SignInThrottle
@@ -20,6 +20,7 @@ from . import api, auth, pages
 from .handlers import AuthoringService
 
 TESTING_TEMPLATES = Path(__file__).resolve().parents[1] / "testing" / "templates"
+TESTING_STATIC = TESTING_TEMPLATES.parent / "static"
 
 
 def create_app(config: Config | None = None, make_audio=None):
@@ -73,4 +74,7 @@ def create_app(config: Config | None = None, make_audio=None):
     rest = RestApi(app)
     rest.register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
+    # the job seeker's stylesheet, so that staff pages and previews look the same
+    app.register_blueprint(Blueprint("testing_look", __name__, static_folder=str(TESTING_STATIC),
+                                     static_url_path="/static/testing"))
     return app

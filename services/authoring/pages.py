@@ -13,6 +13,7 @@ from item_bank.model import KINDS, OBJECTIVE_KINDS, SKILLS, STATUSES, TOPICS, It
 from item_bank.schema import KIND_SKILLS
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES
+from services.testing.pages import answer_from_form
 from services.testing.texts import SKILL_NAMES
 
 from . import auth, yamlio
@@ -174,10 +175,7 @@ def preview(item_id):
                                                 item.position + 1)}
     checked, error = None, None
     if request.method == "POST":
-        answer = request.form.get("answer")
-        if answer is None and request.form.get("gaps", "").isdigit():
-            n = min(int(request.form["gaps"]), 60)
-            answer = [request.form.get(f"answer_{i}", "") for i in range(n)]
+        answer = answer_from_form(request.form)
         if answer is None:
             error = _("Choose an answer before you continue.")
         else:

@@ -64,16 +64,23 @@ def _current() -> dict:
     return current
 
 
+def answer_from_form(form):
+    """The answer of the item form (item.html): one field, or for a C-test one field a gap;
+    None when nothing was chosen."""
+    answer = form.get("answer")
+    if answer is None and form.get("gaps", "").isdigit():
+        n = min(int(form["gaps"]), 60)
+        answer = [form.get(f"answer_{i}", "") for i in range(n)]
+    return answer
+
+
 @bp.route("/<lang>/test", methods=["GET", "POST"])
 def test():
     current = _current()
     error = None
     if request.method == "POST":
         item_id = request.form.get("item_id", "")
-        answer = request.form.get("answer")
-        if answer is None and request.form.get("gaps", "").isdigit():  # a C-test: one field a gap
-            n = min(int(request.form["gaps"]), 60)
-            answer = [request.form.get(f"answer_{i}", "") for i in range(n)]
+        answer = answer_from_form(request.form)
         if answer is None:
             error = _("Choose an answer before you continue.")
         else:

@@ -672,3 +672,16 @@ def test_the_packages_page_exports_and_imports(app, reviewer):
                                                 "package": (io.BytesIO(b"nope"), "bad.zip")},
                       content_type="multipart/form-data")
     assert r.status_code == 422 and 'role="alert"' in r.text
+
+
+def test_the_sign_in_page_and_its_stylesheets_need_no_account(app):
+    import re
+
+    client = app.test_client()
+    page = client.get("/sign-in")
+    assert page.status_code == 200
+    sheets = re.findall(r'rel="stylesheet" href="([^"]+)"', page.text)
+    assert len(sheets) == 2
+    for href in sheets:
+        r = client.get(href)
+        assert r.status_code == 200 and r.mimetype == "text/css"
