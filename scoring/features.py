@@ -139,6 +139,9 @@ def extract(text: str, prompt: str, analyzer: Analyzer, frequencies: FrequencyLi
             compounds += 1
 
     lower_words = [w.casefold() for w in words]
+    misspelt_set = {m.word for m in misspellings}
+    # diversity of the words the writer spelt right: misspellings would count as new words
+    known_lemmas = [lem for lem, w in zip(lemmas, words) if w not in misspelt_set]
     content_lemmas = [lem for lem, w in zip(lemmas, words)
                       if (analyzer.analyze(w) or [{}])[0].get("CLASS") in CONTENT_CLASSES]
     bands = Counter()
@@ -176,7 +179,7 @@ def extract(text: str, prompt: str, analyzer: Analyzer, frequencies: FrequencyLi
         n_words=n, n_sentences=len(sentences),
         mean_sentence_words=n / len(sentences) if sentences else 0.0,
         misspelt_share=len(misspellings) / n if n else 0.0, misspellings=misspellings,
-        colloquial=colloquial, lemma_types=len(set(lemmas)), mtld=mtld(lemmas),
+        colloquial=colloquial, lemma_types=len(set(lemmas)), mtld=mtld(known_lemmas),
         freq_profile={k: bands[k] / n_types for k in ("k1", "k2", "k3", "rare")},
         case_variety=len(cases), non_nominative_share=non_nominative / nominal if nominal else 0.0,
         verb_forms=len(verb_forms), passives=passives, conditionals=conditionals,

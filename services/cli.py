@@ -339,6 +339,64 @@ def cmd_staff_add(args) -> int:
     return 0
 
 
+def writing_tasks() -> dict[str, tuple[str, int | None]]:
+    """Writing tasks of the item content: id -> (prompt, min_words)."""
+    from item_bank.content import load_content
+
+    return {i.id: (i.content["prompt"], i.content.get("min_words"))
+            for i in load_content() if i.kind == "writing_task"}
+
+
+def language_tools():
+    from scoring.adapters.lexicon import LinguaIdentifier, WordfreqList
+    from scoring.adapters.voikko import VoikkoAnalyzer
+
+    return VoikkoAnalyzer(), WordfreqList(), LinguaIdentifier()
+
+
+def cmd_score_writing(args) -> int:
+    from scoring.written import WritingScorer
+    from scoring.textinput import TextInputError, read_answer
+
+    try:
+        with open(args.file, "rb") as fh:
+            text = read_answer(fh.read())
+    except OSError as err:
+        return _err(f"cannot read {args.file}: {err.strerror}")
+    except TextInputError as err:
+        return _err(str(err))
+    prompt, min_words = args.prompt_text or "", None
+    if args.task:
+        tasks = writing_tasks()
+        if args.task not in tasks:
+            return _err(f"no writing task {args.task!r} in the item bank")
+        prompt, min_words = tasks[args.task]
+    result = WritingScorer(*language_tools()).score(text, prompt, min_words)
+    print(json.dumps(result.as_dict(), ensure_ascii=False))
+    return 0
+
+
+def cmd_fit_writing(args) -> int:
+    from scoring.fit import RatedTextsError, evaluate, fit, read_rated
+    from scoring.written import WritingScorer
+
+    try:
+        rows = read_rated(args.csv)
+        heldout = read_rated(args.heldout) if args.heldout else []
+    except (OSError, RatedTextsError) as err:
+        return _err(str(err))
+    tasks, tools = writing_tasks(), language_tools()
+    model = fit(rows, tools, tasks, alpha=args.alpha, trained_on=f"{Path(args.csv).name} ({len(rows)} texts)")
+    scorer = WritingScorer(*tools, model=model)
+    model.agreement = {"train": evaluate(scorer, rows, tasks)}
+    if heldout:
+        model.agreement["heldout"] = evaluate(scorer, heldout, tasks)
+    model.save(args.out)
+    print(json.dumps({"model": args.out, "version": model.version, "agreement": model.agreement,
+                      "residual_sd": model.residual_sd}))
+    return 0
+
+
 def cmd_worker(args) -> int:
     from services.worker import run_worker
 
@@ -412,6 +470,23 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--apply", action="store_true", help="write the estimates into the item bank")
     cal.add_argument("--json", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
+
+    score = sub.add_parser("score", help="score an answer and print the JSON")
+    scsub = score.add_subparsers(dest="score_command", required=True)
+    sw = scsub.add_parser("writing", help="a written answer: CEFR level, sub-scores, confidence, feedback")
+    sw.add_argument("file", help="the answer as a UTF-8 text file")
+    sw.add_argument("--prompt-text", help="the task's prompt")
+    sw.add_argument("--task", help="or the id of a writing task in the item bank")
+    sw.set_defaults(func=cmd_score_writing)
+
+    fitp = sub.add_parser("fit", help="fit a scoring model")
+    fsub = fitp.add_subparsers(dest="fit_command", required=True)
+    fw = fsub.add_parser("writing-model", help="fit the writing level model on a CSV of rated texts")
+    fw.add_argument("csv")
+    fw.add_argument("--heldout", help="a CSV never fitted on: agreement is reported on it")
+    fw.add_argument("--alpha", type=float, default=5.0, help="ridge penalty")
+    fw.add_argument("--out", default="scoring/data/writing_model.json")
+    fw.set_defaults(func=cmd_fit_writing)
 
     staff = sub.add_parser("staff", help="staff accounts of the authoring service")
     ssub = staff.add_subparsers(dest="staff_command", required=True)

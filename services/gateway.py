@@ -16,15 +16,43 @@ SERVICES: dict[str, str] = {
 }
 
 
+# services whose paths are part of the suite's one API (/api/v1/...): they get the
+# request unchanged, so that they answer on the same paths alone and in the suite
+API_SERVICES: dict[str, str] = {
+    "/api/v1/scoring": "services.scoring.app",
+}
+
+
+class PathRouter:
+    """Sends requests under a path prefix to another app without changing the path."""
+
+    def __init__(self, default, routes: dict):
+        self.default = default
+        self.routes = sorted(routes.items(), key=lambda kv: -len(kv[0]))
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        for prefix, app in self.routes:
+            if path == prefix or path.startswith(prefix + "/"):
+                return app(environ, start_response)
+        return self.default(environ, start_response)
+
+
+def _app_of(module: str, config: Config):
+    return __import__(module, fromlist=["create_app"]).create_app(config)
+
+
 def create_app(config: Config | None = None):
     from services.testing.app import create_app as testing_app
 
     config = config or Config.from_env()
     root = testing_app(config)
-    mounts = {}
-    for prefix, module in SERVICES.items():
-        mod = __import__(module, fromlist=["create_app"])
-        mounts[prefix] = mod.create_app(config)
+    wsgi = root.wsgi_app
+    mounts = {prefix: _app_of(module, config) for prefix, module in SERVICES.items()}
     if mounts:
-        root.wsgi_app = DispatcherMiddleware(root.wsgi_app, mounts)
+        wsgi = DispatcherMiddleware(wsgi, mounts)
+    api = {prefix: _app_of(module, config) for prefix, module in API_SERVICES.items()}
+    if api:
+        wsgi = PathRouter(wsgi, api)
+    root.wsgi_app = wsgi
     return root

@@ -92,8 +92,10 @@ class BankCache:
 
 
 def servable(item: Item) -> bool:
-    """An item the adaptive test can give now: scored on submission, with its audio made."""
-    return item.objective and all(role in item.assets for role in item.audio_texts())
+    """An item the adaptive test can give now: scored on submission (objective kinds and
+    writing tasks), with its audio made."""
+    return ((item.objective or item.kind == "writing_task")
+            and all(role in item.assets for role in item.audio_texts()))
 
 
 def _capped(estimate: dict, ceiling: str) -> dict:
@@ -123,6 +125,9 @@ class TestingService:
         self.queue = queue
         self.cuts = cuts or CutScores.load()
         self.blueprint = blueprint or Blueprint.load()
+        from services.scoring.handlers import ScoringService
+
+        self.scoring = ScoringService(db, config)  # the writing scorer, made on first use
         self.stopping = StoppingRule(min_items=config.min_items, max_items=config.max_items,
                                      sem_target=config.sem_target, cefr_band=True)
 
@@ -268,10 +273,13 @@ class TestingService:
                 raise APIError(409, f"Item {item_id} has already been answered; an answer "
                                     "cannot be changed.")
             item = self._item(bank, s, row.item_id, row.item_version)
-            try:
-                points = score_answer(item, answer)
-            except AnswerError as err:
-                raise APIError(422, str(err), {"answer": str(err)}) from None
+            if item.kind == "writing_task":
+                points, answer = self._score_writing(s, item, answer, session_id)
+            else:
+                try:
+                    points = score_answer(item, answer)
+                except AnswerError as err:
+                    raise APIError(422, str(err), {"answer": str(err)}) from None
             done = s.execute(
                 update(SessionItem)
                 .where(SessionItem.session_id == session_id, SessionItem.item_id == item_id,
@@ -290,6 +298,27 @@ class TestingService:
         if finished:
             self._after_finish(session_id)
         return outcome
+
+    def _score_writing(self, s, item: Item, answer, session_id: str) -> tuple[int, str]:
+        """A writing task is scored on submission (0..5 = A1..C2, the graded response
+        model's categories); an uncertain score also goes to the coaches' review queue."""
+        from scoring.textinput import TextInputError, clean
+        from services.scoring.handlers import REVIEW_BELOW
+        from services.scoring.orm import ScoreReview
+
+        if not isinstance(answer, str):
+            raise APIError(422, "answer must be your text, as a string", {"answer": "not text"})
+        try:
+            text = clean(answer)
+        except TextInputError as err:
+            raise APIError(422, str(err), {"answer": str(err)}) from None
+        result = self.scoring.scorer.score(text, item.content["prompt"],
+                                           item.content.get("min_words")).as_dict()
+        if result["confidence"] < REVIEW_BELOW and result["recognised_as"] == "finnish_text":
+            s.add(ScoreReview(kind="writing", task_id=item.id, session_id=session_id,
+                              prompt=item.content["prompt"], answer=text, machine=result,
+                              confidence=result["confidence"], status="open"))
+        return LEVELS.index(result["cefr"]), text
 
     def _finish(self, sess: TestSession, engine: AdaptiveTest) -> None:
         res = engine.result()

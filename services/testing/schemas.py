@@ -43,9 +43,21 @@ class PublicItemSchema(Schema):
     text_after = fields.String()
     hint = fields.String()
     choices = fields.List(fields.Nested(ChoiceSchema))
-    stimulus = fields.Dict()
+    stimulus = fields.Dict(metadata={"description": "A reading text (title, text) or, for "
+                                     "listening, the address of its recording (title, audio)"})
     testlet = fields.String()
     testlet_position = fields.Dict()
+    audio = fields.String(metadata={"description": "Address of the recording (dictation)"})
+    parts = fields.List(fields.Dict(), metadata={
+        "description": "C-test: the text as plain parts {text} and gaps {gap, prefix, length}"})
+    words = fields.List(fields.String(), metadata={"description": "Sentence building: the words"})
+    text = fields.String(metadata={"description": "Read-aloud: the text to read"})
+    task_type = fields.String()
+    min_words = fields.Integer()
+    max_words = fields.Integer()
+    prep_seconds = fields.Integer()
+    max_seconds = fields.Integer()
+    max_score = fields.Integer(metadata={"description": "Highest score of a partial-credit item"})
 
 
 class ProgressSchema(Schema):

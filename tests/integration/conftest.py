@@ -13,7 +13,15 @@ from services.common.db import Database
 from services.testing.app import create_app
 
 ITEMS = load_content()
-KEYS = {item.id: item.key for item in ITEMS}
+# a well-written answer for writing tasks, which have no key
+GOOD_TEXT = ("Hyvä vastaanottaja, kirjoitan teille, koska haluaisin kertoa kokemuksistani. "
+             "Olen työskennellyt Espoossa kolme vuotta ravintola-alalla, ja työni on ollut "
+             "monipuolista. Vastasin asiakaspalvelusta, tilauksista ja uusien työntekijöiden "
+             "perehdyttämisestä. Mielestäni tärkeintä on, että työyhteisössä luotetaan toisiin "
+             "ja ongelmista puhutaan avoimesti. Lisäksi olen opiskellut suomea aktiivisesti, "
+             "sillä haluan edetä urallani. Toivon, että voisimme keskustella asiasta tarkemmin. "
+             "Ystävällisin terveisin Olga Petrova")
+KEYS = {item.id: (item.key if item.key is not None else GOOD_TEXT) for item in ITEMS}
 AUDIO_CACHE = Path(tempfile.gettempdir()) / "taitotaso-test-audio"  # as tests/conftest.py
 
 

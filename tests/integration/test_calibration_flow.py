@@ -20,13 +20,15 @@ def simulee(theta, rng):
     """Answers like a person of ability theta under the items' current parameters."""
     def choose(item):
         it = BY_ID[item["id"]]
+        if it.kind == "writing_task":
+            return KEYS[item["id"]] if theta > 0 else "Minä olen."
         if it.kind in ("dictation", "c_test"):
             p = irt.icc(theta, it.irt.a, it.irt.b)
         else:
             p = irt.icc(theta, it.irt.a, it.irt.b, it.irt.c)
         if rng.random() < p:
             return KEYS[item["id"]]
-        if item["kind"] in ("cloze", "dictation", "sentence_building"):
+        if item["kind"] in ("cloze", "dictation", "sentence_building", "writing_task"):
             return "en tiedä"
         if item["kind"] == "c_test":
             assert "max_score" in item, item

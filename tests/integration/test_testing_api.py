@@ -13,6 +13,8 @@ from .conftest import KEYS, Taker
 def wrong_answer(item):
     if item["kind"] in ("cloze", "dictation", "sentence_building"):
         return "väärin"
+    if item["kind"] == "writing_task":
+        return "en tiedä"
     if item["kind"] == "c_test":
         return ["x"] * item["max_score"]
     return next(c["id"] for c in item["choices"] if c["id"] != KEYS[item["id"]])
@@ -32,7 +34,7 @@ def test_a_whole_test_with_right_answers_ends_high_and_with_wrong_ones_low(clien
     assert low["overall"]["cefr"] == "A1" and low["overall"]["at_least"] is False
     for res in (high, low):
         assert set(res["overall"]) >= {"cefr", "theta", "sem", "certainty"}
-        assert set(res["skills"]) <= {"reading", "listening", "vocabulary", "structure"}
+        assert set(res["skills"]) <= {"reading", "listening", "vocabulary", "structure", "writing"}
         assert {"reading", "vocabulary", "structure"} <= set(res["skills"])
         for est in res["skills"].values():
             assert est["sem"] > 0 and est["cefr"] in ("A1", "A2", "B1", "B2", "C1", "C2")
@@ -161,3 +163,30 @@ def test_openapi_document_is_served(client):
 def test_unknown_paths_get_the_same_json_error_shape(client):
     r = client.get("/api/v1/nothing-here")
     assert r.status_code == 404 and set(r.json) >= {"code", "status", "message"}
+
+
+def test_every_kind_arrives_with_what_its_page_needs(client):
+    """The API passes each kind's fields through (C-test parts, recordings, words)."""
+    seen = {}
+    for _ in range(6):
+        t = Taker(client)
+        while True:
+            body = t.next().json
+            if body["done"]:
+                break
+            item = body["item"]
+            seen.setdefault(item["kind"], item)
+            t.answer(item["id"], KEYS[item["id"]])
+        if {"c_test", "dictation", "sentence_building"} <= set(seen):
+            break
+    assert {"c_test", "dictation"} & set(seen), f"only {sorted(seen)} were served"
+    need = {"multiple_choice": ("prompt", "choices"), "yes_no": ("word", "choices"),
+            "cloze": ("text_before", "text_after"), "dictation": ("audio", "max_score"),
+            "c_test": ("parts", "max_score"), "sentence_building": ("words",),
+            "writing_task": ("prompt", "min_words", "max_words")}
+    for kind, item in seen.items():
+        for field in need.get(kind, ()):
+            assert field in item, f"{kind} item lacks {field}"
+    if "dictation" in seen:
+        audio = client.get(seen["dictation"]["audio"])
+        assert audio.status_code == 200 and audio.mimetype == "audio/ogg"

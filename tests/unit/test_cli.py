@@ -73,3 +73,22 @@ def test_seed_if_empty_leaves_an_existing_bank_alone(tmp_path, monkeypatch, caps
     assert main(["db", "seed", "--if-empty"]) == 0
     second = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert second["seeded"] is False and second["bank_version"] == first["bank_version"]
+
+
+def test_score_writing_prints_the_level_subscores_confidence_and_feedback(tmp_path, capsys):
+    answer = tmp_path / "answer.txt"
+    answer.write_text("Hei! Olen sairas, koska minulla on kuumetta. En pääse huomenna töihin. "
+                      "Soitan lääkärille aamulla. Terveisin Olga", encoding="utf-8")
+    assert main(["score", "writing", "--prompt-text", "Olet sairas. Kirjoita viesti esihenkilöllesi.",
+                 str(answer)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["cefr"] in ("A1", "A2", "B1", "B2", "C1", "C2")
+    assert set(out["subscores"]) == {"task", "vocabulary", "accuracy", "coherence"}
+    assert 0 <= out["confidence"] <= 1 and isinstance(out["feedback"], list)
+
+
+def test_score_writing_explains_a_file_that_is_not_text(tmp_path, capsys):
+    binary = tmp_path / "photo.jpg"
+    binary.write_bytes(b"\xff\xd8\xff\x00\x10JFIF")
+    assert main(["score", "writing", "--prompt-text", "Kerro itsestäsi.", str(binary)]) == 2
+    assert "not text" in capsys.readouterr().err

@@ -44,7 +44,7 @@ def test_blueprint_takes_the_skill_furthest_below_its_share():
 
 def test_blueprint_file_is_valid():
     bp = Blueprint.load()
-    assert set(bp.shares) == {"reading", "listening", "vocabulary", "structure"}
+    assert set(bp.shares) == {"reading", "listening", "vocabulary", "structure", "writing"}
     assert sum(bp.shares.values()) == pytest.approx(1.0)
 
 

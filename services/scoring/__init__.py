@@ -1,0 +1,1 @@
+"""The scoring service: written answers to CEFR in seconds, and the review queue."""

@@ -1,0 +1,86 @@
+"""The scoring API: POST /api/v1/scoring/writing, and the review queue of uncertain scores."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import ValidationError
+
+from scoring.textinput import TextInputError, clean, read_answer
+from services.common.errors import APIError
+
+from .schemas import (ReviewDecisionSchema, ReviewQuerySchema, WritingRequestSchema,
+                      WritingResultSchema)
+
+blp = Blueprint("scoring", __name__, url_prefix="/api/v1/scoring",
+                description="Written answers scored to CEFR; the review queue")
+
+
+def service():
+    return current_app.extensions["taitotaso.scoring"]
+
+
+def _staff():
+    from services.authoring.auth import current_staff
+
+    staff = current_staff()
+    if staff is None:
+        raise APIError(401, "Sign in as staff (POST /authoring/api/v1/auth/sign-in) to see the review queue.")
+    return staff
+
+
+def _load(data: dict) -> dict:
+    try:
+        return WritingRequestSchema().load(data)
+    except ValidationError as err:
+        raise APIError(422, "The request body is not valid: see errors for each field.",
+                       err.normalized_messages()) from None
+
+
+@blp.route("/writing")
+class Writing(MethodView):
+    @blp.response(200, WritingResultSchema)
+    def post(self):
+        """Score a written answer: JSON {answer, task_id | prompt_text}, or multipart with the
+        answer as a text file ``answer_file``. Level A1..C2, sub-scores, confidence, feedback."""
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("answer_file")
+            if upload is None:
+                raise APIError(422, "Send the answer as the file field answer_file.",
+                               {"answer_file": ["missing"]})
+            try:
+                answer = read_answer(upload.read())
+            except TextInputError as err:
+                raise APIError(422, str(err), {"answer_file": [str(err)]}) from None
+            body = _load({k: v for k, v in request.form.items()
+                          if k in ("task_id", "prompt_text")} | {"answer": answer})
+        else:
+            if not request.is_json:
+                raise APIError(415, "Send JSON (Content-Type: application/json) or a multipart form.")
+            data = request.get_json(silent=True)
+            if not isinstance(data, dict):
+                raise APIError(400, "The request body is not valid JSON: send a JSON object.")
+            body = _load(data)
+            try:
+                body["answer"] = clean(body["answer"])
+            except TextInputError as err:
+                raise APIError(422, str(err), {"answer": [str(err)]}) from None
+        return service().score_writing(body["answer"], body.get("task_id"), body.get("prompt_text"))
+
+
+@blp.route("/reviews")
+class Reviews(MethodView):
+    @blp.arguments(ReviewQuerySchema, location="query")
+    def get(self, args):
+        """Answers whose machine score is uncertain, oldest first (staff only)."""
+        _staff()
+        return {"reviews": service().reviews(args["status"])}
+
+
+@blp.route("/reviews/<int:review_id>")
+class Review(MethodView):
+    @blp.arguments(ReviewDecisionSchema)
+    def post(self, body, review_id):
+        """A coach's level for an uncertain answer."""
+        staff = _staff()
+        return service().review(review_id, body["cefr"], staff.email, body.get("note"))

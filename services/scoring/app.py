@@ -1,0 +1,28 @@
+"""The scoring service as its own Flask app: ``gunicorn 'services.scoring.app:create_app()'``."""
+from __future__ import annotations
+
+import threading
+
+from services.common.app_support import RestApi, base_app
+from services.common.config import Config
+
+from . import api
+from .handlers import ScoringService
+
+
+def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool = False):
+    app, res = base_app(__name__, config)
+    app.config.update(
+        API_TITLE="Taitotaso scoring API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1/scoring", OPENAPI_JSON_PATH="openapi.json",
+        SESSION_COOKIE_NAME="taitotaso_staff",  # the staff session of the authoring service
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    service = ScoringService(res.db, res.config, scorer_factory)
+    app.extensions["taitotaso.scoring"] = service
+
+    rest = RestApi(app)
+    rest.register_blueprint(api.blp)
+    if warm_up:  # load the language tools before the first answer arrives
+        threading.Thread(target=service.warm_up, name="scoring-warm-up", daemon=True).start()
+    return app

@@ -1,0 +1,103 @@
+"""The scoring service layer: score written answers, keep the uncertain ones for review."""
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+
+from assessment.cefr import LEVELS
+from item_bank.orm import utcnow
+from scoring.written import WritingScorer
+from services.common.config import Config
+from services.common.db import Database
+from services.common.errors import APIError
+
+from .orm import ScoreReview
+
+REVIEW_BELOW = 0.6  # confidence under which a coach checks the machine's level
+
+
+class ScoringService:
+    def __init__(self, db: Database, config: Config, scorer_factory=None):
+        self.db = db
+        self.config = config
+        self._factory = scorer_factory
+        self._scorer: WritingScorer | None = None
+        self._lock = threading.Lock()
+        self._tasks: dict | None = None
+
+    # -- the scorer, made once (language tools take a few seconds to load) ---------------
+    @property
+    def scorer(self) -> WritingScorer:
+        if self._scorer is None:
+            with self._lock:
+                if self._scorer is None:
+                    if self._factory is not None:
+                        self._scorer = self._factory()
+                    else:
+                        from scoring.adapters.lexicon import LinguaIdentifier, WordfreqList
+                        from scoring.adapters.voikko import VoikkoAnalyzer
+
+                        self._scorer = WritingScorer(VoikkoAnalyzer(), WordfreqList(),
+                                                     LinguaIdentifier())
+        return self._scorer
+
+    def warm_up(self) -> None:
+        self.scorer.score("Minä asun Espoossa ja käyn töissä.", "Kerro itsestäsi.")
+
+    def tasks(self) -> dict:
+        if self._tasks is None:
+            from item_bank.content import load_content
+
+            self._tasks = {i.id: (i.content["prompt"], i.content.get("min_words"))
+                           for i in load_content() if i.kind == "writing_task"}
+        return self._tasks
+
+    # -- scoring -------------------------------------------------------------------------
+    def score_writing(self, answer: str, task_id: str | None = None, prompt_text: str | None = None,
+                      session_id: str | None = None) -> dict:
+        prompt, min_words = prompt_text or "", None
+        if task_id:
+            if task_id not in self.tasks():
+                raise APIError(404, f"There is no writing task {task_id!r}.",
+                               {"task_id": ["unknown writing task"]})
+            prompt, min_words = self.tasks()[task_id]
+        result = self.scorer.score(answer, prompt, min_words).as_dict()
+        if result["confidence"] < REVIEW_BELOW and result["recognised_as"] == "finnish_text":
+            with self.db.session() as s:
+                review = ScoreReview(kind="writing", task_id=task_id, session_id=session_id,
+                                     prompt=prompt, answer=answer, machine=result,
+                                     confidence=result["confidence"], status="open")
+                s.add(review)
+                s.flush()
+                result["review_id"] = review.id
+        return result
+
+    # -- the review queue ----------------------------------------------------------------
+    def reviews(self, status: str = "open", limit: int = 50) -> list[dict]:
+        with self.db.session() as s:
+            rows = s.scalars(select(ScoreReview).where(ScoreReview.status == status)
+                             .order_by(ScoreReview.created_at).limit(limit)).all()
+            return [_review_out(r) for r in rows]
+
+    def review(self, review_id: int, cefr: str, reviewer: str, note: str | None) -> dict:
+        if cefr not in LEVELS:
+            raise APIError(422, "cefr must be one of A1, A2, B1, B2, C1, C2", {"cefr": ["not a level"]})
+        with self.db.session() as s:
+            row = s.get(ScoreReview, review_id, with_for_update=True)
+            if row is None:
+                raise APIError(404, "There is no such review.")
+            if row.status == "reviewed":
+                raise APIError(409, f"This answer was already reviewed by {row.reviewer}.")
+            row.status, row.reviewed_cefr, row.reviewer, row.note = "reviewed", cefr, reviewer, note
+            row.reviewed_at = utcnow()
+            s.flush()
+            return _review_out(row)
+
+
+def _review_out(r: ScoreReview) -> dict:
+    return {"id": r.id, "kind": r.kind, "task_id": r.task_id, "session_id": r.session_id,
+            "prompt": r.prompt, "answer": r.answer, "machine_cefr": r.machine.get("cefr"),
+            "confidence": r.confidence, "machine": r.machine, "status": r.status,
+            "reviewed_cefr": r.reviewed_cefr, "reviewer": r.reviewer, "note": r.note,
+            "created_at": r.created_at.isoformat() if r.created_at else None}
