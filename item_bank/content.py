@@ -48,7 +48,7 @@ def item_from_dict(raw: dict, cuts: CutScores, defaults: dict | None = None, tes
         raise _RuleError(f"skill {data['skill']!r} does not fit kind {kind} "
                          f"(use one of {sorted(KIND_SKILLS[kind])})", "skill")
     n_choices = len(data.get("choices", {})) or 2
-    max_score = {"dictation": 2}.get(kind, 1)
+    max_score = {"dictation": 2, "cloze": 2}.get(kind, 1)
     if kind == "c_test":
         max_score = len(ctest_gaps(data["text"]))
     irt = IRT(**data["irt"]) if "irt" in data else initial_irt(kind, data["cefr"], n_choices, cuts,

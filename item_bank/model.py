@@ -17,7 +17,7 @@ SKILLS = ("reading", "listening", "vocabulary", "structure", "writing", "speakin
 # kinds the adaptive test can score on submission; the others wait for their scorers
 # (written answers: scoring/written.py, spoken answers: scoring/spoken.py)
 OBJECTIVE_KINDS = ("multiple_choice", "yes_no", "cloze", "dictation", "c_test", "sentence_building")
-POLYTOMOUS_KINDS = ("dictation", "c_test", "writing_task", "read_aloud", "speaking_prompt")
+POLYTOMOUS_KINDS = ("cloze", "dictation", "c_test", "writing_task", "read_aloud", "speaking_prompt")
 # kinds whose content is heard: their text is synthesised into audio and never sent
 AUDIO_KINDS = ("dictation",)
 STATUSES = ("draft", "reviewed", "live", "retired")
@@ -56,12 +56,16 @@ def initial_irt(kind: str, cefr: str, n_choices: int, cuts: CutScores, max_score
 
     Dichotomous kinds: difficulty at the midpoint of the target level's band, guessing at
     the chance rate of the kind. Polytomous kinds (graded response model): for writing and
-    speaking, scores 0..5 stand for A1..C2, so the thresholds are the CEFR cut scores; for
-    dictation and C-tests the thresholds spread evenly around the target's midpoint.
+    speaking, scores 0..5 stand for A1..C2, so the thresholds are the CEFR cut scores; a
+    cloze item's full credit sits at the target's midpoint and its partial credit a logit
+    lower; for dictation and C-tests the thresholds spread evenly around the midpoint.
     """
     a = _INITIAL_A[kind]
     if kind in ("writing_task", "read_aloud", "speaking_prompt"):
         return IRT(a=a, b=cuts.midpoint(cefr), model="grm", thresholds=tuple(cuts.cuts))
+    if kind == "cloze":  # 2: the right form, 1: the right word in a wrong form or misspelt
+        mid = cuts.midpoint(cefr)
+        return IRT(a=a, b=mid, model="grm", thresholds=(mid - 1.0, mid))
     if kind in POLYTOMOUS_KINDS:
         mid = cuts.midpoint(cefr)
         spread = np.linspace(-1.5, 1.5, max_score) if max_score > 1 else np.zeros(1)

@@ -50,8 +50,31 @@ def score_dictation(key: str, answer: str) -> int:
     return 1 if (matched - extra) / max(len(want), 1) >= 0.6 else 0
 
 
-def score(item: Item, answer: Any) -> int:
-    """0..max_score: 0/1 for the dichotomous kinds, partial credit where the kind allows."""
+def edit_distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def partial_cloze(given: str, accepted: set[str], analyzer=None) -> bool:
+    """Partial credit: the right word in a wrong form (same base form by Voikko), or a
+    near miss of the right form (one letter off, e.g. a lost double consonant)."""
+    if any(len(a) >= 4 and edit_distance(given, a) == 1 for a in accepted):
+        return True
+    if analyzer is None:
+        return False
+    bases = {x.get("BASEFORM", "").casefold() for a in accepted for x in analyzer.analyze(a)}
+    return any(x.get("BASEFORM", "").casefold() in bases for x in analyzer.analyze(given))
+
+
+def score(item: Item, answer: Any, analyzer=None) -> int:
+    """0..max_score: 0/1 for the dichotomous kinds, partial credit where the item's model
+    has room for it (cloze items under the graded response model; ``analyzer``, Voikko,
+    tells a wrong form of the right word)."""
     if item.kind == "multiple_choice":
         choices = item.content["choices"]
         if not isinstance(answer, str) or answer not in choices:
@@ -67,7 +90,12 @@ def score(item: Item, answer: Any) -> int:
         if len(answer) > MAX_TYPED:
             raise AnswerError(f"answer is longer than {MAX_TYPED} characters")
         given = normalise(answer)
-        return int(given != "" and given in {normalise(a) for a in item.accept})
+        accepted = {normalise(a) for a in item.accept}
+        if given != "" and given in accepted:
+            return item.max_score
+        if item.max_score > 1 and given and partial_cloze(given, accepted, analyzer):
+            return 1
+        return 0
     if item.kind == "dictation":
         return score_dictation(item.key, _typed(answer, "the sentence you heard"))
     if item.kind == "sentence_building":

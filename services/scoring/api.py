@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from scoring.textinput import TextInputError, clean, read_answer
 from services.common.errors import APIError
 
+from .feedback import with_messages
 from .schemas import (ReviewDecisionSchema, ReviewQuerySchema, WritingRequestSchema,
                       WritingResultSchema)
 
@@ -53,7 +54,7 @@ class Writing(MethodView):
             except TextInputError as err:
                 raise APIError(422, str(err), {"answer_file": [str(err)]}) from None
             body = _load({k: v for k, v in request.form.items()
-                          if k in ("task_id", "prompt_text")} | {"answer": answer})
+                          if k in ("task_id", "prompt_text", "ui_language")} | {"answer": answer})
         else:
             if not request.is_json:
                 raise APIError(415, "Send JSON (Content-Type: application/json) or a multipart form.")
@@ -65,7 +66,9 @@ class Writing(MethodView):
                 body["answer"] = clean(body["answer"])
             except TextInputError as err:
                 raise APIError(422, str(err), {"answer": [str(err)]}) from None
-        return service().score_writing(body["answer"], body.get("task_id"), body.get("prompt_text"))
+        result = service().score_writing(body["answer"], body.get("task_id"), body.get("prompt_text"))
+        result["feedback"] = with_messages(result["feedback"], body["ui_language"])
+        return result
 
 
 @blp.route("/reviews")

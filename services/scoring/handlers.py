@@ -42,6 +42,11 @@ class ScoringService:
                                                      LinguaIdentifier())
         return self._scorer
 
+    @property
+    def analyzer(self):
+        """Voikko, for the partial credit of objective answers."""
+        return self.scorer.analyzer
+
     def warm_up(self) -> None:
         self.scorer.score("Minä asun Espoossa ja käyn töissä.", "Kerro itsestäsi.")
 

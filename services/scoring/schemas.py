@@ -13,6 +13,8 @@ class WritingRequestSchema(Schema):
                            metadata={"description": "The learner's text (HTML is stripped)"})
     task_id = fields.String(validate=validate.Length(min=1, max=80))
     prompt_text = fields.String(validate=validate.Length(min=1, max=5000))
+    ui_language = fields.String(load_default="en", validate=validate.OneOf(["fi", "sv", "en"]),
+                                metadata={"description": "Language of the feedback messages"})
 
     @validates_schema
     def one_task(self, data, **kwargs):

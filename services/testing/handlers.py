@@ -277,7 +277,7 @@ class TestingService:
                 points, answer = self._score_writing(s, item, answer, session_id)
             else:
                 try:
-                    points = score_answer(item, answer)
+                    points = score_answer(item, answer, self.scoring.analyzer)
                 except AnswerError as err:
                     raise APIError(422, str(err), {"answer": str(err)}) from None
             done = s.execute(

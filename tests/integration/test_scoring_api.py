@@ -120,3 +120,14 @@ def test_writing_tasks_in_the_adaptive_test_are_scored_on_submission(config):
     assert rows, "the blueprint gives a writing task"
     assert all(r.score is not None and 0 <= r.score <= 5 for r in rows)
     assert "writing" in t.result().json["skills"]
+
+
+def test_feedback_comes_in_the_learners_interface_language(client):
+    text = "Mä olen töisä kaupasa. Se oli kiva päivä."
+    fi = client.post("/api/v1/scoring/writing", json={"prompt_text": PROMPT, "answer": text,
+                                                       "ui_language": "fi"}).json
+    en = client.post("/api/v1/scoring/writing", json={"prompt_text": PROMPT, "answer": text}).json
+    fi_spelling = next(f for f in fi["feedback"] if f["code"] == "misspelt_words")
+    en_spelling = next(f for f in en["feedback"] if f["code"] == "misspelt_words")
+    assert "töisä" in fi_spelling["message"] and fi_spelling["message"] != en_spelling["message"]
+    assert en_spelling["message"].startswith("Check the spelling")

@@ -71,3 +71,17 @@ def test_c_test_scores_each_gap_and_takes_the_missing_part_or_the_whole_word():
     assert score(item, [""] * n) == 0
     with pytest.raises(AnswerError, match=f"list of {n} strings"):
         score(item, ["a"])
+
+
+def test_cloze_under_the_graded_model_gives_partial_credit_for_a_wrong_form_or_a_near_miss():
+    from scoring.adapters.voikko import VoikkoAnalyzer
+
+    item = Item(id="c2", kind="cloze", skill="structure", cefr="A2", topic="housing",
+                content={"text": "Asun ___.", "hint": "Espoo"}, key="Espoossa", accept=("Espoossa",),
+                irt=IRT(1.2, -1.0, model="grm", thresholds=(-2.0, -1.0)))
+    voikko = VoikkoAnalyzer()
+    assert score(item, "Espoossa", voikko) == 2
+    assert score(item, "Espooseen", voikko) == 1   # the right word, a wrong case
+    assert score(item, "Espoosa", voikko) == 1     # a lost double consonant
+    assert score(item, "Helsingissä", voikko) == 0
+    assert score(CZ, "Espoosa") == 0               # a dichotomous item: full credit only

@@ -46,7 +46,8 @@ def test_template_matches_the_sources():
 
 
 def test_finnish_interface_text_passes_voikko(voikko):
-    skip = {"CEFR", "YKI", "Yle", "Selkouutiset", "Selkouutisia", "Taitotaso", "QTI", "IMS", "zip"}
+    skip = {"CEFR", "YKI", "Yle", "Selkouutiset", "Selkouutisia", "Taitotaso", "QTI", "IMS", "zip",
+            "mä", "sä"}  # spoken forms quoted in the writing feedback on purpose
     bad = []
     for msg in catalogue("fi"):
         if not msg.id:
