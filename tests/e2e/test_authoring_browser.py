@@ -18,8 +18,10 @@ from services.common.accounts import create_staff
 from services.common.config import Config
 from services.common.db import Database
 
-CHROMIUM = "/usr/bin/chromium"
+from .conftest import unlabelled_controls
+
 EMAIL, PASSWORD = "riikka.reviewer@example.fi", "hyvä-salasana-42"
+
 
 pytestmark = pytest.mark.e2e
 
@@ -43,26 +45,6 @@ def server(tmp_path_factory):
     yield f"http://127.0.0.1:{httpd.server_port}/authoring", var
     httpd.shutdown()
     app.extensions["taitotaso.resources"].db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make install` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def unlabelled_controls(page) -> list[str]:
-    return page.evaluate("""() => [...document.querySelectorAll(
-            'input:not([type=hidden]), select, textarea')]
-        .filter(i => !i.labels || i.labels.length === 0).map(i => i.id || i.name)""")
 
 
 def test_a_reviewer_signs_in_reviews_writes_an_item_and_makes_it_live(server, browser, tmp_path):

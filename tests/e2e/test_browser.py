@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 import requests
 
-CHROMIUM = "/usr/bin/chromium"
+from .conftest import unlabelled_controls
+
 WRITTEN = ("Hei! Olen työskennellyt Espoossa kaupassa kaksi vuotta. Pidän työstäni, koska "
            "asiakkaat ovat ystävällisiä ja työkaverit auttavat minua aina. Haluaisin oppia "
            "lisää ja saada vakituisen työpaikan. Terveisin Olga")
 BIN = Path(sys.executable).parent / "taitotaso"
+
 
 pytestmark = pytest.mark.e2e
 
@@ -59,25 +61,6 @@ def server(tmp_path_factory):
     proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: `make install` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield b
-        b.close()
-
-
-def unlabelled_inputs(page) -> list[str]:
-    return page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden])')]
-        .filter(i => !i.labels || i.labels.length === 0).map(i => i.id || i.name)""")
-
-
 def test_a_job_seeker_takes_a_whole_test_with_the_keyboard_and_reads_the_result(server, browser):
     base, keys, var = server
     page = browser.new_page()
@@ -90,7 +73,7 @@ def test_a_job_seeker_takes_a_whole_test_with_the_keyboard_and_reads_the_result(
     page.keyboard.press("Enter")
     page.wait_for_url(base + "/fi/")
     assert page.locator("h1").inner_text() == "Suomen kielen taitotesti"
-    assert not unlabelled_inputs(page)
+    assert not unlabelled_controls(page)
     # self-assessment with the keyboard: reading B1 (third statement)
     page.focus("#sa_reading_A1")
     page.keyboard.press("Space")
@@ -105,7 +88,7 @@ def test_a_job_seeker_takes_a_whole_test_with_the_keyboard_and_reads_the_result(
     answered = heard_audio = 0
     while "/result" not in page.url and answered < 40:
         assert page.locator("progress").count() == 1
-        assert not unlabelled_inputs(page)
+        assert not unlabelled_controls(page)
         item_id = page.locator("input[name=item_id]").input_value()
         key = keys[item_id]
         if isinstance(key, list):  # a C-test: complete each damaged word

@@ -457,7 +457,8 @@ def test_the_preview_shows_the_item_as_the_job_seeker_sees_it_without_its_key(db
     assert cloze.key not in page.text and all(a not in page.text for a in cloze.accept)
     checked = reviewer.post(f"/items/{cloze.id}/preview?lang=en",
                             data={"_csrf": csrf(page.text), "item_id": cloze.id, "answer": cloze.key})
-    assert checked.status_code == 200 and "This answer scores 1 of 1." in checked.text
+    full = cloze.max_score  # 2 under the graded response model (partial credit)
+    assert checked.status_code == 200 and f"This answer scores {full} of {full}." in checked.text
     mc = next(i for i in items if i.kind == "multiple_choice" and i.testlet)
     page = reviewer.get(f"/items/{mc.id}/preview?lang=fi")
     assert page.status_code == 200 and mc.content["prompt"] in page.text
