@@ -198,3 +198,9 @@ def finnish_texts(item: Item) -> Iterable[str]:
         yield from item.accept
     elif item.kind in ("writing_task", "speaking_prompt"):
         yield c["prompt"]
+
+
+def writing_tasks(directory: Path = CONTENT_DIR) -> dict[str, tuple[str, int | None]]:
+    """Writing tasks of the content: id -> (prompt, min_words), for the writing scorer."""
+    return {i.id: (i.content["prompt"], i.content.get("min_words"))
+            for i in load_content(directory) if i.kind == "writing_task"}

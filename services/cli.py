@@ -339,22 +339,9 @@ def cmd_staff_add(args) -> int:
     return 0
 
 
-def writing_tasks() -> dict[str, tuple[str, int | None]]:
-    """Writing tasks of the item content: id -> (prompt, min_words)."""
-    from item_bank.content import load_content
-
-    return {i.id: (i.content["prompt"], i.content.get("min_words"))
-            for i in load_content() if i.kind == "writing_task"}
-
-
-def language_tools():
-    from scoring.adapters.lexicon import LinguaIdentifier, WordfreqList
-    from scoring.adapters.voikko import VoikkoAnalyzer
-
-    return VoikkoAnalyzer(), WordfreqList(), LinguaIdentifier()
-
-
 def cmd_score_writing(args) -> int:
+    from item_bank.content import writing_tasks
+    from scoring.adapters import default_tools
     from scoring.written import WritingScorer
     from scoring.textinput import TextInputError, read_answer
 
@@ -371,12 +358,14 @@ def cmd_score_writing(args) -> int:
         if args.task not in tasks:
             return _err(f"no writing task {args.task!r} in the item bank")
         prompt, min_words = tasks[args.task]
-    result = WritingScorer(*language_tools()).score(text, prompt, min_words)
+    result = WritingScorer(*default_tools()).score(text, prompt, min_words)
     print(json.dumps(result.as_dict(), ensure_ascii=False))
     return 0
 
 
 def cmd_fit_writing(args) -> int:
+    from item_bank.content import writing_tasks
+    from scoring.adapters import default_tools
     from scoring.fit import RatedTextsError, evaluate, fit, read_rated
     from scoring.written import WritingScorer
 
@@ -385,7 +374,7 @@ def cmd_fit_writing(args) -> int:
         heldout = read_rated(args.heldout) if args.heldout else []
     except (OSError, RatedTextsError) as err:
         return _err(str(err))
-    tasks, tools = writing_tasks(), language_tools()
+    tasks, tools = writing_tasks(), default_tools()
     model = fit(rows, tools, tasks, alpha=args.alpha, trained_on=f"{Path(args.csv).name} ({len(rows)} texts)")
     scorer = WritingScorer(*tools, model=model)
     model.agreement = {"train": evaluate(scorer, rows, tasks)}

@@ -82,7 +82,9 @@ class IRTOutSchema(Schema):
     thresholds = fields.List(fields.Float())
 
 
-class ItemOutSchema(Schema):
+class ItemHeadSchema(Schema):
+    """What identifies and classifies an item version (shared by the list and the detail)."""
+
     id = fields.String()
     version = fields.Integer()
     status = fields.String()
@@ -91,6 +93,9 @@ class ItemOutSchema(Schema):
     cefr = fields.String()
     topic = fields.String()
     testlet = fields.String(allow_none=True)
+
+
+class ItemOutSchema(ItemHeadSchema):
     position = fields.Integer()
     stimulus = fields.Dict(allow_none=True)
     content = fields.Dict()
@@ -102,15 +107,7 @@ class ItemOutSchema(Schema):
     source = fields.Dict(metadata={"description": "The item as in a content file: what PUT takes"})
 
 
-class ItemSummarySchema(Schema):
-    id = fields.String()
-    version = fields.Integer()
-    status = fields.String()
-    kind = fields.String()
-    skill = fields.String()
-    cefr = fields.String()
-    topic = fields.String()
-    testlet = fields.String(allow_none=True)
+class ItemSummarySchema(ItemHeadSchema):
     summary = fields.String()
 
 

@@ -35,11 +35,9 @@ class ScoringService:
                     if self._factory is not None:
                         self._scorer = self._factory()
                     else:
-                        from scoring.adapters.lexicon import LinguaIdentifier, WordfreqList
-                        from scoring.adapters.voikko import VoikkoAnalyzer
+                        from scoring.adapters import default_tools
 
-                        self._scorer = WritingScorer(VoikkoAnalyzer(), WordfreqList(),
-                                                     LinguaIdentifier())
+                        self._scorer = WritingScorer(*default_tools())
         return self._scorer
 
     @property
@@ -52,10 +50,9 @@ class ScoringService:
 
     def tasks(self) -> dict:
         if self._tasks is None:
-            from item_bank.content import load_content
+            from item_bank.content import writing_tasks
 
-            self._tasks = {i.id: (i.content["prompt"], i.content.get("min_words"))
-                           for i in load_content() if i.kind == "writing_task"}
+            self._tasks = writing_tasks()
         return self._tasks
 
     # -- scoring -------------------------------------------------------------------------

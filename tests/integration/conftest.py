@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import tempfile
 from pathlib import Path
 
@@ -39,6 +41,11 @@ def seeded_config(tmp_path, database_url: str, redis_url: str | None, **override
         ItemRepository(s).seed(ITEMS, make_audio=make_audio)
     db.dispose()
     return cfg
+
+
+def csrf(html: str) -> str:
+    """The form token of a page (forms refuse a POST without it)."""
+    return re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -18,17 +18,13 @@ from services.common.accounts import AccountError, authenticate, create_staff
 from services.common.queue import QUEUE_NAME, JobContext, set_worker_context
 from services.testing.app import create_app as make_testing_app
 
-from .conftest import GOOD_TEXT, Taker
+from .conftest import GOOD_TEXT, Taker, csrf
 
 PASSWORD = "oikea-salasana-1"
 
 CLOZE = {"id": "st-a2-uusi-kirjasto", "kind": "cloze", "skill": "structure", "cefr": "A2",
          "topic": "city_services", "text": "Lainaan kirjoja ___.", "hint": "kirjasto",
          "accept": ["kirjastosta"], "focus": "elative"}
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture

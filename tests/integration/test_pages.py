@@ -5,11 +5,7 @@ import re
 
 import pytest
 
-from .conftest import KEYS
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
+from .conftest import KEYS, csrf
 
 
 def current_item(html: str) -> str:
