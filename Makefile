@@ -23,6 +23,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[test]'
+	@# PyPI's torchaudio is a CUDA build whose compiled extension cannot load beside the CPU
+	@# torch; speechbrain only needs its pure-Python parts, which work without it.
+	rm -f $(VENV)/lib/python3*/site-packages/torchaudio/lib/*.so
 	@touch $@
 
 translations: $(STAMP)

@@ -4,6 +4,6 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-for script in ("simulate.py", "calibration.py", "writing.py", "load_sessions.py"):
+for script in ("simulate.py", "calibration.py", "writing.py", "load_sessions.py", "speech.py"):
     print(f"\n== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)

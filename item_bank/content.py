@@ -204,3 +204,17 @@ def writing_tasks(directory: Path = CONTENT_DIR) -> dict[str, tuple[str, int | N
     """Writing tasks of the content: id -> (prompt, min_words), for the writing scorer."""
     return {i.id: (i.content["prompt"], i.content.get("min_words"))
             for i in load_content(directory) if i.kind == "writing_task"}
+
+
+def speaking_tasks(directory: Path = CONTENT_DIR) -> dict[str, dict]:
+    """Speaking items of the content: id -> {task, text, cefr, max_seconds}, for the speech
+    scorer (read-aloud: the text to read; open speaking: the prompt)."""
+    out = {}
+    for i in load_content(directory):
+        if i.kind == "read_aloud":
+            out[i.id] = {"task": "read_aloud", "text": i.content["text"], "cefr": i.cefr,
+                         "max_seconds": None}
+        elif i.kind == "speaking_prompt":
+            out[i.id] = {"task": "open_speaking", "text": i.content["prompt"], "cefr": i.cefr,
+                         "max_seconds": i.content.get("max_seconds")}
+    return out

@@ -363,6 +363,46 @@ def cmd_score_writing(args) -> int:
     return 0
 
 
+def cmd_score_speech(args) -> int:
+    from item_bank.content import speaking_tasks
+    from scoring.speech.audio import AudioProblem
+    from scoring.speech.engines import make_recognizer
+    from scoring.speech.engines.model_files import ModelFilesMissing
+    from scoring.speech.scorer import SpeechScorer
+    from services.scoring.handlers import shared_tools
+
+    given = [a for a in (args.reference_text, args.prompt_text, args.item) if a]
+    if len(given) != 1:
+        return _err("give exactly one of --reference-text (read-aloud), --prompt-text (open "
+                    "speaking) or --item (a speaking item of the bank)")
+    reference, prompt, cefr, max_seconds = args.reference_text, args.prompt_text, None, None
+    if args.item:
+        task = speaking_tasks().get(args.item)
+        if task is None:
+            return _err(f"no speaking item {args.item!r} in the item bank")
+        cefr, max_seconds = task["cefr"], task["max_seconds"]
+        if task["task"] == "read_aloud":
+            reference = task["text"]
+        else:
+            prompt = task["text"]
+    try:
+        with open(args.file, "rb") as fh:
+            data = fh.read()
+    except OSError as err:
+        return _err(f"cannot read {args.file}: {err.strerror}")
+    try:
+        scorer = SpeechScorer(make_recognizer(args.engine, args.threads or None), *shared_tools(),
+                              forced_decoding=not args.no_forced_decoding)
+        result = scorer.score(data, reference_text=reference, prompt_text=prompt, passage_cefr=cefr,
+                              max_seconds=max_seconds)
+    except AudioProblem as problem:
+        return _err(f"{args.file}: {problem} ({problem.code})")
+    except (ModelFilesMissing, ValueError) as err:
+        return _err(str(err))
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def cmd_fit_writing(args) -> int:
     from item_bank.content import writing_tasks
     from scoring.adapters import default_tools
@@ -467,6 +507,17 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--prompt-text", help="the task's prompt")
     sw.add_argument("--task", help="or the id of a writing task in the item bank")
     sw.set_defaults(func=cmd_score_writing)
+    ss = scsub.add_parser("speech", help="a recording: transcript, CEFR level, fluency, read-aloud accuracy")
+    ss.add_argument("file", help="the recording (WAV, MP3, Ogg, WebM, M4A; at most 120 s)")
+    ss.add_argument("--reference-text", help="read-aloud: the text that was read")
+    ss.add_argument("--prompt-text", help="open speaking: the task that was answered")
+    ss.add_argument("--item", help="or the id of a read_aloud or speaking_prompt item in the bank")
+    ss.add_argument("--engine", default=os.environ.get("TAITOTASO_ASR_ENGINE") or "faster-whisper",
+                    choices=("faster-whisper", "speechbrain"))
+    ss.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
+    ss.add_argument("--no-forced-decoding", action="store_true",
+                    help="read-aloud accuracy from the transcript alone")
+    ss.set_defaults(func=cmd_score_speech)
 
     fitp = sub.add_parser("fit", help="fit a scoring model")
     fsub = fitp.add_subparsers(dest="fit_command", required=True)

@@ -30,7 +30,7 @@ class Resources:
         self.config = config
         self.db = Database(config.database_url)
         self.redis = make_redis(config.redis_url)
-        self.queue = make_queue(self.redis, JobContext(db=self.db))
+        self.queue = make_queue(self.redis, JobContext(db=self.db, config=config))
 
 
 def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, Resources]:

@@ -38,6 +38,8 @@ class Config:
     max_exposure_rate: float = 0.25
     pretest_items: int = 2  # reviewed items per test, given unscored for their calibration
     bank_check_seconds: float = 30.0
+    asr_engine: str = "faster-whisper"   # or "speechbrain": see scoring.speech.engines
+    asr_threads: int = 0                 # 0: the engine's default (all cores)
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -61,6 +63,8 @@ class Config:
             randomesque_k=_int("TAITOTASO_RANDOMESQUE_K", 2),
             max_exposure_rate=_float("TAITOTASO_MAX_EXPOSURE", 0.25),
             pretest_items=_int("TAITOTASO_PRETEST_ITEMS", 2),
+            asr_engine=os.environ.get("TAITOTASO_ASR_ENGINE") or "faster-whisper",
+            asr_threads=_int("TAITOTASO_ASR_THREADS", 0),
         )
         cfg = replace(cfg, **overrides)
         if not cfg.secret_key:

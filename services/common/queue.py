@@ -14,13 +14,15 @@ from dataclasses import dataclass
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "taitotaso"
+JOB_TIMEOUT_S = 600  # a 2-minute recording on the slowest engine takes well under this
 
 
 @dataclass
 class JobContext:
-    """What jobs get as their first argument: the database (and later more adapters)."""
+    """What jobs get as their first argument: the database and the configuration."""
 
     db: object
+    config: object = None
 
 
 _worker_context: JobContext | None = None
@@ -84,7 +86,8 @@ class RQQueue:
         self.q = Queue(QUEUE_NAME, connection=redis_client)
 
     def enqueue(self, path: str, *args, **kwargs) -> None:
-        self.q.enqueue(run_job, args=(path, *args), kwargs=kwargs, retry=self._retry)
+        self.q.enqueue(run_job, args=(path, *args), kwargs=kwargs, retry=self._retry,
+                       job_timeout=JOB_TIMEOUT_S)
 
     def join(self) -> None:  # workers are other processes
         return None

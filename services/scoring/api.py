@@ -9,12 +9,12 @@ from marshmallow import ValidationError
 from scoring.textinput import TextInputError, clean, read_answer
 from services.common.errors import APIError
 
-from .feedback import with_messages
-from .schemas import (ReviewDecisionSchema, ReviewQuerySchema, WritingRequestSchema,
-                      WritingResultSchema)
+from .feedback import audio_problem, with_messages
+from .schemas import (JobQuerySchema, ReviewDecisionSchema, ReviewQuerySchema,
+                      SpeechRequestSchema, WritingRequestSchema, WritingResultSchema)
 
 blp = Blueprint("scoring", __name__, url_prefix="/api/v1/scoring",
-                description="Written answers scored to CEFR; the review queue")
+                description="Written and spoken answers scored to CEFR; the review queue")
 
 
 def service():
@@ -69,6 +69,48 @@ class Writing(MethodView):
         result = service().score_writing(body["answer"], body.get("task_id"), body.get("prompt_text"))
         result["feedback"] = with_messages(result["feedback"], body["ui_language"])
         return result
+
+
+@blp.route("/speech")
+class Speech(MethodView):
+    def post(self):
+        """Score a spoken answer: multipart with the recording as ``audio`` (WebM/Ogg Opus, WAV,
+        MP3, M4A…; at most 120 s and 10 MB) and one of ``item_id``, ``reference_text``
+        (read-aloud) or ``prompt_text`` (open speaking). The recording is checked at once;
+        the answer is 202 with the job, whose address is in ``Location``."""
+        if request.mimetype != "multipart/form-data":
+            raise APIError(415, "Send a multipart form with the recording as the file field audio.")
+        upload = request.files.get("audio")
+        if upload is None:
+            raise APIError(422, "Send the recording as the file field audio.", {"audio": ["missing"]})
+        try:
+            fields = SpeechRequestSchema().load(request.form.to_dict())
+        except ValidationError as err:
+            raise APIError(422, "The form is not valid: see errors for each field.",
+                           err.normalized_messages()) from None
+        from scoring.speech.audio import AudioProblem
+
+        try:
+            job = service().submit_speech(upload.read(), fields)
+        except AudioProblem as problem:
+            raise APIError(413 if problem.code == "too_large" else 422,
+                           audio_problem(problem, fields["ui_language"]),
+                           {"audio": [problem.code]}) from None
+        location = f"{blp.url_prefix}/jobs/{job['id']}"
+        return {**job, "status_url": location}, 202, {"Location": location}
+
+
+@blp.route("/jobs/<job_id>")
+class Job(MethodView):
+    @blp.arguments(JobQuerySchema, location="query")
+    def get(self, args, job_id):
+        """A scoring job: status (queued, running, done, failed), stage and progress 0–1,
+        and when done the result with feedback in ``ui_language``."""
+        job = service().speech_job(job_id)
+        result = job.get("result")
+        if result and result.get("feedback") is not None:
+            result["feedback"] = with_messages(result["feedback"], args.get("ui_language") or "en")
+        return job
 
 
 @blp.route("/reviews")

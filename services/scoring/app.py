@@ -16,13 +16,23 @@ def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool 
         API_TITLE="Taitotaso scoring API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1/scoring", OPENAPI_JSON_PATH="openapi.json",
         SESSION_COOKIE_NAME="taitotaso_staff",  # the staff session of the authoring service
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        MAX_CONTENT_LENGTH=11 * 1024 * 1024,  # recordings up to 10 MB, checked with a message
     )
-    service = ScoringService(res.db, res.config, scorer_factory)
+    service = ScoringService(res.db, res.config, scorer_factory, res.queue)
     app.extensions["taitotaso.scoring"] = service
 
     rest = RestApi(app)
     rest.register_blueprint(api.blp)
+    if res.redis is None:  # embedded: jobs left by a stopped server run again
+        from .speech import recover_stale_jobs
+
+        def recover():
+            try:
+                recover_stale_jobs(res.db, res.queue)
+            except Exception:  # e.g. a database not migrated yet: the next poll recovers
+                app.logger.exception("could not look for stopped speech jobs")
+
+        threading.Thread(target=recover, name="speech-recovery", daemon=True).start()
     if warm_up:  # load the language tools before the first answer arrives
         threading.Thread(target=service.warm_up, name="scoring-warm-up", daemon=True).start()
     return app

@@ -1,6 +1,7 @@
 """The scoring service layer: score written answers, keep the uncertain ones for review."""
 from __future__ import annotations
 
+import functools
 import threading
 
 from sqlalchemy import select
@@ -17,10 +18,19 @@ from .orm import ScoreReview
 REVIEW_BELOW = 0.6  # confidence under which a coach checks the machine's level
 
 
+@functools.cache
+def shared_tools():
+    """Voikko, wordfreq and lingua, loaded once per process for every scorer."""
+    from scoring.adapters import default_tools
+
+    return default_tools()
+
+
 class ScoringService:
-    def __init__(self, db: Database, config: Config, scorer_factory=None):
+    def __init__(self, db: Database, config: Config, scorer_factory=None, queue=None):
         self.db = db
         self.config = config
+        self.queue = queue
         self._factory = scorer_factory
         self._scorer: WritingScorer | None = None
         self._lock = threading.Lock()
@@ -35,9 +45,7 @@ class ScoringService:
                     if self._factory is not None:
                         self._scorer = self._factory()
                     else:
-                        from scoring.adapters import default_tools
-
-                        self._scorer = WritingScorer(*default_tools())
+                        self._scorer = WritingScorer(*shared_tools())
         return self._scorer
 
     @property
@@ -74,6 +82,45 @@ class ScoringService:
                 s.flush()
                 result["review_id"] = review.id
         return result
+
+    # -- spoken answers, scored by queued jobs ----------------------------------------------
+    def speaking_tasks(self) -> dict:
+        if getattr(self, "_speaking", None) is None:
+            from item_bank.content import speaking_tasks
+
+            self._speaking = speaking_tasks()
+        return self._speaking
+
+    def submit_speech(self, data: bytes, fields: dict, session_id: str | None = None) -> dict:
+        from . import speech
+
+        if "item_id" in fields:
+            task = self.speaking_tasks().get(fields["item_id"])
+            if task is None:
+                raise APIError(404, f"There is no speaking item {fields['item_id']!r}.",
+                               {"item_id": ["unknown speaking item"]})
+            spec = {"task": task["task"], "text": task["text"], "item_id": fields["item_id"],
+                    "passage_cefr": task["cefr"], "max_seconds": task["max_seconds"]}
+        elif "reference_text" in fields:
+            spec = {"task": "read_aloud", "text": fields["reference_text"],
+                    "passage_cefr": fields.get("passage_cefr")}
+        else:
+            spec = {"task": "open_speaking", "text": fields["prompt_text"],
+                    "max_seconds": fields.get("max_seconds")}
+        return speech.submit(self.db, self.queue, data, session_id=session_id,
+                             ui_language=fields.get("ui_language", "en"), **spec)
+
+    def speech_job(self, job_id: str) -> dict:
+        from . import speech
+
+        out = speech.status(self.db, job_id)
+        if out is None:
+            raise APIError(404, f"There is no scoring job {job_id!r}: check the address you were given.")
+        if out["status"] in ("queued", "running"):
+            # a poll on a job whose worker stopped queues it again (embedded mode has no sweeper)
+            if speech.recover_stale_jobs(self.db, self.queue):
+                out = speech.status(self.db, job_id)
+        return out
 
     # -- the review queue ----------------------------------------------------------------
     def reviews(self, status: str = "open", limit: int = 50) -> list[dict]:

@@ -44,3 +44,31 @@ class ReviewDecisionSchema(Schema):
 
     cefr = fields.String(required=True, validate=validate.OneOf(LEVELS))
     note = fields.String(validate=validate.Length(max=2000))
+
+
+class SpeechRequestSchema(Schema):
+    """The form fields beside the recording (multipart field ``audio``)."""
+
+    class Meta:
+        unknown = RAISE
+
+    item_id = fields.String(validate=validate.Length(min=1, max=80),
+                            metadata={"description": "A read_aloud or speaking_prompt item"})
+    reference_text = fields.String(validate=validate.Length(min=1, max=5000),
+                                   metadata={"description": "Read-aloud: the text the learner read"})
+    prompt_text = fields.String(validate=validate.Length(min=1, max=5000),
+                                metadata={"description": "Open speaking: the task the learner answered"})
+    passage_cefr = fields.String(validate=validate.OneOf(LEVELS))
+    max_seconds = fields.Float(validate=validate.Range(min=5, max=120))
+    ui_language = fields.String(load_default="en", validate=validate.OneOf(["fi", "sv", "en"]))
+
+    @validates_schema
+    def one_task(self, data, **kwargs):
+        given = [k for k in ("item_id", "reference_text", "prompt_text") if k in data]
+        if len(given) != 1:
+            raise ValidationError("give exactly one of item_id, reference_text, prompt_text", "item_id")
+
+
+class JobQuerySchema(Schema):
+    ui_language = fields.String(validate=validate.OneOf(["fi", "sv", "en"]),
+                                metadata={"description": "Language of the feedback messages"})
