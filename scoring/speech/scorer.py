@@ -2,14 +2,16 @@
 
 Read-aloud: the level of the passage (the item's level, or the writing model's level
 of the text when none is given) moved down by the share of words not read, blended with
-the fluency level: ``0.6 × accuracy level + 0.4 × fluency level``.
+the fluency level: ``0.6 × accuracy level + 0.4 × fluency level``, but never more than
+half a level above the accuracy level (reading an A2 text fluently shows at most B1).
 
 Open speaking: the transcript goes through the writing features that make sense for
 speech (vocabulary range, morphology, clause linking, prompt coverage; spelling stands
 for words the recogniser could not make out). Features that belong to writing only —
 spoken forms such as "mä", sentence length from punctuation — are held at the writing
 model's mean, so they neither add nor take away. Overall: ``0.65 × language level +
-0.35 × fluency level``. Sub-scores: fluency, range, accuracy, task achievement.
+0.35 × fluency level``, at most one level above the language level (fluent speech with
+few words and no range is not B1). Sub-scores: fluency, range, accuracy, task achievement.
 
 Both are monotone by construction: reading fewer words, slower, or with longer pauses
 never raises a sub-score. The confidence is the probability that the true level is in
@@ -32,7 +34,7 @@ from ..written import LevelModel, band_probability, feature_vector, level_of
 from . import fluency as fl
 from .audio import Clip, load
 from .ports import Recognizer, Transcript
-from .read_aloud import READ_LOGPROB, normalise, reference_words, score_read_aloud
+from .read_aloud import READ_LOGPROB, normalise, score_read_aloud
 
 Progress = Callable[[str, float], None]
 SPEECH_NEUTRAL = ("colloquial", "sentence_words")   # writing-only features, held at the mean
@@ -41,6 +43,7 @@ SPEECH_NEUTRAL = ("colloquial", "sentence_words")   # writing-only features, hel
 # names unlikely languages (espeak-ng Finnish is often "Thai" or "Latin" to it).
 OTHER_LANGUAGES = {"en", "sv", "ru", "et", "uk", "ar", "so", "fa", "es", "de", "fr", "tr",
                    "zh", "vi", "pt", "pl", "ku"}
+FLUENCY_LIFT_MAX = 0.5   # fluency alone lifts a level at most this far above the language
 LOOP_RATIO = 2.4   # Whisper's compression-ratio limit: above it the decoder went round in a loop
 
 
@@ -105,7 +108,8 @@ class SpeechScorer:
                    else self._text_level(reference_text))
         accuracy_level = float(np.clip(passage + _accuracy_adjustment(ra.accuracy), 0, 5))
         fluency_level = fl.fluency_score(flu)
-        overall = float(np.clip(0.6 * accuracy_level + 0.4 * fluency_level, 0, 5))
+        overall = float(np.clip(min(0.6 * accuracy_level + 0.4 * fluency_level,
+                                    accuracy_level + FLUENCY_LIFT_MAX), 0, 5))
         # the two signals agree on a word: both say read, or both say not read
         agree = np.mean([(w.asr == "equal") == (w.logprob is not None and w.logprob >= READ_LOGPROB)
                          for w in ra.words]) if ra.words and self.forced_decoding else 0.5
@@ -148,7 +152,8 @@ class SpeechScorer:
         language = self.model.predict(x)
         subs = {"fluency": fl.fluency_score(flu), "range": self.model.predict(x, "vocabulary"),
                 "accuracy": self.model.predict(x, "accuracy"), "task": self.model.predict(x, "task")}
-        overall = float(np.clip(0.65 * language + 0.35 * subs["fluency"], 0, 5))
+        overall = float(np.clip(min(0.65 * language + 0.35 * subs["fluency"],
+                                    language + 2 * FLUENCY_LIFT_MAX), 0, 5))
         probs = [w.probability for w in transcript.words if w.probability is not None]
         asr_sd = 1.2 * (1.0 - float(np.mean(probs))) if probs else 0.6
         sd = math.hypot(self.model.residual_sd["overall"], asr_sd)

@@ -67,6 +67,11 @@ class Config:
             asr_threads=_int("TAITOTASO_ASR_THREADS", 0),
         )
         cfg = replace(cfg, **overrides)
+        from scoring.speech.engines import ENGINES
+
+        if cfg.asr_engine not in ENGINES:
+            raise SystemExit(f"TAITOTASO_ASR_ENGINE must be one of {', '.join(ENGINES)}, "
+                             f"got {cfg.asr_engine!r}")
         if not cfg.secret_key:
             cfg = replace(cfg, secret_key=_embedded_secret(cfg.var_dir))
         return cfg

@@ -122,6 +122,19 @@ class Reviews(MethodView):
         return {"reviews": service().reviews(args["status"])}
 
 
+@blp.route("/reviews/<int:review_id>/audio")
+class ReviewAudio(MethodView):
+    def get(self, review_id):
+        """The recording of a spoken answer in the review queue (16 kHz WAV; staff only), so
+        that a coach hears what the machine scored."""
+        _staff()
+        from flask import Response
+
+        data = service().review_audio(review_id)
+        return Response(data, mimetype="audio/wav",
+                        headers={"Cache-Control": "private, no-store"})
+
+
 @blp.route("/reviews/<int:review_id>")
 class Review(MethodView):
     @blp.arguments(ReviewDecisionSchema)

@@ -129,6 +129,17 @@ class ScoringService:
                              .order_by(ScoreReview.created_at).limit(limit)).all()
             return [_review_out(r) for r in rows]
 
+    def review_audio(self, review_id: int) -> bytes:
+        from .orm import SpeechJob
+
+        with self.db.session() as s:
+            row = s.get(ScoreReview, review_id)
+            job_id = (row.machine or {}).get("job_id") if row is not None else None
+            job = s.get(SpeechJob, job_id) if job_id else None
+            if job is None:
+                raise APIError(404, "This review has no recording: only spoken answers have one.")
+            return job.audio
+
     def review(self, review_id: int, cefr: str, reviewer: str, note: str | None) -> dict:
         if cefr not in LEVELS:
             raise APIError(422, "cefr must be one of A1, A2, B1, B2, C1, C2", {"cefr": ["not a level"]})

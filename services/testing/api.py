@@ -4,11 +4,15 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import ValidationError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.common.errors import APIError
+from services.scoring.feedback import audio_problem
 
 from .schemas import (NextSchema, ResponseAcceptedSchema, ResponseCreateSchema, ResultSchema,
-                      SessionCreatedSchema, SessionCreateSchema)
+                      SessionCreatedSchema, SessionCreateSchema, SpeakingSchema,
+                      SpeakingUploadSchema, SpeechJobSchema)
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
                 description="Adaptive test sessions of job seekers")
@@ -60,6 +64,61 @@ class Result(MethodView):
     def get(self, session_id):
         """CEFR level overall and per skill, each with theta, SEM and certainty."""
         return service().result(session_id, _bearer())
+
+
+@blp.route("/<string:session_id>/speaking")
+class Speaking(MethodView):
+    @blp.response(200, SpeakingSchema)
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self, session_id):
+        """The optional speaking part of a finished test: a read-aloud text and an open
+        speaking task near the test's level, and the scoring jobs of what was sent."""
+        token = _bearer()
+        tasks = service().speaking_tasks(session_id, token)
+        return {"tasks": tasks, "jobs": service().speaking_jobs(session_id, token)}
+
+    @blp.response(202, SpeechJobSchema, headers={"Location": {
+        "description": "The job's address in the scoring API", "schema": {"type": "string"}}})
+    @blp.doc(security=[{"bearerAuth": []}], requestBody={"content": {"multipart/form-data": {
+        "schema": {"type": "object", "required": ["item_id", "audio"], "properties": {
+            "item_id": {"type": "string"},
+            "audio": {"type": "string", "format": "binary",
+                      "description": "WebM/Ogg Opus, WAV, MP3, M4A…; at most 10 MB and the "
+                                     "task's time limit"}}}}}})
+    def post(self, session_id):
+        """Send the recording of one speaking task. It is checked at once (an error says what
+        to do about it) and scored by a queued job: poll the job at ``Location``."""
+        from scoring.speech.audio import AudioProblem
+
+        token = _bearer()
+        language = service().session_language(session_id, token)  # 401/404 before the body
+        if request.mimetype != "multipart/form-data":
+            raise APIError(415, "Send a multipart form with item_id and the recording as the "
+                                "file field audio.")
+        try:
+            upload = request.files.get("audio")
+        except RequestEntityTooLarge:
+            raise _too_large(language) from None
+        try:
+            fields = SpeakingUploadSchema().load(request.form.to_dict())
+        except ValidationError as err:
+            raise APIError(422, "The form is not valid: see errors for each field.",
+                           err.normalized_messages()) from None
+        if upload is None:
+            raise APIError(422, "Send the recording as the file field audio.", {"audio": ["missing"]})
+        try:
+            job = service().submit_speaking(session_id, token, fields["item_id"], upload.read())
+        except AudioProblem as problem:
+            raise APIError(413 if problem.code == "too_large" else 422,
+                           audio_problem(problem, language), {"audio": [problem.code]}) from None
+        return job, {"Location": job["status_url"]}
+
+
+def _too_large(language: str) -> APIError:
+    from scoring.speech.audio import AudioProblem
+
+    problem = AudioProblem("too_large", "the recording is larger than 10 MB")
+    return APIError(413, audio_problem(problem, language), {"audio": ["too_large"]})
 
 
 __all__ = ["blp", "APIError"]

@@ -19,6 +19,7 @@ def create_app(config: Config | None = None):
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={"components": {"securitySchemes": {
             "bearerAuth": {"type": "http", "scheme": "bearer"}}}},
+        MAX_CONTENT_LENGTH=11 * 1024 * 1024,  # spoken answers up to 10 MB, refused with a message
     )
     exposure = RedisExposure(res.redis) if res.redis is not None else MemoryExposure()
     app.extensions["taitotaso.testing"] = TestingService(res.db, res.config, exposure, res.queue)

@@ -31,10 +31,14 @@ from scoring.objective import AnswerError, score as score_answer
 from services.common.config import Config
 from services.common.db import Database
 from services.common.errors import APIError
+from services.scoring.orm import SpeechJob
 
 from .orm import SessionItem, TestSession
 
 UI_LANGUAGES = ("fi", "sv", "en")
+# the optional speaking part: item kind -> the speech scorer's task, in the order given
+SPEAKING_TASKS = {"read_aloud": "read_aloud", "speaking_prompt": "open_speaking"}
+READ_ALOUD_SECONDS = 120  # the recording limit of a read-aloud answer (the scorer's maximum)
 
 
 def hash_token(token: str) -> str:
@@ -47,6 +51,8 @@ class LoadedBank:
     items: dict[str, Item]
     pool: ItemPool
     pretest: tuple[Item, ...] = ()  # reviewed items waiting for calibration data
+    # live read-aloud and speaking-prompt items: the optional speaking part after the test
+    speaking: tuple[Item, ...] = ()
 
     @property
     def ceiling(self) -> str:
@@ -76,11 +82,15 @@ class BankCache:
                 if version is None:
                     raise APIError(503, "The item bank is empty: run `taitotaso db seed` first.")
                 if self._bank is None or self._bank.version != version:
-                    items = [i for i in repo.live_items() if servable(i)]
+                    live = repo.live_items()
+                    items = [i for i in live if servable(i)]
                     if not items:
                         raise APIError(503, "The item bank has no live items.")
+                    speaking = tuple(sorted((i for i in live if i.kind in SPEAKING_TASKS),
+                                            key=lambda i: i.id))
                     self._bank = LoadedBank(version, {i.id: i for i in items},
-                                            ItemPool([i.pool_item() for i in items]))
+                                            ItemPool([i.pool_item() for i in items]),
+                                            speaking=speaking)
                 rows = s.scalars(select(ItemRow).where(ItemRow.status == "reviewed")
                                  .order_by(ItemRow.id, ItemRow.version)).all()
                 pretest = tuple(i for i in map(row_to_item, rows)
@@ -130,6 +140,9 @@ class TestingService:
         self.scoring = ScoringService(db, config)  # the writing scorer, made on first use
         self.stopping = StoppingRule(min_items=config.min_items, max_items=config.max_items,
                                      sem_target=config.sem_target, cefr_band=True)
+        # uploads of one session are taken one at a time (striped by session id): with the
+        # row lock on PostgreSQL this keeps one recording per task (SQLite has no row locks)
+        self._upload_locks = tuple(threading.Lock() for _ in range(32))
 
     # -- sessions ----------------------------------------------------------------------
     def start(self, ui_language: str, self_assessment: dict[str, str] | None) -> tuple[str, str]:
@@ -356,3 +369,143 @@ class TestingService:
             return {"id": sess.id, "ui_language": sess.ui_language,
                     "finished_at": sess.finished_at.isoformat() if sess.finished_at else None,
                     **sess.result}
+
+    # -- the optional speaking part, after the adaptive items ----------------------------
+    def session_language(self, session_id: str, token: str | None) -> str:
+        with self.db.session() as s:
+            return self._load(s, session_id, token).ui_language
+
+    def _finished_session(self, s, session_id: str, token: str | None, lock: bool = False) -> TestSession:
+        sess = self._load(s, session_id, token)
+        if lock:  # PostgreSQL: uploads of this session wait for each other (SQLite ignores it)
+            s.execute(select(TestSession.id).where(TestSession.id == session_id).with_for_update())
+        if sess.status != "finished":
+            raise APIError(409, "The speaking part comes after the test: answer the items from "
+                                "GET /next until it says done.")
+        return sess
+
+    def _session_jobs(self, s, session_id: str) -> list[SpeechJob]:
+        return list(s.scalars(select(SpeechJob).where(SpeechJob.session_id == session_id)
+                              .order_by(SpeechJob.created_at, SpeechJob.id)).all())
+
+    def _speaking_items(self, sess: TestSession, jobs: list[SpeechJob]) -> list[Item]:
+        """One live item of each speaking kind at the level nearest the session's overall
+        result, chosen at random among the nearest but the same every time for a session.
+        An item that already has a recording in this session stays chosen."""
+        live = self.bank.get().speaking
+        level = LEVELS.index((sess.result or {}).get("overall", {}).get("cefr", "B1"))
+        answered = {j.item_id for j in jobs}
+        chosen = []
+        for n, kind in enumerate(SPEAKING_TASKS):
+            candidates = [i for i in live if i.kind == kind]
+            if not candidates:
+                continue
+            kept = [i for i in candidates if i.id in answered]
+            if kept:
+                chosen.append(kept[0])
+                continue
+            distance = min(abs(LEVELS.index(i.cefr) - level) for i in candidates)
+            nearest = [i for i in candidates if abs(LEVELS.index(i.cefr) - level) == distance]
+            rng = np.random.default_rng([uuid.UUID(sess.id).int & (2**63 - 1), 101 + n])
+            chosen.append(nearest[int(rng.integers(len(nearest)))])
+        return chosen
+
+    @staticmethod
+    def _speaking_task(item: Item) -> dict:
+        """What the learner's browser needs for one speaking task (no level, no IRT)."""
+        out = {"item_id": item.id, "kind": item.kind, "task": SPEAKING_TASKS[item.kind]}
+        if item.kind == "read_aloud":
+            out |= {"text": item.content["text"], "prep_seconds": 0,
+                    "max_seconds": READ_ALOUD_SECONDS}
+        else:
+            out |= {"prompt": item.content["prompt"],
+                    "prep_seconds": int(item.content.get("prep_seconds") or 0),
+                    "max_seconds": int(item.content.get("max_seconds") or READ_ALOUD_SECONDS)}
+        return out
+
+    @staticmethod
+    def _job_out(row: SpeechJob, language: str) -> dict:
+        from services.scoring.feedback import with_messages
+
+        result = dict(row.result) if row.result else None
+        if result is not None and result.get("feedback") is not None:
+            result["feedback"] = with_messages(result["feedback"], language)
+        return {"id": row.id, "item_id": row.item_id, "task": row.task, "status": row.status,
+                "stage": row.stage, "progress": round(row.progress or 0.0, 2),
+                "duration_s": round(row.duration_s, 2), "result": result,
+                "created_at": row.created_at.isoformat() if row.created_at else None,
+                "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+                "status_url": f"/api/v1/scoring/jobs/{row.id}"}
+
+    @staticmethod
+    def _latest_by_item(jobs: list[SpeechJob]) -> dict[str | None, SpeechJob]:
+        latest: dict[str | None, SpeechJob] = {}
+        for j in jobs:  # in the order sent: a later recording (after a failed one) wins
+            latest[j.item_id] = j
+        return latest
+
+    def speaking_tasks(self, session_id: str, token: str | None, language: str | None = None) -> list[dict]:
+        """The two speaking tasks of a finished session, each with its job (or None)."""
+        with self.db.session() as s:
+            sess = self._finished_session(s, session_id, token)
+            jobs = self._session_jobs(s, session_id)
+            latest = self._latest_by_item(jobs)
+            language = language or sess.ui_language
+            return [{**self._speaking_task(item),
+                     "job": self._job_out(latest[item.id], language) if item.id in latest else None}
+                    for item in self._speaking_items(sess, jobs)]
+
+    def submit_speaking(self, session_id: str, token: str | None, item_id: str, data: bytes) -> dict:
+        """Check and store a recording for one of the session's two speaking tasks and queue
+        its scoring; returns the job at once. Raises AudioProblem for a recording that cannot
+        be scored, APIError 404 for another item, 409 before the test is finished or when this
+        task already has a recording (one that failed to score may be sent again)."""
+        from services.scoring import speech
+
+        lock = self._upload_locks[hash(session_id) % len(self._upload_locks)]
+        with lock, self.db.session() as s:
+            sess = self._finished_session(s, session_id, token, lock=True)
+            jobs = self._session_jobs(s, session_id)
+            item = next((i for i in self._speaking_items(sess, jobs) if i.id == item_id), None)
+            if item is None:
+                raise APIError(404, f"{item_id!r} is not a speaking task of this test: send one of "
+                                    "the item ids that GET /speaking lists.",
+                               {"item_id": ["not a speaking task of this session"]})
+            earlier = self._latest_by_item(jobs).get(item_id)
+            if earlier is not None and earlier.status != "failed":
+                raise APIError(409, "A recording for this task has already been sent; it is kept "
+                                    "and scored. Go on to the next task or to your result.",
+                               {"item_id": ["already answered"]})
+            task = self._speaking_task(item)
+            job = speech.submit(
+                self.db, self.queue, data, task=task["task"],
+                text=item.content["text" if item.kind == "read_aloud" else "prompt"],
+                item_id=item.id, passage_cefr=item.cefr,
+                max_seconds=None if item.kind == "read_aloud" else task["max_seconds"],
+                session_id=session_id, ui_language=sess.ui_language)
+        return self.speaking_job(session_id, token, job["id"])
+
+    def speaking_job(self, session_id: str, token: str | None, job_id: str,
+                     language: str | None = None) -> dict:
+        with self.db.session() as s:
+            sess = self._load(s, session_id, token)
+            row = s.get(SpeechJob, job_id)
+            if row is None or row.session_id != session_id:
+                raise APIError(404, "This test has no spoken answer with this id.")
+            return self._job_out(row, language or sess.ui_language)
+
+    def speaking_jobs(self, session_id: str, token: str | None, language: str | None = None) -> list[dict]:
+        """The session's spoken answers (the latest one of each task), with status, progress
+        and, when scored, the result with feedback in ``language`` (default: the session's)."""
+        from services.scoring import speech
+
+        with self.db.session() as s:
+            sess = self._load(s, session_id, token)
+            jobs = list(self._latest_by_item(self._session_jobs(s, session_id)).values())
+            language = language or sess.ui_language
+            waiting = any(j.status in ("queued", "running") for j in jobs)
+        if waiting and speech.recover_stale_jobs(self.db, self.queue):
+            # a job whose worker stopped is queued again (the embedded default has no sweeper)
+            with self.db.session() as s:
+                jobs = list(self._latest_by_item(self._session_jobs(s, session_id)).values())
+        return [self._job_out(j, language) for j in jobs]

@@ -1,15 +1,17 @@
 """The job seeker's pages: language, self-assessment, items one at a time, result."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template, request,
+                   session, url_for)
 from flask_babel import gettext as _
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from assessment.cefr import LEVELS
-from services.common.errors import APIError
+from services.common.errors import APIError, error_body
 from services.common.i18n import LANGUAGES
 
 from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, SKILL_NAMES,
-                    certainty_text)
+                    SPEAKING_TASK_NAMES, SPEECH_STAGES, SPEECH_SUBSCORES, certainty_text)
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/testing")
@@ -94,8 +96,8 @@ def test():
                 else:
                     raise
             else:
-                if outcome["done"]:
-                    return redirect(url_for("pages.result"))
+                if outcome["done"]:  # the optional speaking part comes before the result
+                    return redirect(url_for("pages.speaking"))
                 return redirect(url_for("pages.test"))
     nxt = service().next(current["id"], current["token"])
     if nxt["done"]:
@@ -116,13 +118,173 @@ def result():
                            if kv[0] in SKILL_NAMES else 99)
     ]
     overall = res["overall"]
+    jobs = service().speaking_jobs(current["id"], current["token"], g.lang)
     return render_template("result.html", res=res, overall=overall, skills=skills, levels=LEVELS,
                            summary=LEVEL_SUMMARY[overall["cefr"]],
                            overall_certainty=certainty_text(overall["certainty"]),
-                           next_steps=NEXT_STEPS[overall["cefr"]])
+                           next_steps=NEXT_STEPS[overall["cefr"]],
+                           speaking_jobs=jobs, speaking_finished=_all_scored(jobs),
+                           **speech_texts())
 
 
 @bp.post("/<lang>/new")
 def new_test():
     session.pop("test", None)
     return redirect(url_for("pages.start"))
+
+
+# -- the optional speaking part ---------------------------------------------------------
+WAITING = ("queued", "running")
+
+
+def speech_texts() -> dict:
+    """What the spoken answers' templates need besides the jobs."""
+    return {"task_names": SPEAKING_TASK_NAMES, "stages": SPEECH_STAGES,
+            "subscore_names": SPEECH_SUBSCORES, "level_of": level_of}
+
+
+def level_of(score) -> str:
+    """A 0–5 score (A1 = 0 … C2 = 5) as the nearest CEFR level."""
+    return LEVELS[min(max(int(round(float(score))), 0), len(LEVELS) - 1)]
+
+
+def _all_scored(jobs: list[dict]) -> bool:
+    return all(j["status"] not in WAITING for j in jobs)
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _speaking_state(current: dict, tasks: list[dict]) -> tuple[dict | None, int]:
+    """The task to do now (none sent, or its scoring failed; not skipped) and its number."""
+    skipped = set(current.get("skipped", []))
+    for n, task in enumerate(tasks, start=1):
+        job = task["job"]
+        if task["item_id"] not in skipped and (job is None or job["status"] == "failed"):
+            return task, n
+    return None, len(tasks)
+
+
+def _speaking_tasks_or_redirect(current: dict):
+    try:
+        return service().speaking_tasks(current["id"], current["token"], g.lang), None
+    except APIError as err:
+        if err.status == 409:  # the test is not finished: back to its items
+            return None, redirect(url_for("pages.test"))
+        raise
+
+
+def _render_speaking(task: dict, step: int, steps: int, error: str | None = None, status: int = 200):
+    from scoring.speech.audio import AudioProblem
+    from services.scoring.feedback import audio_problem
+
+    too_large = audio_problem(AudioProblem("too_large", "larger than 10 MB"), g.lang)
+    return render_template("speaking.html", task=task, step=step, steps=steps, error=error,
+                           too_large=too_large), status
+
+
+@bp.get("/<lang>/speaking")
+def speaking():
+    current = _current()
+    tasks, back = _speaking_tasks_or_redirect(current)
+    if back is not None:
+        return back
+    task, step = _speaking_state(current, tasks)
+    if task is None:
+        return redirect(url_for("pages.result"))
+    return _render_speaking(task, step, len(tasks))
+
+
+@bp.post("/<lang>/speaking")
+def speaking_upload():
+    """A recording from the speaking page: sent by speaking.js with fetch (answers JSON) or
+    by the plain form with a file (answers a redirect, or the page with the error)."""
+    from scoring.speech.audio import AudioProblem
+    from services.scoring.feedback import audio_problem
+
+    current = _current()
+    item_id = request.form.get("item_id", "")
+    upload = request.files.get("audio")
+    data = upload.read() if upload is not None else b""
+    status, error = 422, None
+    if upload is None or (not data and not upload.filename):  # the form sent without a file
+        error = _("Record your answer, or choose an audio file, before you send it.")
+    else:
+        try:
+            job = service().submit_speaking(current["id"], current["token"], item_id, data)
+        except AudioProblem as problem:
+            status = 413 if problem.code == "too_large" else 422
+            error = audio_problem(problem, g.lang)
+        except APIError as err:
+            reason = err.errors.get("item_id", [None])[0]
+            if reason == "already answered":
+                status, error = 409, _("You have already sent a recording for this task. It is "
+                                       "kept and scored. Go on to the next task or to your result.")
+            elif err.status == 409:  # the test is not finished
+                if _wants_json():
+                    return _speaking_error_json(409, err.message)
+                return redirect(url_for("pages.test"))
+            elif reason == "not a speaking task of this session":
+                status, error = 404, _("This task is not part of your test. Reload the page to "
+                                       "see your tasks.")
+            else:
+                raise
+    if error is None:
+        if _wants_json():
+            return jsonify({"job": job, "next": url_for("pages.speaking")}), 202
+        return redirect(url_for("pages.speaking"), code=303)
+    if _wants_json():
+        return _speaking_error_json(status, error)
+    tasks, back = _speaking_tasks_or_redirect(current)
+    if back is not None:
+        return back
+    task = next((t for t in tasks if t["item_id"] == item_id), None)
+    if task is None:
+        task, step = _speaking_state(current, tasks)
+        if task is None:
+            return redirect(url_for("pages.result"))
+    else:
+        step = tasks.index(task) + 1
+    return _render_speaking(task, step, len(tasks), error, status)
+
+
+def _speaking_error_json(status: int, message: str):
+    return jsonify(error_body(status, message)), status
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(err):
+    """A body over the limit is refused before any view runs: say it as the recorder does."""
+    from scoring.speech.audio import AudioProblem
+    from services.scoring.feedback import audio_problem
+
+    message = audio_problem(AudioProblem("too_large", "larger than 10 MB"),
+                            getattr(g, "lang", None) or "en")
+    if _wants_json() or request.path.startswith("/api/"):
+        return _speaking_error_json(413, message)
+    return render_template("error.html", code=413, message=message), 413
+
+
+@bp.post("/<lang>/speaking/skip")
+def speaking_skip():
+    current = dict(_current())
+    item_id = request.form.get("item_id", "")[:80]
+    current["skipped"] = sorted(set(current.get("skipped", [])) | {item_id})
+    session["test"] = current
+    return redirect(url_for("pages.speaking"), code=303)
+
+
+@bp.get("/<lang>/speaking/status")
+def speaking_status():
+    """The spoken answers for the result page to poll: each as data and as its HTML."""
+    current = _current()
+    jobs = service().speaking_jobs(current["id"], current["token"], g.lang)
+    texts = speech_texts()
+    return jsonify({
+        "finished": _all_scored(jobs),
+        "jobs": [{"id": j["id"], "item_id": j["item_id"], "task": j["task"], "status": j["status"],
+                  "stage": j["stage"], "stage_text": str(SPEECH_STAGES.get(j["stage"], j["stage"])),
+                  "progress": j["progress"], "result": j["result"],
+                  "html": render_template("speech_job.html", job=j, **texts)} for j in jobs],
+    })

@@ -105,3 +105,43 @@ class ResultSchema(Schema):
     stop_reason = fields.String()
     bank_version = fields.String()
     cut_scores_version = fields.String()
+
+
+class SpeakingTaskSchema(Schema):
+    item_id = fields.String()
+    kind = fields.String(metadata={"description": "read_aloud or speaking_prompt"})
+    task = fields.String(metadata={"description": "The speech scorer's task: read_aloud or open_speaking"})
+    text = fields.String(metadata={"description": "Read-aloud: the text to read"})
+    prompt = fields.String(metadata={"description": "Open speaking: the task to answer"})
+    prep_seconds = fields.Integer(metadata={"description": "Time to prepare before recording"})
+    max_seconds = fields.Integer(metadata={"description": "The longest the recording may last"})
+    job = fields.Dict(allow_none=True, metadata={"description": "The recording's scoring job, "
+                                                 "or null while none has been sent"})
+
+
+class SpeechJobSchema(Schema):
+    id = fields.String()
+    item_id = fields.String()
+    task = fields.String()
+    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    stage = fields.String()
+    progress = fields.Float(metadata={"description": "0–1"})
+    duration_s = fields.Float()
+    result = fields.Dict(allow_none=True, metadata={
+        "description": "When done: cefr (null when the audio was too unclear), score, "
+                       "subscores, transcript, feedback with messages; review_id when a coach "
+                       "will check it"})
+    created_at = fields.String()
+    finished_at = fields.String(allow_none=True)
+    status_url = fields.String()
+
+
+class SpeakingSchema(Schema):
+    tasks = fields.List(fields.Nested(SpeakingTaskSchema))
+    jobs = fields.List(fields.Nested(SpeechJobSchema))
+
+
+class SpeakingUploadSchema(StrictSchema):
+    """The form fields beside the recording (multipart file field ``audio``)."""
+
+    item_id = fields.String(required=True, validate=validate.Length(min=1, max=80))

@@ -114,3 +114,26 @@ def certainty_text(p: float):
         if p >= threshold:
             return text
     return CERTAINTY[-1][1]
+
+
+# the optional speaking part and its scores on the result page
+SPEAKING_TASK_NAMES = {
+    "read_aloud": _l("Reading aloud"),
+    "open_speaking": _l("Speaking about a topic"),
+}
+SPEECH_STAGES = {
+    "queued": _l("Waiting to be scored"),
+    "starting": _l("Starting"),
+    "checking": _l("Checking the recording"),
+    "recognising": _l("Listening to the words"),
+    "measuring": _l("Measuring fluency"),
+    "aligning": _l("Comparing with the text"),
+    "done": _l("Scored"),
+    "failed": _l("Could not be scored"),
+}
+SPEECH_SUBSCORES = {
+    "accuracy": _l("Accuracy"),
+    "fluency": _l("Fluency"),
+    "range": _l("Range of vocabulary"),
+    "task": _l("How well you answered the task"),
+}

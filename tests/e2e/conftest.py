@@ -2,9 +2,16 @@
 download), started with the flags this machine's closed network needs."""
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -28,3 +35,42 @@ def unlabelled_controls(page) -> list[str]:
     return page.evaluate("""() => [...document.querySelectorAll(
             'input:not([type=hidden]), select, textarea')]
         .filter(i => !i.labels || i.labels.length === 0).map(i => i.id || i.name)""")
+
+
+BIN = Path(sys.executable).parent / "taitotaso"
+
+
+def suite_env(var: Path, **extra: str) -> dict:
+    """The embedded default in ``var`` (no DATABASE_URL or REDIS_URL from outside)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    return env | {"TAITOTASO_VAR_DIR": str(var), **extra}
+
+
+@contextmanager
+def served(env: dict, var: Path):
+    """`taitotaso serve` on a free port until the block ends; yields its base address.
+    The server writes to ``var/server.log`` (a file: a full pipe would stop the server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with (var / "server.log").open("wb") as log:
+        proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(150):
+                try:
+                    if requests.get(f"{base}/healthz", timeout=2).ok:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.3)
+            else:
+                pytest.fail("taitotaso serve did not start: " + server_log(var))
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def server_log(var: Path, tail: int = 6000) -> str:
+    return (var / "server.log").read_bytes()[-tail:].decode(errors="replace")

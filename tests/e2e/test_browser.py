@@ -3,38 +3,24 @@ against `taitotaso serve` on the embedded default."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-import requests
 
-from .conftest import unlabelled_controls
+from .conftest import BIN, served, suite_env, unlabelled_controls
 
 WRITTEN = ("Hei! Olen työskennellyt Espoossa kaupassa kaksi vuotta. Pidän työstäni, koska "
            "asiakkaat ovat ystävällisiä ja työkaverit auttavat minua aina. Haluaisin oppia "
            "lisää ja saada vakituisen työpaikan. Terveisin Olga")
-BIN = Path(sys.executable).parent / "taitotaso"
 
 
 pytestmark = pytest.mark.e2e
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     var = tmp_path_factory.mktemp("var")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env["TAITOTASO_VAR_DIR"] = str(var)
+    env = suite_env(var)
     subprocess.run([str(BIN), "db", "seed"], env=env, check=True, capture_output=True)
     keys = {}
     out = subprocess.run([str(BIN), "items", "export", "--with-keys"], env=env, check=True,
@@ -43,22 +29,8 @@ def server(tmp_path_factory):
         row = json.loads(line)
         keys[row["id"]] = row["key"] if row["key"] is not None else WRITTEN
 
-    port = free_port()
-    proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if requests.get(f"{base}/healthz", timeout=2).ok:
-                break
-        except requests.RequestException:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("taitotaso serve did not start: " + proc.stdout.read().decode(errors="replace"))
-    yield base, keys, var
-    proc.terminate()
-    proc.wait(timeout=10)
+    with served(env, var) as base:
+        yield base, keys, var
 
 
 def test_a_job_seeker_takes_a_whole_test_with_the_keyboard_and_reads_the_result(server, browser):
@@ -86,7 +58,7 @@ def test_a_job_seeker_takes_a_whole_test_with_the_keyboard_and_reads_the_result(
     assert page.url == base + "/fi/test"
 
     answered = heard_audio = 0
-    while "/result" not in page.url and answered < 40:
+    while "/result" not in page.url and "/speaking" not in page.url and answered < 40:
         assert page.locator("progress").count() == 1
         assert not unlabelled_controls(page)
         item_id = page.locator("input[name=item_id]").input_value()
@@ -109,6 +81,9 @@ def test_a_job_seeker_takes_a_whole_test_with_the_keyboard_and_reads_the_result(
         with page.expect_navigation():
             page.keyboard.press("Enter")
         answered += 1
+    assert page.url == base + "/fi/speaking"   # the optional speaking part comes next
+    with page.expect_navigation():
+        page.click("#skip-all")
     assert page.url == base + "/fi/result"
     assert 15 <= answered <= 32  # up to 30 scored items and 2 pretest items
     assert heard_audio >= 1

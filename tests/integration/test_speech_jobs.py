@@ -142,3 +142,30 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(tmp_path, pg_url, r
             if proc is not None and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(timeout=20)
+
+
+def test_a_coach_hears_a_spoken_answer_the_machine_could_not_judge(tmp_path, reading):
+    from services.common.accounts import create_staff
+    from services.common.db import Database
+    from services.gateway import create_app as suite
+
+    config = seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None)
+    client = suite(config).test_client()
+    # the recording is of another text than the one given: too unclear to judge
+    r = _post(client, reading, reference_text="Bussi tulee kymmenen minuutin päästä. Odota pysäkillä.")
+    assert r.status_code == 202
+    job = _wait(client, r.json["id"])
+    result = job["result"]
+    assert result["cefr"] is None and result["recognised_as"] == "unclear"
+    assert [f["code"] for f in result["feedback"]] == ["unclear_audio"]
+    review_id = result["review_id"]
+    assert client.get(f"/api/v1/scoring/reviews/{review_id}/audio").status_code == 401
+    create_staff(Database(config.database_url), "coach@example.fi", "Coach", ["reviewer"], "salasana-123456")
+    assert client.post("/authoring/api/v1/auth/sign-in", json={
+        "email": "coach@example.fi", "password": "salasana-123456"}).status_code == 200
+    queue = client.get("/api/v1/scoring/reviews").json["reviews"]
+    assert [q["id"] for q in queue if q["kind"] == "speech"] == [review_id]
+    audio = client.get(f"/api/v1/scoring/reviews/{review_id}/audio")
+    assert audio.status_code == 200 and audio.mimetype == "audio/wav"
+    assert audio.data[:4] == b"RIFF" and len(audio.data) > 16000
+    assert client.get("/api/v1/scoring/reviews/999/audio").status_code == 404

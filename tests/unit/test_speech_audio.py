@@ -141,3 +141,16 @@ def test_read_aloud_statuses_from_both_signals():
     r3 = score_read_aloud(silence, text, _heard("Kauppa on auki tänään joka paiva"), rec)
     assert r3.added == [{"after": 2, "word": "tänään"}]
     assert [(w.word, w.status, w.heard) for w in r3.words][-1] == ("päivä.", "changed", "paiva")
+
+
+def test_the_engine_is_chosen_by_configuration(monkeypatch, tmp_path):
+    from scoring.speech.engines import make_recognizer
+    from services.common.config import Config
+
+    monkeypatch.setenv("TAITOTASO_ASR_ENGINE", "speechbrain")
+    assert Config.from_env(var_dir=tmp_path, secret_key="x").asr_engine == "speechbrain"
+    monkeypatch.setenv("TAITOTASO_ASR_ENGINE", "whisper.cpp")
+    with pytest.raises(SystemExit, match="faster-whisper, speechbrain"):
+        Config.from_env(var_dir=tmp_path, secret_key="x")
+    with pytest.raises(ValueError, match="unknown speech recognition engine"):
+        make_recognizer("whisper.cpp")

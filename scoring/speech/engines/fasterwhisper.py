@@ -40,7 +40,7 @@ class FasterWhisperRecognizer:
                  for s in segments for w in (s.words or []) if w.word.strip()]
         tokens = sum(max(len(s.tokens), 1) for s in segments) or 1
         avg = sum(s.avg_logprob * max(len(s.tokens), 1) for s in segments) / tokens if segments else 0.0
-        no_speech = max((s.no_speech_prob for s in segments), default=1.0)
+        no_speech = min((s.no_speech_prob for s in segments), default=1.0)  # speech anywhere counts
         text = " ".join(s.text.strip() for s in segments).strip()
         return Transcript(text, words, float(avg), float(no_speech), self.name,
                           *self._language(audio))
