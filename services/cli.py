@@ -329,7 +329,8 @@ def cmd_staff_add(args) -> int:
 
     _cfg, db = _database()
     try:
-        staff, generated = add_staff(db, args.email, args.name, [args.role], args.password)
+        roles = [r for arg in args.role for r in arg.split(",")]
+        staff, generated = add_staff(db, args.email, args.name, roles, args.password)
     except AccountError as err:
         return _err(str(err))
     print(json.dumps({"id": staff.id, "email": staff.email, "name": staff.name,
@@ -528,12 +529,14 @@ def build_parser() -> argparse.ArgumentParser:
     fw.add_argument("--out", default="scoring/data/writing_model.json")
     fw.set_defaults(func=cmd_fit_writing)
 
-    staff = sub.add_parser("staff", help="staff accounts of the authoring service")
+    staff = sub.add_parser("staff", help="staff accounts: authors, reviewers, coaches, admins")
     ssub = staff.add_subparsers(dest="staff_command", required=True)
-    add = ssub.add_parser("add", help="add an author or a reviewer")
+    add = ssub.add_parser("add", help="add a staff member: author, reviewer, coach or admin")
     add.add_argument("email")
     add.add_argument("--name", required=True)
-    add.add_argument("--role", required=True, choices=["author", "reviewer"])
+    add.add_argument("--role", required=True, action="append",
+                     help="author, reviewer, coach or admin; repeat (or separate with commas) "
+                          "for several, e.g. --role coach --role admin")
     add.add_argument("--password", help="at least 10 characters; without it one is made and printed once")
     add.set_defaults(func=cmd_staff_add)
 

@@ -13,6 +13,7 @@ from services.common.config import Config
 SERVICES: dict[str, str] = {
     # prefix -> module with create_app
     "/authoring": "services.authoring.app",
+    "/results": "services.results.app",
 }
 
 
@@ -20,6 +21,8 @@ SERVICES: dict[str, str] = {
 # request unchanged, so that they answer on the same paths alone and in the suite
 API_SERVICES: dict[str, str] = {
     "/api/v1/scoring": "services.scoring.app",
+    "/api/v1/results": "services.results.app",
+    "/.well-known": "services.results.app",
 }
 
 

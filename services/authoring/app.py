@@ -5,7 +5,6 @@ under ``/authoring``; every link is made with ``url_for``, so it works under any
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from flask import Blueprint, abort, g, request, session
@@ -30,8 +29,8 @@ def create_app(config: Config | None = None, make_audio=None):
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         # its own cookie: mounted beside the testing service, the two never overwrite
         # each other's session
-        SESSION_COOKIE_NAME="taitotaso_staff",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),
+        SESSION_COOKIE_NAME=auth.STAFF_COOKIE,
+        PERMANENT_SESSION_LIFETIME=auth.STAFF_SESSION_LIFETIME,
         TAITOTASO_MIN_ITEMS=res.config.min_items, TAITOTASO_MAX_ITEMS=res.config.max_items,
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,  # QTI packages with recordings
     )

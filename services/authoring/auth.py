@@ -6,7 +6,7 @@ against the staff table, so a deactivated account or a changed role counts at on
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import wraps
 
 from flask import current_app, g, redirect, request, session, url_for
@@ -16,6 +16,12 @@ from services.common.accounts import Staff, get_staff
 from services.common.errors import APIError
 
 SESSION_KEY = "staff"
+# the staff session cookie: set by this service at sign-in, read by the scoring API and by
+# the coach pages of the results service (same secret key, same signing)
+STAFF_COOKIE = "taitotaso_staff"
+STAFF_SESSION_LIFETIME = timedelta(hours=10)
+# staff pages of other services that signing in may lead back to (gateway paths)
+COACH_PAGES = "/results/coach"
 # endpoints anyone may reach
 PUBLIC = {"staff.sign_in", "staff.static", "static", "testing_look.static", "healthz", "staff_api.SignIn",
           "staff.set_language"}
@@ -62,22 +68,43 @@ def is_api() -> bool:
     return request.path.startswith("/api/")
 
 
+# endpoints any signed-in staff member may reach, whatever their roles
+ANY_STAFF = {"staff.sign_out", "staff_api.SignOut", "staff_api.Me"}
+
+
 def require_staff():
-    """before_request: every page and API call but signing in needs a staff member."""
+    """before_request: every page and API call but signing in needs a staff member, and
+    the item bank (with its answer keys) an author, a reviewer or an admin: a coach has
+    pages of their own (``COACH_PAGES``)."""
     if request.endpoint in PUBLIC or request.endpoint is None:
         return None
-    if current_staff() is not None:
-        return None
+    staff = current_staff()
+    if staff is not None:
+        if request.endpoint in ANY_STAFF or staff.has_any("author", "admin"):
+            return None
+        raise APIError(403, _("Your account is for coaching job seekers, not for the item "
+                              "bank. Your pages are at %(path)s.", path=COACH_PAGES + "/"))
     if is_api():
         raise APIError(401, _("Sign in first: this needs a staff account."))
     target = request.script_root + request.full_path.rstrip("?")
     return redirect(url_for("staff.sign_in", next=target))
 
 
+def landing(staff: Staff) -> str | None:
+    """Where signing in leads without a ``next`` page: a coach to the coach pages, the item
+    bank's staff to the item list (None)."""
+    if not staff.has_any("author", "admin") and staff.has("coach"):
+        return COACH_PAGES + "/"
+    return None
+
+
 def safe_next(target: str | None) -> str | None:
-    """Only a path inside this app may be the page after signing in."""
+    """Only a path inside this app, or the coach pages, may be the page after signing in."""
+    if not target or target.startswith("//") or "\\" in target:
+        return None
     root = request.script_root + "/"
-    if not target or not target.startswith(root) or target.startswith("//") or "\\" in target:
+    coach = target == COACH_PAGES or target.startswith((COACH_PAGES + "/", COACH_PAGES + "?"))
+    if not target.startswith(root) and not coach:
         return None
     return target
 

@@ -56,14 +56,16 @@ def sign_in():
             error, status = _("Enter your email address and your password."), 400
         else:
             try:
-                auth.attempt_sign_in(email, password)
+                staff = auth.attempt_sign_in(email, password)
             except APIError as err:
                 error, status = err.message, err.status
             else:
-                return redirect(next_url or url_for("staff.items"))
+                return redirect(next_url or auth.landing(staff) or url_for("staff.items"))
     elif auth.current_staff() is not None:
-        return redirect(next_url or url_for("staff.items"))
-    return render_template("sign_in.html", error=error, email=email, next_url=next_url), status
+        return redirect(next_url or auth.landing(auth.current_staff()) or url_for("staff.items"))
+    for_coach = bool(next_url and next_url.startswith(auth.COACH_PAGES))
+    return render_template("sign_in.html", error=error, email=email, next_url=next_url,
+                           for_coach=for_coach), status
 
 
 @bp.post("/sign-out")
@@ -296,6 +298,46 @@ def edit_item(item_id):
     fields = {k: v for k, v in source.items() if k not in yamlio.META}
     form = {**{k: source[k] for k in yamlio.META}, "fields": yamlio.dump(fields)}
     return _render_form("edit", form, item)
+
+
+# -- staff accounts (admins) -------------------------------------------------------------
+def _staff_page(form: dict | None = None, error: str | None = None, made=None,
+                password: str | None = None, status: int = 200):
+    from services.common.accounts import ROLES, list_staff
+
+    staff = auth.current_staff()
+    if not staff.has("admin"):
+        raise APIError(403, _("Only an admin can see and make staff accounts."))
+    return render_template("staff.html", accounts=list_staff(service().db), roles=ROLES,
+                           form=form or {"email": "", "name": "", "roles": []}, error=error,
+                           made=made, password=password), status
+
+
+@bp.get("/staff")
+def staff_accounts():
+    return _staff_page()
+
+
+@bp.post("/staff")
+def add_staff_account():
+    """An admin makes a staff account. A password made here is shown once, on this page
+    only (never in a flash message, which would travel in the cookie)."""
+    from services.common.accounts import AccountError, add_staff
+
+    if not auth.current_staff().has("admin"):
+        raise APIError(403, _("Only an admin can see and make staff accounts."))
+    form = {"email": request.form.get("email", "").strip()[:254],
+            "name": request.form.get("name", "").strip()[:200],
+            "roles": request.form.getlist("roles")}
+    password = request.form.get("password", "")[:1024] or None
+    if not form["email"] or not form["name"] or not form["roles"]:
+        return _staff_page(form, _("Give the email address and the name, and choose at least one role."),
+                           status=422)
+    try:
+        made, generated = add_staff(service().db, form["email"], form["name"], form["roles"], password)
+    except AccountError as err:
+        return _staff_page(form, str(err), status=422)
+    return _staff_page(made=made, password=generated)
 
 
 __all__ = ["bp"]

@@ -49,7 +49,8 @@ TOPIC_NAMES = {
     "general": _l("General"),
 }
 
-ROLE_NAMES = {"author": _l("author"), "reviewer": _l("reviewer")}
+ROLE_NAMES = {"author": _l("author"), "reviewer": _l("reviewer"), "coach": _l("coach"),
+              "admin": _l("admin")}
 
 EVENT_NAMES = {
     "created": _l("created"),

@@ -1,4 +1,9 @@
-"""Staff accounts (authors and reviewers of items) and signing them in.
+"""Staff accounts and signing them in.
+
+Roles: ``author`` and ``reviewer`` write and review the items of the bank (a reviewer may
+do all an author may); ``coach`` follows the job seekers who shared results with them and
+reviews their uncertain scores; ``admin`` makes staff accounts and sees the whole review
+queue. A person may hold several roles.
 
 Passwords are hashed with scrypt (hashlib, n=2**14, r=8, p=1, a random 16-byte salt) and
 stored as ``scrypt$n$r$p$salt_b64$hash_b64``, so that the cost can be raised later without
@@ -30,7 +35,7 @@ from item_bank.orm import Base, utcnow
 
 log = logging.getLogger(__name__)
 
-ROLES = ("author", "reviewer")
+ROLES = ("author", "reviewer", "coach", "admin")
 PASSWORD_PROVIDER = "password"
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES = 5
@@ -82,6 +87,9 @@ class Staff:
     def has(self, role: str) -> bool:
         """Reviewers may do everything authors may."""
         return role in self.roles or (role == "author" and "reviewer" in self.roles)
+
+    def has_any(self, *roles: str) -> bool:
+        return any(self.has(r) for r in roles)
 
     def session_record(self) -> dict:
         return {"user_id": self.id, "roles": list(self.roles), "provider": self.provider}
@@ -185,6 +193,12 @@ def get_staff(db, user_id: int) -> Staff | None:
         return _staff(row) if row is not None else None
 
 
+def list_staff(db) -> list[Staff]:
+    """Every staff account, by name (for the admin's page)."""
+    with db.session() as s:
+        return [_staff(row) for row in s.scalars(select(StaffUser).order_by(StaffUser.name, StaffUser.id))]
+
+
 def set_active(db, email: str, active: bool) -> bool:
     with db.session() as s:
         row = s.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
@@ -286,5 +300,5 @@ def count_staff(db) -> int:
 
 
 __all__ = ["ROLES", "Staff", "StaffUser", "SignInFailure", "AccountError", "SignInThrottle",
-           "create_staff", "add_staff", "authenticate", "get_staff", "set_active", "hash_password",
+           "create_staff", "add_staff", "authenticate", "get_staff", "list_staff", "set_active", "hash_password",
            "verify_password", "generate_password", "count_staff", "parse_roles"]

@@ -1,1 +1,1 @@
-"""The results service: results that job seekers own, their shares and their credentials."""
+"""The results service: results job seekers own, what they share and with whom, coaches' views, signed credentials."""

@@ -22,11 +22,16 @@ def service():
 
 
 def _staff():
+    """The whole review queue is for reviewers and admins; a coach sees only the answers of
+    clients who shared their results with them, on the coach pages."""
     from services.authoring.auth import current_staff
 
     staff = current_staff()
     if staff is None:
         raise APIError(401, "Sign in as staff (POST /authoring/api/v1/auth/sign-in) to see the review queue.")
+    if not staff.has_any("reviewer", "admin"):
+        raise APIError(403, "The whole review queue needs the reviewer or admin role. Coaches "
+                            "review their clients' answers at /results/coach/reviews.")
     return staff
 
 
@@ -139,6 +144,8 @@ class ReviewAudio(MethodView):
 class Review(MethodView):
     @blp.arguments(ReviewDecisionSchema)
     def post(self, body, review_id):
-        """A coach's level for an uncertain answer."""
+        """A reviewer's level for an uncertain answer: ``note`` (the reason) is required when
+        ``cefr`` differs from the machine's level. Audited; the answer's level and the
+        session's result follow it."""
         staff = _staff()
         return service().review(review_id, body["cefr"], staff.email, body.get("note"))

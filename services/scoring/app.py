@@ -29,8 +29,8 @@ def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool 
         def recover():
             try:
                 recover_stale_jobs(res.db, res.queue)
-            except Exception:  # e.g. a database not migrated yet: the next poll recovers
-                app.logger.exception("could not look for stopped speech jobs")
+            except Exception as err:  # e.g. a database not migrated yet: the next poll recovers
+                app.logger.warning("could not look for stopped speech jobs: %s", err.__class__.__name__)
 
         threading.Thread(target=recover, name="speech-recovery", daemon=True).start()
     if warm_up:  # load the language tools before the first answer arrives

@@ -141,23 +141,83 @@ class ScoringService:
             return job.audio
 
     def review(self, review_id: int, cefr: str, reviewer: str, note: str | None) -> dict:
+        """A coach's decision on an uncertain score: confirm the machine's level, or
+        override it, which needs a reason (``note``). Audited (``AuditEvent``
+        ``review.confirm`` / ``review.override`` on ``score_review:<id>``), and reflected
+        where the level is shown (:func:`reflect_review`)."""
         if cefr not in LEVELS:
             raise APIError(422, "cefr must be one of A1, A2, B1, B2, C1, C2", {"cefr": ["not a level"]})
+        note = (note or "").strip() or None
+        import services.common.accounts  # noqa: F401  (staff_users, which the results tables name)
+        from services.results.orm import AuditEvent
+
         with self.db.session() as s:
             row = s.get(ScoreReview, review_id, with_for_update=True)
             if row is None:
                 raise APIError(404, "There is no such review.")
             if row.status == "reviewed":
                 raise APIError(409, f"This answer was already reviewed by {row.reviewer}.")
+            machine_cefr = (row.machine or {}).get("cefr")
+            override = cefr != machine_cefr
+            if override and note is None:
+                raise APIError(422, f"Give the reason (note) for changing the machine's level "
+                                    f"{machine_cefr or '(none)'} to {cefr}.",
+                               {"note": ["a reason is needed to override the machine's level"]})
             row.status, row.reviewed_cefr, row.reviewer, row.note = "reviewed", cefr, reviewer, note
             row.reviewed_at = utcnow()
+            effect = reflect_review(s, row)
+            s.add(AuditEvent(actor=reviewer, action="review.override" if override else "review.confirm",
+                             target=f"score_review:{row.id}",
+                             detail={"kind": row.kind, "session_id": row.session_id,
+                                     "task_id": row.task_id, "old_cefr": machine_cefr,
+                                     "new_cefr": cefr, "effect": effect},
+                             reason=note))
             s.flush()
             return _review_out(row)
 
 
-def _review_out(r: ScoreReview) -> dict:
+def reflect_review(s, row: ScoreReview) -> str:
+    """Make the reviewed level the one shown for the answer; returns what changed.
+
+    - A spoken answer: its job's result gets ``cefr`` = the reviewed level (the machine's
+      stays as ``machine_cefr``) and ``reviewed``, so the job seeker's result page and the
+      coach pages show the coach's level. Spoken scores are not part of the test's estimate.
+    - A written answer of an adaptive test: the answer's score becomes the reviewed level
+      and the session's result is estimated again
+      (:func:`services.testing.handlers.apply_reviewed_level`).
+    - A text sent to the scoring API alone: only the review row holds the level.
+    """
+    from .orm import SpeechJob
+
+    cefr = row.reviewed_cefr
+    if row.kind == "speech":
+        job_id = (row.machine or {}).get("job_id")
+        job = s.get(SpeechJob, job_id) if job_id else None
+        if job is None or not job.result:
+            return "review_only"
+        result = dict(job.result)
+        result.setdefault("machine_cefr", result.get("cefr"))
+        result["cefr"] = cefr
+        result["reviewed"] = {"cefr": cefr, "review_id": row.id,
+                              "at": row.reviewed_at.isoformat() if row.reviewed_at else None}
+        job.result = result
+        return "speech_job"
+    if row.session_id and row.task_id:
+        from services.testing.handlers import apply_reviewed_level
+
+        if apply_reviewed_level(s, row.session_id, row.task_id, cefr) is not None:
+            return "session_result"
+    return "review_only"
+
+
+def review_out(r: ScoreReview) -> dict:
+    """A review as the API and the coach pages show it."""
     return {"id": r.id, "kind": r.kind, "task_id": r.task_id, "session_id": r.session_id,
             "prompt": r.prompt, "answer": r.answer, "machine_cefr": r.machine.get("cefr"),
             "confidence": r.confidence, "machine": r.machine, "status": r.status,
             "reviewed_cefr": r.reviewed_cefr, "reviewer": r.reviewer, "note": r.note,
-            "created_at": r.created_at.isoformat() if r.created_at else None}
+            "created_at": r.created_at.isoformat() if r.created_at else None,
+            "reviewed_at": r.reviewed_at.isoformat() if r.reviewed_at else None}
+
+
+_review_out = review_out

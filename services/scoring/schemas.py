@@ -43,7 +43,9 @@ class ReviewDecisionSchema(Schema):
         unknown = RAISE
 
     cefr = fields.String(required=True, validate=validate.OneOf(LEVELS))
-    note = fields.String(validate=validate.Length(max=2000))
+    note = fields.String(validate=validate.Length(max=2000),
+                         metadata={"description": "the reason; required when cefr differs from "
+                                                  "the machine's level"})
 
 
 class SpeechRequestSchema(Schema):

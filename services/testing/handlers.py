@@ -118,6 +118,43 @@ def _capped(estimate: dict, ceiling: str) -> dict:
     return {**estimate, "at_least": False}
 
 
+def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
+                         cuts: CutScores | None = None) -> dict | None:
+    """A coach's level for a written answer replaces the machine's score of that answer
+    (0..5 = A1..C2, as :meth:`TestingService._score_writing` scores it), and a finished
+    session's result is estimated again from its stored answers, so that the result (and
+    any credential issued from it later) says what the coach decided.
+
+    The estimate is replayed with the parameters each item had when it was given and the
+    session's own prior, like every request of the test does, so nothing else in the result
+    moves. Returns the new result, or None when the answer is not one of this session's
+    (e.g. a text sent to the scoring API alone). ``s`` is an open database session; the
+    caller commits."""
+    row = s.get(SessionItem, (session_id, item_id))
+    if row is None or row.answer is None:
+        return None
+    row.score = LEVELS.index(cefr)
+    sess = s.get(TestSession, session_id, with_for_update=True)
+    if sess is None or sess.status != "finished" or not sess.result:
+        return None
+    s.flush()
+    cuts = cuts or CutScores.load()
+    rows = [r for r in sess.items if r.answer is not None and not r.pretest]
+    pool = ItemPool([_pool_item(r) for r in rows])
+    engine = AdaptiveTest(pool, cuts=cuts, stopping=StoppingRule(min_items=1, max_items=max(1, len(rows))),
+                          prior=Prior.from_self_assessment(sess.self_assessment, cuts))
+    engine.replay([(_pool_item(r), int(r.score)) for r in rows])
+    res = engine.result()
+    live = s.scalars(select(ItemRow.cefr).where(ItemRow.status == "live", ItemRow.skill != "speaking")
+                     .distinct()).all()
+    ceiling = max(live, key=LEVELS.index) if live else LEVELS[-1]
+    sess.result = {**sess.result,
+                   "overall": _capped(res["overall"].as_dict(), ceiling),
+                   "skills": {k: _capped(v.as_dict(), ceiling) for k, v in res["skills"].items()},
+                   "reviewed_answers": {**sess.result.get("reviewed_answers", {}), item_id: cefr}}
+    return sess.result
+
+
 def _pool_item(row: SessionItem) -> PoolItem:
     irt = row.irt
     return PoolItem(id=row.item_id, skill=row.skill, a=irt["a"], b=irt["b"], c=irt.get("c", 0.0),

@@ -134,7 +134,7 @@ def test_a_job_seeker_records_the_read_aloud_task_and_sees_its_score(server, mic
     page.screenshot(path=str(var / "speaking-recording-en.png"), full_page=True)
     page.keyboard.press("Enter")  # Stop
     page.wait_for_function("document.activeElement && document.activeElement.id === 'send'")
-    assert page.locator("#playback").is_visible()
+    page.locator("#playback").wait_for(state="visible", timeout=5000)
     started = time.monotonic()
     with page.expect_navigation():
         page.keyboard.press("Enter")  # Send: on at once, without waiting for the score

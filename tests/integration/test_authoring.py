@@ -94,7 +94,7 @@ def test_passwords_are_scrypt_hashes_checked_in_constant_time(db, staff):
     with pytest.raises(AccountError, match="already exists"):
         create_staff(db, "aino.author@example.fi", "Toinen", ["author"], PASSWORD)
     with pytest.raises(AccountError, match="roles"):
-        create_staff(db, "x@example.fi", "X", ["admin"], PASSWORD)
+        create_staff(db, "x@example.fi", "X", ["root"], PASSWORD)
     with pytest.raises(AccountError, match="at least"):
         create_staff(db, "y@example.fi", "Y", ["author"], "short")
     made, generated = accounts.add_staff(db, "uusi@example.fi", "Uusi", "reviewer")

@@ -1,0 +1,26 @@
+"""The results service as its own Flask app: ``gunicorn 'services.results.app:create_app()'``.
+
+Mounted by the gateway at ``/results`` (the job seeker's account, sharing and the
+employer's link pages; the coach pages under ``/results/coach``), and on unchanged paths
+for ``/api/v1/results`` and ``/.well-known/jwks.json``.
+"""
+from __future__ import annotations
+
+from services.common.app_support import RestApi, base_app
+from services.common.config import Config
+
+from . import api, coach, pages, wellknown
+
+
+def create_app(config: Config | None = None):
+    app, res = base_app(__name__, config)
+    app.config.update(
+        API_TITLE="Taitotaso results API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1/results", OPENAPI_JSON_PATH="openapi.json",
+    )
+    rest = RestApi(app)
+    rest.register_blueprint(api.blp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(coach.bp)
+    app.register_blueprint(wellknown.bp)
+    return app

@@ -1,0 +1,422 @@
+"""The coach's pages: clients who shared with this coach, their progress, the review queue.
+
+Served by the results app under ``/coach`` (``/results/coach`` in the gateway). Staff sign
+in once, on the authoring service's sign-in page; its signed cookie (``taitotaso_staff``,
+same secret key) is read here and checked against the staff table on every request, so a
+deactivated account or a removed role counts at once.
+
+Who sees what is decided in :mod:`services.results.coaching`: a coach sees a job seeker only
+through an active share to them, and anything else answers 404, the same as an unknown id.
+POST forms carry the results app's CSRF token.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from pathlib import Path
+
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template,
+                   request, session, url_for)
+from flask_babel import format_date, gettext as _, lazy_gettext as _l, refresh
+from itsdangerous import BadSignature
+from werkzeug.exceptions import HTTPException
+
+from assessment.cefr import LEVELS, CutScores
+from services.authoring.auth import SESSION_KEY, STAFF_COOKIE, STAFF_SESSION_LIFETIME
+from services.authoring.texts import ROLE_NAMES
+from services.common.accounts import Staff, get_staff
+from services.common.errors import APIError
+from services.common.i18n import LANGUAGES
+from services.testing.texts import SKILL_NAMES, SPEAKING_TASK_NAMES
+
+from . import coaching
+from .coach_charts import profile_chart, progress_chart
+from .coaching import RESULT_SKILLS, NotShared, level_text
+
+SERVICES = Path(__file__).resolve().parents[1]
+
+bp = Blueprint("coach", __name__, url_prefix="/coach", template_folder="templates",
+               static_folder="coach_static", static_url_path="/static")
+# the job seeker's and the item bank's stylesheets, so that every staff page looks the same
+bp.register_blueprint(Blueprint("look", __name__, static_folder=str(SERVICES / "testing" / "static"),
+                                static_url_path="/static/testing"))
+bp.register_blueprint(Blueprint("staff_look", __name__, static_folder=str(SERVICES / "authoring" / "static"),
+                                static_url_path="/static/authoring"))
+
+SIGN_IN = "/authoring/sign-in"  # the gateway path of the staff sign-in page
+ASSURANCE_NAMES = {"unsupervised": _l("Unsupervised"), "supervised": _l("Supervised")}
+KIND_NAMES = {"writing": _l("Written answer"), "speech": _l("Spoken answer")}
+STATUS_NAMES = {"open": _l("Waiting for review"), "reviewed": _l("Reviewed")}
+SUBSCORE_NAMES = {"task": _l("Task completion"), "vocabulary": _l("Vocabulary"),
+                  "accuracy": _l("Accuracy"), "coherence": _l("Coherence"),
+                  "fluency": _l("Fluency"), "range": _l("Range of vocabulary")}
+MAX_REASON = 2000
+
+
+# -- who is signed in ------------------------------------------------------------------
+def _resources():
+    return current_app.extensions["taitotaso.resources"]
+
+
+def _staff_record() -> dict:
+    """The authoring service's session, read from its signed cookie ({} when absent,
+    tampered with or older than a staff session lasts)."""
+    if "staff_session" in g:
+        return g.staff_session
+    raw = request.cookies.get(STAFF_COOKIE)
+    data = {}
+    if raw:
+        serializer = current_app.session_interface.get_signing_serializer(current_app)
+        try:
+            data = serializer.loads(raw, max_age=int(STAFF_SESSION_LIFETIME.total_seconds()))
+        except BadSignature:
+            data = {}
+    g.staff_session = data if isinstance(data, dict) else {}
+    return g.staff_session
+
+
+def current_staff() -> Staff | None:
+    if "staff" in g:
+        return g.staff
+    record = _staff_record().get(SESSION_KEY)
+    staff = None
+    if isinstance(record, dict) and isinstance(record.get("user_id"), int):
+        found = get_staff(_resources().db, record["user_id"])
+        if found is not None and found.active:
+            staff = found
+    g.staff = staff
+    return staff
+
+
+def _sign_in_redirect():
+    target = request.script_root + request.full_path.rstrip("?")
+    return redirect(current_app.config.get("STAFF_SIGN_IN_URL", SIGN_IN) + "?next=" +
+                    _quote(target))
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def staff_with(*roles: str):
+    """A view for staff holding one of ``roles``: signed out → the sign-in page, then
+    back here; signed in without the role → 403 that says which role is needed."""
+
+    def deco(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            staff = current_staff()
+            if staff is None:
+                return _sign_in_redirect()
+            if not staff.has_any(*roles):
+                if roles == ("coach",):
+                    message = _("These pages are for coaches: your account does not have the "
+                                "coach role. An admin can add it.")
+                else:
+                    message = _("The review queue is for coaches, reviewers and admins: your "
+                                "account has none of these roles. An admin can add one.")
+                raise APIError(403, message)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return deco
+
+
+coach_only = staff_with("coach")
+review_staff = staff_with("coach", "reviewer", "admin")
+
+
+@bp.before_request
+def _before():
+    # PostgreSQL cannot compare text with NUL characters: such a request finds nothing
+    if "\x00" in request.full_path:
+        raise APIError(404, _("There is no such page."))
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["coach_lang"] = lang
+    lang = session.get("coach_lang") or _staff_record().get("lang")
+    if lang not in LANGUAGES:
+        lang = request.accept_languages.best_match(LANGUAGES) or "fi"
+    g.lang = lang
+    refresh()
+
+
+@bp.after_request
+def _private(response):
+    # the job seekers' results: kept out of every cache and frame
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+@bp.errorhandler(APIError)
+def _api_error(err: APIError):
+    return render_template("coach_error.html", code=err.status, message=err.message), err.status
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(err: HTTPException):
+    if err.code == 400 and "form has expired" in (err.description or ""):
+        message = _("The form has expired. Go back, reload the page and try again.")
+    elif err.code == 404:
+        message = _("There is no such page.")
+    else:
+        message = err.description or err.name
+    return render_template("coach_error.html", code=err.code, message=message), err.code or 500
+
+
+@bp.context_processor
+def _texts():
+    def lang_url(code: str) -> str:
+        args = {k: v for k, v in request.args.items() if k != "lang"}
+        if request.endpoint and request.url_rule is not None and request.method == "GET":
+            return url_for(request.endpoint, **(request.view_args or {}), **args, lang=code)
+        return url_for("coach.clients", lang=code)
+
+    return {"coach_staff": g.get("staff"), "ROLE_NAMES": ROLE_NAMES, "COACH_LEVELS": LEVELS,
+            "lang_url": lang_url}
+
+
+def _not_shared() -> APIError:
+    return APIError(404, _("There is no such client among the job seekers who share results "
+                           "with you. A share may have expired or been withdrawn."))
+
+
+def _label(client: coaching.Client) -> str:
+    return client.display_name or _("Client #%(id)s", id=client.short_id)
+
+
+def _date(value) -> str:
+    return format_date(value, format="medium") if value else ""
+
+
+def _short_date(value) -> str:
+    return format_date(value, format="short") if value else ""
+
+
+def _clean(text: str | None, limit: int) -> str:
+    return (text or "").replace("\x00", "").strip()[:limit]
+
+
+# -- clients ---------------------------------------------------------------------------
+def _filters() -> dict:
+    level = request.args.get("level") if request.args.get("level") in LEVELS else None
+    skill = request.args.get("skill") if request.args.get("skill") in RESULT_SKILLS else None
+    return {"level": level, "skill": skill, "q": _clean(request.args.get("q"), 200)}
+
+
+def _filtered(staff: Staff, chosen: dict) -> tuple[list[coaching.Client], int]:
+    everyone = coaching.coach_clients(_resources().db, staff.id)
+    shown = coaching.filter_clients(everyone, chosen["level"], chosen["skill"], chosen["q"],
+                                    label=_label)
+    return shown, len(everyone)
+
+
+@bp.get("/")
+@coach_only
+def clients():
+    staff = current_staff()
+    chosen = _filters()
+    shown, total = _filtered(staff, chosen)
+    coaching.record_views(_resources().db, [c.latest.share_id for c in shown], staff.email)
+    skills = [s for s in RESULT_SKILLS if any(s in c.latest.skills for c in shown)]
+    rows = [{"client": c, "label": _label(c), "latest": c.latest,
+             "overall": level_text(c.latest.overall),
+             "skills": {s: level_text(c.latest.skills.get(s)) for s in skills},
+             "date": _date(c.latest.finished_at),
+             "assurance": ASSURANCE_NAMES.get(c.latest.assurance, c.latest.assurance)}
+            for c in shown]
+    args = {k: v for k, v in chosen.items() if v}
+    return render_template("coach_clients.html", rows=rows, skills=skills, chosen=chosen,
+                           total=total, args=args, skill_names=SKILL_NAMES,
+                           result_skills=RESULT_SKILLS)
+
+
+@bp.get("/clients.csv")
+@coach_only
+def clients_csv():
+    staff = current_staff()
+    shown, _total = _filtered(staff, _filters())
+    coaching.record_views(_resources().db, [r.share_id for c in shown for r in c.results],
+                          staff.email)
+    skills = [s for s in RESULT_SKILLS if any(s in r.skills for c in shown for r in c.results)]
+    header = [_("Client"), _("Client id"), _("Result id"), _("Date"), _("Assurance"),
+              _("Overall level"), _("Overall SEM")]
+    for s in skills:
+        name = str(SKILL_NAMES.get(s, s))
+        header += [_("%(skill)s level", skill=name), _("%(skill)s SEM", skill=name)]
+    header += [_("Item bank version"), _("Shared until")]
+    body = coaching.clients_csv(shown, header, skills, _label,
+                                lambda a: str(ASSURANCE_NAMES.get(a, a)))
+    from datetime import date
+
+    name = f"taitotaso-clients-{date.today().isoformat()}.csv"
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/clients/<job_seeker_id>")
+@coach_only
+def client(job_seeker_id):
+    staff = current_staff()
+    db = _resources().db
+    try:
+        found = coaching.coach_client(db, staff.id, job_seeker_id)
+    except NotShared:
+        raise _not_shared() from None
+    coaching.record_views(db, [r.share_id for r in found.results], staff.email)
+    names = {"overall": _("Overall"), **{k: str(v) for k, v in SKILL_NAMES.items()}}
+    latest = found.latest
+    profile = profile_chart(latest, names)
+    progress = progress_chart(found.results, names, CutScores.load(),
+                              lambda r: _short_date(r.finished_at))
+    reviews = coaching.reviews_visible_to(db, staff, status="all",
+                                          session_ids=[r.session_id for r in found.results],
+                                          label=_label)
+    dates = {r.session_id: _date(r.finished_at) for r in found.results}
+    return render_template("coach_client.html", client=found, label=_label(found), latest=latest,
+                           profile=profile, progress=progress, names=names, reviews=reviews,
+                           results=list(reversed(found.results)), dates=dates,
+                           date=_date, level_text=level_text, assurance_names=ASSURANCE_NAMES,
+                           kind_names=KIND_NAMES, status_names=STATUS_NAMES,
+                           skills=[s for s in RESULT_SKILLS
+                                   if any(s in r.skills for r in found.results)])
+
+
+@bp.post("/clients/<job_seeker_id>/results/<session_id>/identity")
+@coach_only
+def confirm_identity(job_seeker_id, session_id):
+    staff = current_staff()
+    db = _resources().db
+    note = _clean(request.form.get("note"), 500)
+    try:
+        found = coaching.coach_client(db, staff.id, job_seeker_id)
+    except NotShared:
+        raise _not_shared() from None
+    if not any(r.session_id == session_id for r in found.results):
+        raise _not_shared()
+    if request.form.get("confirm") != "yes":
+        raise APIError(422, _("Tick the box to confirm that you supervised the test and checked "
+                              "the person's identity, then send the form again."))
+    try:
+        coaching.confirm_identity(db, staff, job_seeker_id, session_id, note)
+    except NotShared:
+        raise _not_shared() from None
+    except coaching.AlreadyDone as done:
+        raise APIError(409, _("This result is already marked as supervised (by %(name)s).",
+                              name=done.by or "?")) from None
+    flash(_("Identity confirmed: the result is now marked as supervised."))
+    return redirect(url_for("coach.client", job_seeker_id=job_seeker_id) + "#result-" + session_id)
+
+
+# -- the review queue ------------------------------------------------------------------
+@bp.get("/reviews")
+@review_staff
+def reviews():
+    staff = current_staff()
+    status = request.args.get("status") if request.args.get("status") in ("open", "reviewed") else "open"
+    db = _resources().db
+    found = coaching.reviews_visible_to(db, staff, status=status, label=_label)
+    coaching.record_views(db, [v.share_id for v in found if v.share_id], staff.email)
+    return render_template("coach_reviews.html", reviews=found, status=status,
+                           whole=coaching.sees_whole_queue(staff), kind_names=KIND_NAMES,
+                           status_names=STATUS_NAMES, when=_review_date)
+
+
+def _review_date(iso: str | None) -> str:
+    from datetime import datetime
+
+    return _date(datetime.fromisoformat(iso)) if iso else ""
+
+
+def _review_page(view: coaching.ReviewView, error: str | None = None, form: dict | None = None,
+                 status: int = 200):
+    machine = view.review.get("machine") or {}
+    return render_template(
+        "coach_review.html", view=view, r=view.review, machine=machine, error=error,
+        form=form or {"cefr": view.review.get("machine_cefr") or "", "reason": ""},
+        subscores=[(SUBSCORE_NAMES.get(k, k), _subscore_level(v))
+                   for k, v in (machine.get("subscores") or {}).items()],
+        task_name=SPEAKING_TASK_NAMES.get(machine.get("task"), None),
+        kind_names=KIND_NAMES, status_names=STATUS_NAMES, when=_review_date), status
+
+
+def _subscore_level(value) -> str:
+    try:
+        return LEVELS[min(max(int(round(float(value))), 0), len(LEVELS) - 1)]
+    except (TypeError, ValueError):
+        return "–"
+
+
+def _visible(review_id: int) -> coaching.ReviewView:
+    staff = current_staff()
+    try:
+        return coaching.review_visible_to(_resources().db, staff, review_id, label=_label)
+    except NotShared:
+        raise APIError(404, _("There is no such answer among those you may review: it may "
+                              "belong to a job seeker who does not share results with you "
+                              "(any more).")) from None
+
+
+@bp.route("/reviews/<int:review_id>", methods=["GET", "POST"])
+@review_staff
+def review(review_id):
+    staff = current_staff()
+    view = _visible(review_id)
+    db = _resources().db
+    if view.share_id:
+        coaching.record_views(db, [view.share_id], staff.email)
+    if request.method == "GET":
+        return _review_page(view)
+    if view.review["status"] == "reviewed":
+        raise APIError(409, _("This answer was already reviewed by %(who)s.",
+                              who=view.review.get("reviewer") or "?"))
+    form = {"cefr": request.form.get("cefr", ""), "reason": _clean(request.form.get("reason"), MAX_REASON)}
+    machine_cefr = view.review.get("machine_cefr")
+    if form["cefr"] not in LEVELS:
+        return _review_page(view, _("Choose the level of this answer."), form, 422)
+    if form["cefr"] != machine_cefr and not form["reason"]:
+        return _review_page(view, _("Give a reason: you changed the level from %(old)s to %(new)s.",
+                                    old=machine_cefr or "–", new=form["cefr"]), form, 422)
+    from services.scoring.handlers import ScoringService
+
+    service = ScoringService(db, _resources().config)
+    try:
+        service.review(review_id, form["cefr"], staff.email, form["reason"] or None)
+    except APIError as err:
+        if err.status == 409:
+            raise APIError(409, _("This answer was already reviewed by someone else a moment "
+                                  "ago. Reload the page to see their decision.")) from None
+        raise
+    if form["cefr"] == machine_cefr:
+        flash(_("Saved: you confirmed the level %(level)s.", level=form["cefr"]))
+    else:
+        flash(_("Saved: you changed the level from %(old)s to %(new)s.", old=machine_cefr or "–",
+                new=form["cefr"]))
+    return redirect(url_for("coach.review", review_id=review_id))
+
+
+@bp.get("/reviews/<int:review_id>/audio")
+@review_staff
+def review_audio(review_id):
+    staff = current_staff()
+    view = _visible(review_id)
+    data = coaching.review_audio(_resources().db, view) if view.has_audio else None
+    if data is None:
+        raise APIError(404, _("This answer has no recording: only spoken answers have one."))
+    if view.share_id:
+        coaching.record_views(_resources().db, [view.share_id], staff.email)
+    return Response(data, mimetype="audio/wav")
+
+
+# -- signing out -----------------------------------------------------------------------
+@bp.post("/sign-out")
+def sign_out():
+    """Ends the staff session (the authoring service's cookie) from the coach pages."""
+    response = redirect(current_app.config.get("STAFF_SIGN_IN_URL", SIGN_IN))
+    response.delete_cookie(STAFF_COOKIE, path="/")
+    return response

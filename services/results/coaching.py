@@ -1,0 +1,336 @@
+"""What a coach may see and do, decided in one place.
+
+A coach sees a job seeker only through the job seeker's consent: a coach share
+(``Share.recipient_kind == "coach"``) to this coach that is neither withdrawn nor expired,
+of a finished result the job seeker owns, of an account not deleted. Every coach page goes
+through :func:`coach_clients` (or :func:`reviews_visible_to`), so a client or a result
+outside those shares is simply not found: the pages answer 404 for it, the same as for an
+id that does not exist.
+
+Reviewers and admins see the whole review queue, but never who a job seeker is unless
+that job seeker shared with them as their coach.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import select, update
+
+from assessment.cefr import LEVELS
+from item_bank.orm import utcnow
+from services.common.accounts import Staff, StaffUser
+from services.scoring.handlers import review_out as _review_out
+from services.scoring.orm import ScoreReview, SpeechJob
+from services.testing.orm import TestSession
+
+from .orm import AuditEvent, JobSeeker, OwnedResult, Share, ShareView
+
+# the skills of a test result, in the order the job seeker's result page shows them
+RESULT_SKILLS = ("reading", "listening", "vocabulary", "structure", "writing")
+ASSURANCES = ("unsupervised", "supervised")
+
+
+def aware(t: datetime | None) -> datetime | None:
+    """SQLite gives datetimes back without a time zone; they are stored in UTC."""
+    return t.replace(tzinfo=timezone.utc) if t is not None and t.tzinfo is None else t
+
+
+def level_text(estimate: dict | None) -> str:
+    """A level as shown: "C1+" when the bank cannot measure above it (``at_least``)."""
+    if not estimate or not estimate.get("cefr"):
+        return ""
+    return estimate["cefr"] + ("+" if estimate.get("at_least") else "")
+
+
+@dataclass(frozen=True)
+class SharedResult:
+    """One result a job seeker shared with this coach, as the coach may see it."""
+
+    share_id: str
+    session_id: str
+    finished_at: datetime
+    bank_version: str
+    overall: dict
+    skills: dict[str, dict]
+    assurance: str
+    supervised_by: str | None
+    identity_confirmed_at: datetime | None
+    shared_until: datetime
+    purpose: str
+
+    @property
+    def skills_in_order(self) -> list[str]:
+        return [s for s in RESULT_SKILLS if s in self.skills] + \
+            sorted(s for s in self.skills if s not in RESULT_SKILLS)
+
+
+@dataclass
+class Client:
+    """A job seeker who shares at least one result with this coach."""
+
+    id: str
+    display_name: str | None
+    results: list[SharedResult] = field(default_factory=list)  # oldest first
+
+    @property
+    def short_id(self) -> str:
+        return self.id.replace("-", "")[:8]
+
+    @property
+    def latest(self) -> SharedResult:
+        return self.results[-1]
+
+    def level_of(self, skill: str | None) -> str | None:
+        """The latest level overall (``skill`` None) or in one skill."""
+        est = self.latest.overall if not skill else self.latest.skills.get(skill)
+        return est.get("cefr") if est else None
+
+
+class NotShared(LookupError):
+    """Not covered by an active share to this coach (or not there at all): answer 404."""
+
+
+class AlreadyDone(RuntimeError):
+    """The action was already taken (e.g. the identity is already confirmed): 409."""
+
+    def __init__(self, message: str, by: str | None = None):
+        super().__init__(message)
+        self.by = by
+
+
+# -- clients -------------------------------------------------------------------------
+def _active_coach_shares(coach_id: int, now: datetime):
+    return (select(Share, OwnedResult, TestSession, JobSeeker)
+            .join(OwnedResult, (OwnedResult.session_id == Share.session_id)
+                  & (OwnedResult.job_seeker_id == Share.job_seeker_id))
+            .join(TestSession, TestSession.id == Share.session_id)
+            .join(JobSeeker, JobSeeker.id == Share.job_seeker_id)
+            .where(Share.recipient_kind == "coach", Share.coach_id == coach_id,
+                   Share.revoked_at.is_(None), Share.expires_at > now,
+                   JobSeeker.deleted_at.is_(None), TestSession.status == "finished",
+                   TestSession.result.is_not(None)))
+
+
+def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[Client]:
+    """The clients who share results with this coach now, newest result first; with
+    ``job_seeker_id``, that one client or an empty list."""
+    now = utcnow()
+    query = _active_coach_shares(coach_id, now)
+    if job_seeker_id is not None:
+        query = query.where(Share.job_seeker_id == job_seeker_id)
+    with db.session() as s:
+        rows = s.execute(query).all()
+        supervisor_ids = {o.supervised_by for _sh, o, _t, _j in rows if o.supervised_by}
+        names = dict(s.execute(select(StaffUser.id, StaffUser.name)
+                               .where(StaffUser.id.in_(supervisor_ids))).all()) if supervisor_ids else {}
+    clients: dict[str, Client] = {}
+    by_session: dict[tuple[str, str], SharedResult] = {}
+    for share, owned, sess, seeker in rows:
+        client = clients.setdefault(seeker.id, Client(seeker.id, seeker.display_name))
+        key = (seeker.id, sess.id)
+        known = by_session.get(key)
+        # the same result shared twice: the share that lasts longest stands for it
+        if known is not None and aware(known.shared_until) >= aware(share.expires_at):
+            continue
+        result = sess.result or {}
+        by_session[key] = SharedResult(
+            share_id=share.id, session_id=sess.id,
+            finished_at=aware(sess.finished_at) or aware(sess.created_at),
+            bank_version=result.get("bank_version") or sess.bank_version,
+            overall=result.get("overall") or {}, skills=result.get("skills") or {},
+            assurance=owned.assurance or "unsupervised",
+            supervised_by=names.get(owned.supervised_by),
+            identity_confirmed_at=aware(owned.identity_confirmed_at),
+            shared_until=aware(share.expires_at), purpose=share.purpose or "")
+    for (seeker_id, _sid), shared in by_session.items():
+        clients[seeker_id].results.append(shared)
+    for client in clients.values():
+        client.results.sort(key=lambda r: (r.finished_at, r.session_id))
+    return sorted(clients.values(), key=lambda c: c.latest.finished_at, reverse=True)
+
+
+def coach_client(db, coach_id: int, job_seeker_id: str) -> Client:
+    found = coach_clients(db, coach_id, job_seeker_id) if job_seeker_id else []
+    if not found:
+        raise NotShared(job_seeker_id)
+    return found[0]
+
+
+def filter_clients(clients: Iterable[Client], level: str | None = None, skill: str | None = None,
+                   q: str | None = None, label=lambda c: c.display_name or "") -> list[Client]:
+    """Clients whose latest level (in ``skill``, or overall) is ``level``, who have a
+    level in ``skill``, and whose name or short id contains ``q`` (any case)."""
+    q = (q or "").casefold().strip()
+    out = []
+    for c in clients:
+        if skill and c.level_of(skill) is None:
+            continue
+        if level and c.level_of(skill) != level:
+            continue
+        if q and q not in label(c).casefold() and q not in c.short_id and q != c.id:
+            continue
+        out.append(c)
+    return out
+
+
+def record_views(db, share_ids: Iterable[str], viewer: str) -> None:
+    """Every view of a shared result is logged for the job seeker to see: who and when."""
+    ids = sorted(set(share_ids))
+    if not ids:
+        return
+    with db.session() as s:
+        s.add_all([ShareView(share_id=i, viewer=viewer) for i in ids])
+        s.execute(update(Share).where(Share.id.in_(ids))
+                  .values(view_count=Share.view_count + 1)
+                  .execution_options(synchronize_session=False))
+
+
+# -- a supervised sitting --------------------------------------------------------------
+def confirm_identity(db, coach: Staff, job_seeker_id: str, session_id: str, note: str | None) -> None:
+    """The coach supervised this sitting and checked the person's identity: the result's
+    assurance becomes ``supervised``. Only for a result shared with this coach now."""
+    client = coach_client(db, coach.id, job_seeker_id)
+    if not any(r.session_id == session_id for r in client.results):
+        raise NotShared(session_id)
+    with db.session() as s:
+        owned = s.get(OwnedResult, session_id, with_for_update=True)
+        if owned is None or owned.job_seeker_id != job_seeker_id:
+            raise NotShared(session_id)
+        if owned.assurance == "supervised":
+            by = s.get(StaffUser, owned.supervised_by) if owned.supervised_by else None
+            raise AlreadyDone("already supervised", by.name if by else None)
+        before = owned.assurance
+        owned.assurance, owned.supervised_by = "supervised", coach.id
+        owned.identity_confirmed_at = utcnow()
+        s.add(AuditEvent(actor=coach.email, action="identity.confirm", target=f"result:{session_id}",
+                         detail={"job_seeker_id": job_seeker_id, "old_assurance": before,
+                                 "new_assurance": "supervised"},
+                         reason=note or None))
+
+
+# -- the review queue --------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewView:
+    """An uncertain score as a coach sees it, with the client when shared with them."""
+
+    review: dict
+    client_id: str | None = None
+    client_name: str | None = None
+    share_id: str | None = None
+
+    @property
+    def effective_cefr(self) -> str | None:
+        """The level that counts: the reviewed one once there is one, else the machine's."""
+        return self.review.get("reviewed_cefr") or self.review.get("machine_cefr")
+
+    @property
+    def has_audio(self) -> bool:
+        return self.review.get("kind") == "speech" and bool((self.review.get("machine") or {}).get("job_id"))
+
+
+def sees_whole_queue(staff: Staff) -> bool:
+    return staff.has_any("reviewer", "admin")
+
+
+def _shared_sessions(db, staff: Staff) -> dict[str, tuple[Client, SharedResult]]:
+    if not staff.has("coach"):
+        return {}
+    return {r.session_id: (c, r) for c in coach_clients(db, staff.id) for r in c.results}
+
+
+def reviews_visible_to(db, staff: Staff, status: str = "open", session_ids: Iterable[str] | None = None,
+                       label=lambda c: c.display_name, limit: int = 200) -> list[ReviewView]:
+    """The uncertain scores this staff member may see: of sessions shared with them as a
+    coach, or all of them for reviewers and admins; oldest first. ``session_ids`` narrows
+    to those sessions (a client's page)."""
+    shared = _shared_sessions(db, staff)
+    whole = sees_whole_queue(staff)
+    query = select(ScoreReview).order_by(ScoreReview.created_at, ScoreReview.id).limit(limit)
+    if status in ("open", "reviewed"):
+        query = query.where(ScoreReview.status == status)
+    if session_ids is not None:
+        wanted = set(session_ids)
+        if not whole:
+            wanted &= set(shared)
+        query = query.where(ScoreReview.session_id.in_(sorted(wanted)))
+    elif not whole:
+        query = query.where(ScoreReview.session_id.in_(sorted(shared)))
+    with db.session() as s:
+        rows = s.scalars(query).all()
+        out = [_review_out(r) for r in rows]
+    views = []
+    for review in out:
+        client, result = shared.get(review["session_id"], (None, None))
+        views.append(ReviewView(review, client.id if client else None,
+                                label(client) if client else None,
+                                result.share_id if result else None))
+    return views
+
+
+def review_visible_to(db, staff: Staff, review_id: int, label=lambda c: c.display_name) -> ReviewView:
+    with db.session() as s:
+        row = s.get(ScoreReview, review_id)
+        review = _review_out(row) if row is not None else None
+    if review is None:
+        raise NotShared(review_id)
+    shared = _shared_sessions(db, staff)
+    client, result = shared.get(review["session_id"], (None, None))
+    if client is None and not sees_whole_queue(staff):
+        raise NotShared(review_id)
+    return ReviewView(review, client.id if client else None, label(client) if client else None,
+                      result.share_id if result else None)
+
+
+def review_audio(db, review: ReviewView) -> bytes | None:
+    job_id = (review.review.get("machine") or {}).get("job_id")
+    if not job_id:
+        return None
+    with db.session() as s:
+        job = s.get(SpeechJob, job_id)
+        return job.audio if job is not None else None
+
+
+# -- CSV -------------------------------------------------------------------------------
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A cell a spreadsheet shows as text: one that starts like a formula gets a leading
+    apostrophe (OWASP's advice on CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def clients_csv(clients: list[Client], header: list[str], skills: list[str], label,
+                assurance_name) -> bytes:
+    """One row per shared result: client, ids, date, assurance, overall and per-skill
+    level with SEM. UTF-8 with a byte order mark, so that Excel reads the letters right."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow([csv_cell(h) for h in header])
+    for c in clients:
+        for r in reversed(c.results):  # newest first, like the pages
+            row = [label(c), c.short_id, r.session_id, r.finished_at.date().isoformat(),
+                   assurance_name(r.assurance), level_text(r.overall), _sem(r.overall)]
+            for skill in skills:
+                est = r.skills.get(skill)
+                row += [level_text(est), _sem(est)]
+            row += [r.bank_version, r.shared_until.date().isoformat()]
+            writer.writerow([csv_cell(v) for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _sem(estimate: dict | None) -> str:
+    if not estimate or estimate.get("sem") is None:
+        return ""
+    return f"{float(estimate['sem']):.2f}"
+
+
+__all__ = ["Client", "SharedResult", "ReviewView", "NotShared", "AlreadyDone", "coach_clients",
+           "coach_client", "filter_clients", "record_views", "confirm_identity",
+           "reviews_visible_to", "review_visible_to", "review_audio", "clients_csv", "csv_cell",
+           "level_text", "LEVELS", "RESULT_SKILLS", "ASSURANCES"]

@@ -1,0 +1,571 @@
+"""The job seeker's pages (account, kept results, sharing, GDPR) and the employer's link page.
+
+Inside the results app the job seeker's pages are ``/<lang>/...``; the gateway mounts the
+app at ``/results``. The app shares the testing service's session cookie (same name, same
+key), so it sees ``session["test"]``, the test this browser has just taken. The employer's
+page ``/v/<token>`` has no language in its path (``?lang=`` or the browser's languages) and
+never touches the session.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from datetime import datetime, timezone
+from functools import wraps
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template,
+                   request, send_from_directory, session, url_for)
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
+
+from assessment.cefr import LEVELS
+from services.common.accounts import SignInThrottle
+from services.common.errors import APIError
+from services.common.i18n import LANGUAGES
+
+from . import seekers, sharing
+from .credentials import KeyRing, KeyRingError
+from .seekers import SeekerError
+from .texts import (ASSURANCE_EXPLAINED, ASSURANCE_NAMES, LEVEL_SUMMARY, RECIPIENT_KINDS,
+                    SHARE_STATES, SKILL_NAMES, VIEWERS)
+
+bp = Blueprint("results_pages", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/results")
+
+SESSION_KEY = "seeker"
+TESTING_STYLE = Path(__file__).resolve().parents[1] / "testing" / "static"
+LINK_LOOKUPS_PER_MINUTE = 30
+EXTENSION = "taitotaso.results"
+
+
+# -- wiring --------------------------------------------------------------------------------
+class ResultsContext:
+    """What the pages and the API share per app: the signing keys (made on first use), the
+    link rate limiter, the sign-in throttle and the time zone for showing times."""
+
+    def __init__(self, app):
+        res = app.extensions["taitotaso.resources"]
+        self.db = res.db
+        self.config = res.config
+        configured = os.environ.get("TAITOTASO_SIGNING_KEYS")
+        self.key_dir = Path(configured) if configured else Path(res.config.var_dir) / "keys"
+        self._keys: KeyRing | None = None
+        self._keys_lock = threading.Lock()
+        limit = int(os.environ.get("TAITOTASO_LINK_LOOKUPS_PER_MINUTE") or LINK_LOOKUPS_PER_MINUTE)
+        self.limiter = sharing.LinkRateLimiter(res.redis, limit=limit, window=60)
+        self.throttle = SignInThrottle(res.db, res.redis, prefix="taitotaso:seeker-signin")
+        try:
+            self.tz = ZoneInfo(os.environ.get("TAITOTASO_TIMEZONE") or "Europe/Helsinki")
+        except (ZoneInfoNotFoundError, ValueError):
+            self.tz = timezone.utc
+
+    @property
+    def keys(self) -> KeyRing:
+        with self._keys_lock:
+            if self._keys is None:
+                self._keys = KeyRing.load_or_create(self.key_dir)
+            return self._keys
+
+
+def context() -> ResultsContext:
+    return current_app.extensions[EXTENSION]
+
+
+def db():
+    return context().db
+
+
+@bp.record_once
+def _setup(state):
+    app = state.app
+    app.extensions[EXTENSION] = ResultsContext(app)
+    app.jinja_env.filters["day"] = _day
+    app.jinja_env.filters["moment"] = _moment
+
+
+def _local(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(context().tz)
+
+
+def _day(moment: datetime | None) -> str:
+    return format_date(_local(moment), "long") if moment else ""
+
+
+def _short_day(moment: datetime | None) -> str:
+    return format_date(_local(moment), "short") if moment else ""
+
+
+def _moment(moment: datetime | None) -> str:
+    return format_datetime(_local(moment), "medium", rebase=False) if moment else ""
+
+
+@bp.url_value_preprocessor
+def _lang(endpoint, values):
+    if values and "lang" in values:
+        lang = values.pop("lang")
+        if lang not in LANGUAGES:
+            abort(404)
+        g.lang = lang
+
+
+@bp.url_defaults
+def _keep_lang(endpoint, values):
+    if "lang" not in values and getattr(g, "lang", None) and \
+            current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        values["lang"] = g.lang
+
+
+@bp.before_app_request
+def _no_nul():
+    # PostgreSQL cannot compare text with NUL characters: such a request finds nothing
+    if "\x00" in request.path:
+        abort(404)
+
+
+PUBLIC_ENDPOINTS = {"results_pages.employer_view", "results_pages.employer_credential",
+                    "results_pages.static", "results_pages.testing_style"}
+
+
+@bp.before_request
+def _who():
+    """The navigation shows who is signed in; the employer's pages never read the session."""
+    if request.endpoint not in PUBLIC_ENDPOINTS:
+        current_seeker()
+
+
+@bp.after_request
+def _headers(response):
+    # account pages show personal data: keep them out of shared caches
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+# -- who is signed in ----------------------------------------------------------------------
+def current_seeker() -> seekers.Seeker | None:
+    if "seeker" in g:
+        return g.seeker
+    record = session.get(SESSION_KEY)
+    found = None
+    if isinstance(record, dict):
+        found = seekers.get_seeker(db(), record.get("id"),
+                                   record.get("provider") or seekers.PASSWORD_PROVIDER)
+        if found is None:  # deleted meanwhile
+            session.pop(SESSION_KEY, None)
+    g.seeker = found
+    return found
+
+
+def _sign_in(seeker: seekers.Seeker) -> None:
+    # a new form token after signing in; the browser's test (session["test"]) stays
+    session.pop("_csrf", None)
+    # a browser-session cookie: closing the browser of a shared computer signs out
+    session[SESSION_KEY] = seeker.session_record()
+    g.seeker = seeker
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a page of this app may come after signing in."""
+    root = request.script_root + "/"
+    if not target or not target.startswith(root) or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def seeker_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_seeker() is None:
+            target = request.script_root + request.full_path.rstrip("?") \
+                if request.method == "GET" else None
+            return redirect(url_for("results_pages.sign_in", next=target))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.app_context_processor
+def _globals():
+    return {"skill_names": SKILL_NAMES, "levels": LEVELS, "assurance_names": ASSURANCE_NAMES,
+            "lang_url": _lang_url}
+
+
+def _lang_url(code: str) -> str:
+    endpoint = request.endpoint
+    if request.method == "GET" and endpoint and request.view_args is not None and \
+            current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        # the same page in another language; of the query only where to go after signing in
+        args = {**request.view_args, "lang": code}
+        if _safe_next(request.args.get("next")):
+            args["next"] = request.args["next"]
+        return url_for(endpoint, **args)
+    return url_for("results_pages.home", lang=code)
+
+
+def _best_lang() -> str:
+    return request.accept_languages.best_match(LANGUAGES) or "fi"
+
+
+# -- landing, sign-up, sign-in ---------------------------------------------------------------
+@bp.get("/")
+def root():
+    return redirect(url_for("results_pages.home", lang=_best_lang()))
+
+
+@bp.get("/<lang>/")
+def home():
+    if current_seeker() is not None:
+        return redirect(url_for("results_pages.results"))
+    test = seekers.browser_test(db(), session.get("test"))
+    return render_template("seeker_home.html", test=test)
+
+
+@bp.get("/<lang>/keep")
+def keep():
+    """Where the test's result page sends a job seeker who wants to keep the result."""
+    if current_seeker() is not None:
+        return redirect(url_for("results_pages.results"))
+    return redirect(url_for("results_pages.sign_up", next=url_for("results_pages.results")))
+
+
+def _form_errors(err: SeekerError) -> dict:
+    return {err.field or "form": str(err.message)}
+
+
+@bp.route("/<lang>/sign-up", methods=["GET", "POST"])
+def sign_up():
+    next_url = _safe_next(request.values.get("next"))
+    form = {"email": "", "display_name": ""}
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        form = {"email": request.form.get("email", "")[:300],
+                "display_name": request.form.get("display_name", "")[:300]}
+        if request.form.get("password", "") != request.form.get("password_again", ""):
+            errors = {"password_again": _("The two passwords are not the same. Write the same "
+                                          "password twice.")}
+            status = 422
+        else:
+            try:
+                seeker = seekers.sign_up(db(), form["email"], request.form.get("password", ""),
+                                         form["display_name"], g.lang)
+            except SeekerError as err:
+                errors, status = _form_errors(err), err.status
+            else:
+                _sign_in(seeker)
+                flash(_("Your account has been created. You are signed in."))
+                return redirect(next_url or url_for("results_pages.results"), code=303)
+    test = seekers.browser_test(db(), session.get("test"))
+    return render_template("sign_up.html", form=form, errors=errors, next_url=next_url,
+                           test=test, min_password=seekers.MIN_PASSWORD_LENGTH), status
+
+
+class _Throttled(Exception):
+    def __init__(self, seconds: int):
+        self.seconds = seconds
+
+
+def _throttle_key(email: str) -> str:
+    """Failed sign-ins are counted per email, under a hash: no job seeker's address is
+    written to the failure log."""
+    import hashlib
+
+    return "seeker:" + hashlib.sha256(seekers.normalise_email(email).encode()).hexdigest()
+
+
+def attempt_sign_in(email: str, password: str) -> seekers.Seeker | None:
+    """The account, or None for a wrong email or password; ``_Throttled`` once an email
+    has too many recent failures."""
+    throttle = context().throttle
+    key = _throttle_key(email)
+    wait = throttle.wait_seconds(key)
+    if wait:
+        raise _Throttled(wait)
+    seeker = seekers.authenticate(db(), email, password)
+    if seeker is None:
+        throttle.failed(key)
+        wait = throttle.wait_seconds(key)
+        if wait:
+            raise _Throttled(wait)
+        return None
+    throttle.clear(key)
+    return seeker
+
+
+def _throttled_message(seconds: int) -> str:
+    return _("Too many failed sign-ins with this email address. You can try again in "
+             "%(minutes)s min.", minutes=max(1, -(-seconds // 60)))
+
+
+@bp.route("/<lang>/sign-in", methods=["GET", "POST"])
+def sign_in():
+    next_url = _safe_next(request.values.get("next"))
+    email, error, status = "", None, 200
+    if request.method == "POST":
+        email = request.form.get("email", "")[:300]
+        try:
+            seeker = attempt_sign_in(email, request.form.get("password", ""))
+        except _Throttled as t:
+            error, status = _throttled_message(t.seconds), 429
+        else:
+            if seeker is None:
+                error, status = _("The email address or the password is wrong."), 401
+            else:
+                _sign_in(seeker)
+                return redirect(next_url or url_for("results_pages.results"), code=303)
+    test = seekers.browser_test(db(), session.get("test"))
+    response = render_template("sign_in.html", email=email, error=error, next_url=next_url,
+                               test=test)
+    return response, status
+
+
+@bp.post("/<lang>/sign-out")
+def sign_out():
+    # on a shared computer nothing of the job seeker stays: neither the account nor the test
+    session.pop(SESSION_KEY, None)
+    session.pop("test", None)
+    session.pop("_csrf", None)
+    flash(_("You have signed out."))
+    return redirect(url_for("results_pages.home"), code=303)
+
+
+# -- kept results --------------------------------------------------------------------------
+def progress_chart(results: list[dict], width: int = 640, height: int = 260) -> dict | None:
+    """Geometry of the SVG chart of the levels over time: one line per skill and overall,
+    x the tests in order (evenly spaced), y the CEFR level (A1 at the bottom)."""
+    if not results:
+        return None
+    left, right, top, bottom = 60, 20, 20, 40
+    n = len(results)
+    step_x = (width - left - right) / max(n - 1, 1)
+    step_y = (height - top - bottom) / (len(LEVELS) - 1)
+
+    def x(i: int) -> float:
+        return round(left + (i * step_x if n > 1 else (width - left - right) / 2), 1)
+
+    def y(level: str) -> float:
+        return round(height - bottom - LEVELS.index(level) * step_y, 1)
+
+    keys = ["overall"] + [k for k in SKILL_NAMES if any(k in r["skills"] for r in results)]
+    lines = []
+    for n_key, key in enumerate(keys):
+        # lines on the same level are drawn a few pixels apart, so that each stays visible
+        offset = round((n_key - (len(keys) - 1) / 2) * 3, 1)
+        points = []
+        for i, r in enumerate(results):
+            est = r["overall"] if key == "overall" else r["skills"].get(key)
+            if est and est.get("cefr") in LEVELS:
+                points.append({"x": x(i), "y": y(est["cefr"]) + offset, "level": est["cefr"]})
+        if points:
+            lines.append({"key": key, "points": points,
+                          "path": " ".join(f"{p['x']},{p['y']}" for p in points)})
+    return {"width": width, "height": height, "left": left, "right": width - right,
+            "rows": [{"level": lvl, "y": y(lvl)} for lvl in LEVELS],
+            # dates under the chart: at most about eight, so that they never overlap
+            "columns": [{"x": x(i), "label": _short_day(r["finished_at"])}
+                        for i, r in enumerate(results) if i % (n // 8 + 1) == 0 or i == n - 1],
+            "lines": lines, "bottom": height - bottom}
+
+
+@bp.get("/<lang>/results")
+@seeker_required
+def results():
+    seeker = current_seeker()
+    kept = seekers.history(db(), seeker.id)
+    test = seekers.browser_test(db(), session.get("test"), seeker.id)
+    return render_template("seeker_results.html", results=kept, test=test,
+                           chart=progress_chart(kept), newest_first=list(reversed(kept)),
+                           columns=[k for k in SKILL_NAMES if any(k in r["skills"] for r in kept)])
+
+
+@bp.post("/<lang>/results/keep")
+@seeker_required
+def claim():
+    try:
+        seekers.claim(db(), current_seeker().id, session.get("test"))
+    except SeekerError as err:
+        raise APIError(err.status, str(err.message)) from None
+    flash(_("The result is now kept in your account."))
+    return redirect(url_for("results_pages.results"), code=303)
+
+
+# -- sharing -------------------------------------------------------------------------------
+def _share_form(kept: list[dict], form: dict, errors: dict, status: int = 200):
+    return render_template("share_form.html", results=list(reversed(kept)), form=form,
+                           errors=errors, coaches=sharing.coaches(db()),
+                           max_days=sharing.MAX_DAYS), status
+
+
+@bp.get("/<lang>/share")
+@seeker_required
+def share_form():
+    seeker = current_seeker()
+    kept = seekers.history(db(), seeker.id)
+    chosen = request.args.get("result")
+    if chosen and seekers.owned_result(db(), seeker.id, chosen) is None:
+        raise APIError(404, _("There is no such result in your account."))
+    form = {"result": chosen or (kept[-1]["session_id"] if kept else ""), "recipient": "",
+            "coach_id": "", "employer_name": "", "employer_email": "", "purpose": "",
+            "days": str(sharing.DEFAULT_DAYS), "show_name": False}
+    return _share_form(kept, form, {})
+
+
+@bp.post("/<lang>/share")
+@seeker_required
+def share_create():
+    seeker = current_seeker()
+    f = request.form
+    form = {"result": f.get("result", "")[:40], "recipient": f.get("recipient", "")[:20],
+            "coach_id": f.get("coach_id", "")[:20], "employer_name": f.get("employer_name", "")[:300],
+            "employer_email": f.get("employer_email", "")[:300], "purpose": f.get("purpose", "")[:400],
+            "days": f.get("days", "")[:10], "show_name": f.get("show_name") == "yes"}
+    try:
+        share, token = sharing.create_share(
+            db(), seeker.id, session_id=form["result"], recipient=form["recipient"],
+            coach_id=form["coach_id"], employer_name=form["employer_name"],
+            employer_email=form["employer_email"], purpose=form["purpose"], days=form["days"],
+            show_name=form["show_name"])
+    except SeekerError as err:
+        if err.status == 404:  # not this account's result: no form to fix
+            raise APIError(404, str(err.message)) from None
+        return _share_form(seekers.history(db(), seeker.id), form, _form_errors(err), err.status)
+    result = seekers.owned_result(db(), seeker.id, share["result"])
+    link = url_for("results_pages.employer_view", token=token, _external=True) if token else None
+    return render_template("share_created.html", share=share, link=link, result=result,
+                           recipient_kinds=RECIPIENT_KINDS), 201
+
+
+@bp.get("/<lang>/shares")
+@seeker_required
+def shares():
+    seeker = current_seeker()
+    kept = {r["session_id"]: r for r in seekers.history(db(), seeker.id)}
+    return render_template("shares.html", shares=sharing.shares_of(db(), seeker.id), results=kept,
+                           states=SHARE_STATES, recipient_kinds=RECIPIENT_KINDS, viewers=VIEWERS)
+
+
+@bp.post("/<lang>/shares/<share_id>/withdraw")
+@seeker_required
+def withdraw(share_id):
+    if not sharing.withdraw(db(), current_seeker().id, share_id):
+        raise APIError(404, _("There is no such share in your account."))
+    flash(_("The share has been withdrawn. Its link and its credential no longer work."))
+    return redirect(url_for("results_pages.shares"), code=303)
+
+
+# -- the account, GDPR ---------------------------------------------------------------------
+@bp.get("/<lang>/account")
+@seeker_required
+def account():
+    return render_template("account.html", seeker=current_seeker())
+
+
+@bp.get("/<lang>/account/export")
+@seeker_required
+def export():
+    data = seekers.export(db(), current_seeker().id)
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
+    return Response(body, mimetype="application/json", headers={
+        "Content-Disposition": f'attachment; filename="taitotaso-my-data-{stamp}.json"'})
+
+
+@bp.route("/<lang>/account/delete", methods=["GET", "POST"])
+@seeker_required
+def delete_account():
+    seeker = current_seeker()
+    if request.method == "POST":
+        if request.form.get("confirm") != "yes":
+            return render_template("account_delete.html", seeker=seeker, error=_(
+                "Tick the box to confirm that you want to delete your account.")), 422
+        seekers.delete_account(db(), seeker.id)
+        session.pop(SESSION_KEY, None)
+        session.pop("test", None)
+        g.seeker = None
+        flash(_("Your account has been deleted. Your shares have been withdrawn."))
+        return redirect(url_for("results_pages.home"), code=303)
+    return render_template("account_delete.html", seeker=seeker, error=None)
+
+
+# -- the employer's link -------------------------------------------------------------------
+def _public_language() -> None:
+    lang = request.args.get("lang")
+    g.lang = lang if lang in LANGUAGES else _best_lang()
+
+
+def _limited():
+    """Count the look-up; a 429 page when this address has made too many."""
+    wait = context().limiter.hit(request.remote_addr)
+    if not wait:
+        return None
+    body = render_template("link_error.html", code=429, message=_(
+        "Too many links have been checked from your network in a short time. Wait a minute "
+        "and try again."))
+    return Response(body, status=429, mimetype="text/html",
+                    headers={"Retry-After": str(wait), "Cache-Control": "no-store"})
+
+
+def _not_found():
+    """The one answer for unknown, expired and withdrawn links: nothing tells them apart."""
+    body = render_template("link_error.html", code=404, message=_(
+        "This link does not work. It may have expired or been withdrawn, or it was copied "
+        "incompletely. Ask the job seeker for a new link."))
+    return Response(body, status=404, mimetype="text/html",
+                    headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+
+
+@bp.get("/v/<token>")
+def employer_view(token):
+    _public_language()
+    limited = _limited()
+    if limited is not None:
+        return limited
+    link = sharing.open_link(db(), token)
+    if link is None:
+        return _not_found()
+    skills = [{"key": k, "name": SKILL_NAMES[k], "est": link["skills"][k]}
+              for k in SKILL_NAMES if k in link["skills"]]
+    body = render_template(
+        "employer_view.html", link=link, skills=skills, summary=LEVEL_SUMMARY.get(
+            link["overall"].get("cefr"), ""),
+        assurance=ASSURANCE_NAMES.get(link["assurance"], link["assurance"]),
+        assurance_explained=ASSURANCE_EXPLAINED.get(link["assurance"], ""),
+        credential_url=url_for("results_pages.employer_credential", token=token),
+        jwks_url=request.host_url + ".well-known/jwks.json",
+        status_url=request.host_url.rstrip("/") + sharing.status_path(link["credential_id"]),
+        credential_id=f"urn:uuid:{link['credential_id']}")
+    return Response(body, mimetype="text/html",
+                    headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+
+
+@bp.get("/v/<token>/credential.jwt")
+def employer_credential(token):
+    _public_language()
+    limited = _limited()
+    if limited is not None:
+        return limited
+    link = sharing.open_link(db(), token, viewer=sharing.CREDENTIAL_VIEWER)
+    if link is None:
+        return _not_found()
+    try:
+        jwt = sharing.credential_jwt(link, context().keys, request.host_url)
+    except KeyRingError:
+        current_app.logger.exception("the signing keys cannot be used")
+        raise APIError(503, _("The credential cannot be signed at the moment. The levels on "
+                              "the link's page are valid; try the download again later."))
+    return Response(jwt, mimetype="application/jwt", headers={
+        "Content-Disposition": 'attachment; filename="taitotaso-credential.jwt"',
+        "Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+
+
+@bp.get("/static/testing.css")
+def testing_style():
+    """The testing service's stylesheet, so that the results pages look the same alone too."""
+    return send_from_directory(TESTING_STYLE, "style.css", max_age=3600)
