@@ -436,10 +436,25 @@ def share_create():
         if err.status == 404:  # not this account's result: no form to fix
             raise APIError(404, str(err.message)) from None
         return _share_form(seekers.history(db(), seeker.id), form, _form_errors(err), err.status)
-    result = seekers.owned_result(db(), seeker.id, share["result"])
     link = url_for("results_pages.employer_view", token=token, _external=True) if token else None
-    return render_template("share_created.html", share=share, link=link, result=result,
-                           recipient_kinds=RECIPIENT_KINDS), 201
+    # post/redirect/get: reloading the page that shows the link makes no second share
+    session["new_share"] = {"id": share["id"], "link": link}
+    return redirect(url_for("results_pages.share_done"), 303)
+
+
+@bp.get("/<lang>/share/done")
+@seeker_required
+def share_done():
+    """The share just made, with the employer's link shown this once."""
+    seeker = current_seeker()
+    made = session.pop("new_share", None)
+    share = next((sh for sh in sharing.shares_of(db(), seeker.id)
+                  if isinstance(made, dict) and sh["id"] == made.get("id")), None)
+    if share is None:  # shown already (a reload): the link is kept only as its hash
+        return redirect(url_for("results_pages.shares"), 303)
+    result = seekers.owned_result(db(), seeker.id, share["result"])
+    return render_template("share_created.html", share=share, link=made.get("link"), result=result,
+                           recipient_kinds=RECIPIENT_KINDS)
 
 
 @bp.get("/<lang>/shares")

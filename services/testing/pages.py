@@ -4,12 +4,14 @@ from __future__ import annotations
 from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from assessment.cefr import LEVELS
 from services.common.errors import APIError, error_body
 from services.common.i18n import LANGUAGES
 
+from . import next_steps
 from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, SKILL_NAMES,
                     SPEAKING_TASK_NAMES, SPEECH_STAGES, SPEECH_SUBSCORES, certainty_text)
 
@@ -119,17 +121,35 @@ def result():
     ]
     overall = res["overall"]
     jobs = service().speaking_jobs(current["id"], current["token"], g.lang)
+    weakest = next_steps.weakest_skill(res)
     return render_template("result.html", res=res, overall=overall, skills=skills, levels=LEVELS,
                            summary=LEVEL_SUMMARY[overall["cefr"]],
                            overall_certainty=certainty_text(overall["certainty"]),
                            next_steps=NEXT_STEPS[overall["cefr"]],
+                           courses=_courses(res), step_kinds=STEP_KINDS,
+                           weakest=weakest, weakest_name=SKILL_NAMES.get(weakest, weakest),
                            speaking_jobs=jobs, speaking_finished=_all_scored(jobs),
                            **speech_texts())
+
+
+STEP_KINDS = {"course": _l("Course"), "service": _l("Service"), "self_study": _l("Self-study")}
+
+
+def _courses(res: dict) -> list[dict]:
+    """Courses and services for this result, in the interface language; none (and the
+    reason in the log) when the city's file cannot be read."""
+    try:
+        entries = next_steps.load()
+    except (OSError, next_steps.NextStepsError) as err:
+        current_app.logger.error("next steps not shown: %s", err)
+        return []
+    return [e.localised(g.lang) for e in next_steps.match(res, entries)]
 
 
 @bp.post("/<lang>/new")
 def new_test():
     session.pop("test", None)
+    session.pop("practice", None)
     return redirect(url_for("pages.start"))
 
 
@@ -288,3 +308,129 @@ def speaking_status():
                   "progress": j["progress"], "result": j["result"],
                   "html": render_template("speech_job.html", job=j, **texts)} for j in jobs],
     })
+
+
+# -- practice with released items, after the result ------------------------------------
+PRACTICE_ROUND = 5  # questions in one round of practice
+
+
+def _practice_items(res: dict) -> list:
+    """Released (retired) items for this result's level and weakest skill, best first.
+    Live items are never practised: their keys would be revealed."""
+    from item_bank.repository import ItemRepository
+
+    with service().db.session() as s:
+        retired = ItemRepository(s).latest_items(status="retired")
+    return next_steps.practice_candidates(retired, res["overall"]["cefr"],
+                                          next_steps.weakest_skill(res))
+
+
+def _finished_result(current: dict):
+    try:
+        return service().result(current["id"], current["token"]), None
+    except APIError as err:
+        if err.status == 409:  # not finished: practice comes after the test
+            return None, redirect(url_for("pages.test"))
+        raise
+
+
+def _practice_state(current: dict) -> dict:
+    state = session.get("practice")
+    if not state or state.get("test") != current["id"]:
+        state = {"test": current["id"], "done": [], "right": 0}
+    return state
+
+
+def practice_view(item) -> dict:
+    """What practice.html shows of an item (never its key before the answer)."""
+    view = {"id": item.id, "kind": item.kind, "skill": item.skill}
+    c = item.content
+    if item.kind == "multiple_choice":
+        view |= {"context": c.get("context"), "prompt": c["prompt"],
+                 "choices": [{"id": k, "text": v} for k, v in sorted(c["choices"].items())]}
+    elif item.kind == "yes_no":
+        view["word"] = c["word"]
+    elif item.kind == "cloze":
+        before, after = c["text"].split("___", 1)
+        view |= {"text_before": before, "text_after": after, "hint": c.get("hint")}
+    return view
+
+
+def correct_answer(item) -> str:
+    """The right answer as the learner reads it."""
+    if item.kind == "multiple_choice":
+        return item.content["choices"][item.key]
+    if item.kind == "yes_no":
+        return (_("Yes, it is a Finnish word") if item.key == "yes"
+                else _("No, it is not a Finnish word"))
+    if item.kind == "cloze":
+        return item.content["text"].replace("___", item.accept[0])
+    return str(item.key)
+
+
+def _render_practice(state: dict, item=None, feedback: dict | None = None,
+                     error: str | None = None, status: int = 200, weakest: str | None = None):
+    return render_template("practice.html", item=practice_view(item) if item else None,
+                           feedback=feedback, error=error, right=state["right"],
+                           answered=len(state["done"]), round=PRACTICE_ROUND, skills=SKILL_NAMES,
+                           weakest_name=SKILL_NAMES.get(weakest, weakest)), status
+
+
+@bp.get("/<lang>/practice")
+def practice():
+    current = _current()
+    res, back = _finished_result(current)
+    if back is not None:
+        return back
+    state = _practice_state(current)
+    weakest = next_steps.weakest_skill(res)
+    candidates = _practice_items(res)
+    if not candidates:
+        return _render_practice(state, weakest=weakest)
+    done = set(state["done"])
+    item = next((i for i in candidates if i.id not in done), None)
+    if item is None or len(state["done"]) >= PRACTICE_ROUND:
+        return _render_practice(state, feedback={"finished": True}, weakest=weakest)
+    return _render_practice(state, item, weakest=weakest)
+
+
+@bp.post("/<lang>/practice")
+def practice_answer():
+    """Score a practice answer at once. Nothing is stored but the count in the browser's
+    session: the test's result and the item statistics never see practice."""
+    from scoring.objective import AnswerError, score
+
+    current = _current()
+    res, back = _finished_result(current)
+    if back is not None:
+        return back
+    state = _practice_state(current)
+    weakest = next_steps.weakest_skill(res)
+    item_id = request.form.get("item_id", "")
+    item = next((i for i in _practice_items(res) if i.id == item_id), None)
+    if item is None:
+        return redirect(url_for("pages.practice"), code=303)
+    answer = request.form.get("answer")
+    if answer is None or (item.kind == "cloze" and not answer.strip()):
+        return _render_practice(state, item, error=_("Choose an answer before you continue."),
+                                status=422, weakest=weakest)
+    try:
+        points = score(item, answer)
+    except AnswerError:
+        return _render_practice(state, item, error=_("This answer could not be read. Choose one "
+                                                     "of the options or type a word."),
+                                status=422, weakest=weakest)
+    right = points == item.max_score
+    if item.id not in state["done"]:
+        state["done"] = state["done"] + [item.id]
+        state["right"] += int(right)
+        session["practice"] = state
+    feedback = {"right": right, "partial": 0 < points < item.max_score,
+                "correct": correct_answer(item)}
+    return _render_practice(state, item, feedback=feedback, weakest=weakest)
+
+
+@bp.post("/<lang>/practice/again")
+def practice_again():
+    session.pop("practice", None)
+    return redirect(url_for("pages.practice"), code=303)

@@ -45,7 +45,7 @@ def test_seeding_twice_changes_nothing_and_an_edit_makes_a_new_version(db):
         assert versions == [(1, "retired"), (2, "live")]
         assert ItemRepository(s).get(items[0].id, 1) is not None
         live = s.scalar(select(func.count()).select_from(ItemRow).where(ItemRow.status == "live"))
-        assert live == len(items)
+        assert live == sum(i.status == "live" for i in items)  # practice items stay retired
 
 
 def test_items_missing_from_the_content_are_retired_not_deleted(db):
@@ -56,5 +56,5 @@ def test_items_missing_from_the_content_are_retired_not_deleted(db):
         report = ItemRepository(s).seed(items[1:])
     assert report.retired == 1
     with db.session() as s:
-        assert len(ItemRepository(s).live_items()) == len(items) - 1
+        assert len(ItemRepository(s).live_items()) == sum(i.status == "live" for i in items) - 1
         assert ItemRepository(s).get(items[0].id, 1).status == "retired"

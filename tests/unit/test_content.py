@@ -20,7 +20,9 @@ def test_at_least_150_live_items_from_a1_to_c1_in_every_skill():
 
 
 def test_reading_texts_have_several_questions():
-    per_text = Counter(i.testlet for i in ITEMS if i.skill == "reading")
+    # live reading is given as texts with several questions; released practice items
+    # (status retired, practice.yaml) may be single short notices
+    per_text = Counter(i.testlet for i in ITEMS if i.skill == "reading" and i.status == "live")
     assert None not in per_text
     assert min(per_text.values()) >= 2
 
