@@ -4,7 +4,7 @@
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
 STAMP       := $(VENV)/.installed
-DEB_PACKAGES := libvoikko1 voikko-fi chromium espeak-ng sox libsox-fmt-base
+DEB_PACKAGES := libvoikko1 voikko-fi chromium espeak-ng sox libsox-fmt-base libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 PYTHON      ?= python3
 
 .PHONY: install system-deps translations run test test-fast lint bench clean

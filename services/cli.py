@@ -32,6 +32,29 @@ def cmd_db_upgrade(args) -> int:
     return 0
 
 
+def seed_library(db, if_empty: bool) -> int:
+    """The Katso seed (categories, cards, worldviews, pages) into the database: what it
+    lacks is added, what curators have edited stays. With ``if_empty`` only a library
+    without any material is seeded."""
+    from services.library.content import ContentError, load_seed
+    from services.library.repository import LibraryStore
+
+    store = LibraryStore(db)
+    if if_empty and not store.is_empty():
+        return 0
+    try:
+        added = store.seed(load_seed())
+    except ContentError as err:
+        return _err(f"the Katso material is not valid, nothing was seeded: {err}")
+    print(json.dumps({"katso_added": added}))
+    return 0
+
+
+def cmd_library_seed(args) -> int:
+    _cfg, db = _database()
+    return seed_library(db, if_empty=False)
+
+
 def cmd_db_seed(args) -> int:
     from item_bank.content import load_content
     from item_bank.repository import ItemRepository
@@ -40,6 +63,9 @@ def cmd_db_seed(args) -> int:
     from item_bank.audio import AudioError, synthesise
 
     cfg, db = _database()
+    rc = seed_library(db, if_empty=getattr(args, "if_empty", False))
+    if rc:
+        return rc
     if getattr(args, "if_empty", False):
         with db.session() as s:
             version = ItemRepository(s).bank_version()
@@ -254,8 +280,10 @@ def cmd_serve(args) -> int:
     cfg, db = _database()
     if args.seed:
         rc = cmd_db_seed(args)
-        if rc:
-            return rc
+    else:   # the Katso material works out of the box
+        rc = seed_library(db, if_empty=True)
+    if rc:
+        return rc
     from services.common.queue import JobContext
     from services.testing.jobs import record_pending_statistics
 
@@ -456,6 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also retire live items that are not in the content files")
     seed.set_defaults(func=cmd_db_seed)
 
+    library = sub.add_parser("library", help="the Katso material library")
+    lsub = library.add_subparsers(dest="library_command", required=True)
+    lsub.add_parser("seed", help="add the seed material the database lacks (edits by curators stay)"
+                    ).set_defaults(func=cmd_library_seed)
+
     items = sub.add_parser("items", help="the item bank")
     isub = items.add_subparsers(dest="items_command", required=True)
     export = isub.add_parser("export", help="print the live items as JSON lines")
@@ -529,13 +562,13 @@ def build_parser() -> argparse.ArgumentParser:
     fw.add_argument("--out", default="scoring/data/writing_model.json")
     fw.set_defaults(func=cmd_fit_writing)
 
-    staff = sub.add_parser("staff", help="staff accounts: authors, reviewers, coaches, admins")
+    staff = sub.add_parser("staff", help="staff accounts: authors, reviewers, coaches, curators, admins")
     ssub = staff.add_subparsers(dest="staff_command", required=True)
-    add = ssub.add_parser("add", help="add a staff member: author, reviewer, coach or admin")
+    add = ssub.add_parser("add", help="add a staff member: author, reviewer, coach, curator or admin")
     add.add_argument("email")
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, action="append",
-                     help="author, reviewer, coach or admin; repeat (or separate with commas) "
+                     help="author, reviewer, coach, curator (Katso material) or admin; repeat (or separate with commas) "
                           "for several, e.g. --role coach --role admin")
     add.add_argument("--password", help="at least 10 characters; without it one is made and printed once")
     add.set_defaults(func=cmd_staff_add)

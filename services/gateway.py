@@ -14,6 +14,7 @@ SERVICES: dict[str, str] = {
     # prefix -> module with create_app
     "/authoring": "services.authoring.app",
     "/results": "services.results.app",
+    "/katso": "services.library.app",
 }
 
 

@@ -11,6 +11,7 @@ import services.common.accounts  # noqa: F401  (tables)
 import services.authoring.orm  # noqa: F401  (tables)
 import services.scoring.orm  # noqa: F401  (tables)
 import services.results.orm  # noqa: F401  (tables)
+import services.library.orm  # noqa: F401  (tables)
 
 config = context.config
 target_metadata = Base.metadata

@@ -22,6 +22,9 @@ STAFF_COOKIE = "taitotaso_staff"
 STAFF_SESSION_LIFETIME = timedelta(hours=10)
 # staff pages of other services that signing in may lead back to (gateway paths)
 COACH_PAGES = "/results/coach"
+LIBRARY_PAGES = "/katso/staff"
+# staff pages of other services, by the role that leads there
+OTHER_PAGES = {"coach": COACH_PAGES, "curator": LIBRARY_PAGES}
 # endpoints anyone may reach
 PUBLIC = {"staff.sign_in", "staff.static", "static", "testing_look.static", "healthz", "staff_api.SignIn",
           "staff.set_language"}
@@ -82,8 +85,11 @@ def require_staff():
     if staff is not None:
         if request.endpoint in ANY_STAFF or staff.has_any("author", "admin"):
             return None
-        raise APIError(403, _("Your account is for coaching job seekers, not for the item "
-                              "bank. Your pages are at %(path)s.", path=COACH_PAGES + "/"))
+        if staff.has("coach"):
+            raise APIError(403, _("Your account is for coaching job seekers, not for the item "
+                                  "bank. Your pages are at %(path)s.", path=COACH_PAGES + "/"))
+        raise APIError(403, _("Your account is for the Katso material library, not for the "
+                              "item bank. Your pages are at %(path)s.", path=LIBRARY_PAGES + "/"))
     if is_api():
         raise APIError(401, _("Sign in first: this needs a staff account."))
     target = request.script_root + request.full_path.rstrip("?")
@@ -91,22 +97,34 @@ def require_staff():
 
 
 def landing(staff: Staff) -> str | None:
-    """Where signing in leads without a ``next`` page: a coach to the coach pages, the item
-    bank's staff to the item list (None)."""
-    if not staff.has_any("author", "admin") and staff.has("coach"):
-        return COACH_PAGES + "/"
+    """Where signing in leads without a ``next`` page: a coach to the coach pages, a curator
+    to the library's staff pages, the item bank's staff to the item list (None)."""
+    if not staff.has_any("author", "admin"):
+        for role, pages in OTHER_PAGES.items():
+            if staff.has(role):
+                return pages + "/"
     return None
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path inside this app, or the coach pages, may be the page after signing in."""
+    """Only a path inside this app, or the staff pages of another service, may be the page
+    after signing in."""
     if not target or target.startswith("//") or "\\" in target:
         return None
     root = request.script_root + "/"
-    coach = target == COACH_PAGES or target.startswith((COACH_PAGES + "/", COACH_PAGES + "?"))
-    if not target.startswith(root) and not coach:
+    other = any(target == pages or target.startswith((pages + "/", pages + "?"))
+                for pages in OTHER_PAGES.values())
+    if not target.startswith(root) and not other:
         return None
     return target
+
+
+def pages_for(target: str | None) -> str | None:
+    """Which other service's staff pages ``target`` leads to ("coach", "curator"), if any."""
+    for role, pages in OTHER_PAGES.items():
+        if target and (target == pages or target.startswith((pages + "/", pages + "?"))):
+            return role
+    return None
 
 
 def role_required(role: str):

@@ -63,9 +63,8 @@ def sign_in():
                 return redirect(next_url or auth.landing(staff) or url_for("staff.items"))
     elif auth.current_staff() is not None:
         return redirect(next_url or auth.landing(auth.current_staff()) or url_for("staff.items"))
-    for_coach = bool(next_url and next_url.startswith(auth.COACH_PAGES))
     return render_template("sign_in.html", error=error, email=email, next_url=next_url,
-                           for_coach=for_coach), status
+                           pages_for=auth.pages_for(next_url)), status
 
 
 @bp.post("/sign-out")

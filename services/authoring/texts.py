@@ -50,7 +50,7 @@ TOPIC_NAMES = {
 }
 
 ROLE_NAMES = {"author": _l("author"), "reviewer": _l("reviewer"), "coach": _l("coach"),
-              "admin": _l("admin")}
+              "curator": _l("Katso curator"), "admin": _l("admin")}
 
 EVENT_NAMES = {
     "created": _l("created"),

@@ -49,6 +49,11 @@ def _respond(code: int, message: str, errors: dict | None = None):
         return f"{code}: {message}", code, {"Content-Type": "text/plain; charset=utf-8"}
 
 
+def error_response(code: int, message: str, errors: dict | None = None):
+    """The suite's error answer (JSON for the API, a page otherwise) for use in handlers."""
+    return _respond(code, message, errors)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(err: APIError):
@@ -82,4 +87,4 @@ def _flatten(errors):
     return errors
 
 
-__all__ = ["APIError", "register_error_handlers", "error_body", "InternalServerError"]
+__all__ = ["APIError", "register_error_handlers", "error_body", "error_response", "InternalServerError"]

@@ -17,13 +17,13 @@ from pathlib import Path
 from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template,
                    request, session, url_for)
 from flask_babel import format_date, gettext as _, lazy_gettext as _l, refresh
-from itsdangerous import BadSignature
 from werkzeug.exceptions import HTTPException
 
 from assessment.cefr import LEVELS, CutScores
-from services.authoring.auth import SESSION_KEY, STAFF_COOKIE, STAFF_SESSION_LIFETIME
+from services.authoring.auth import STAFF_COOKIE
+from services.authoring.staff_session import SIGN_IN, current_staff, sign_in_redirect, staff_record
 from services.authoring.texts import ROLE_NAMES
-from services.common.accounts import Staff, get_staff
+from services.common.accounts import Staff
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES
 from services.testing.texts import SKILL_NAMES, SPEAKING_TASK_NAMES
@@ -42,7 +42,6 @@ bp.register_blueprint(Blueprint("look", __name__, static_folder=str(SERVICES / "
 bp.register_blueprint(Blueprint("staff_look", __name__, static_folder=str(SERVICES / "authoring" / "static"),
                                 static_url_path="/static/authoring"))
 
-SIGN_IN = "/authoring/sign-in"  # the gateway path of the staff sign-in page
 ASSURANCE_NAMES = {"unsupervised": _l("Unsupervised"), "supervised": _l("Supervised")}
 KIND_NAMES = {"writing": _l("Written answer"), "speech": _l("Spoken answer")}
 STATUS_NAMES = {"open": _l("Waiting for review"), "reviewed": _l("Reviewed")}
@@ -57,48 +56,6 @@ def _resources():
     return current_app.extensions["taitotaso.resources"]
 
 
-def _staff_record() -> dict:
-    """The authoring service's session, read from its signed cookie ({} when absent,
-    tampered with or older than a staff session lasts)."""
-    if "staff_session" in g:
-        return g.staff_session
-    raw = request.cookies.get(STAFF_COOKIE)
-    data = {}
-    if raw:
-        serializer = current_app.session_interface.get_signing_serializer(current_app)
-        try:
-            data = serializer.loads(raw, max_age=int(STAFF_SESSION_LIFETIME.total_seconds()))
-        except BadSignature:
-            data = {}
-    g.staff_session = data if isinstance(data, dict) else {}
-    return g.staff_session
-
-
-def current_staff() -> Staff | None:
-    if "staff" in g:
-        return g.staff
-    record = _staff_record().get(SESSION_KEY)
-    staff = None
-    if isinstance(record, dict) and isinstance(record.get("user_id"), int):
-        found = get_staff(_resources().db, record["user_id"])
-        if found is not None and found.active:
-            staff = found
-    g.staff = staff
-    return staff
-
-
-def _sign_in_redirect():
-    target = request.script_root + request.full_path.rstrip("?")
-    return redirect(current_app.config.get("STAFF_SIGN_IN_URL", SIGN_IN) + "?next=" +
-                    _quote(target))
-
-
-def _quote(path: str) -> str:
-    from urllib.parse import quote
-
-    return quote(path, safe="/")
-
-
 def staff_with(*roles: str):
     """A view for staff holding one of ``roles``: signed out → the sign-in page, then
     back here; signed in without the role → 403 that says which role is needed."""
@@ -108,7 +65,7 @@ def staff_with(*roles: str):
         def wrapper(*args, **kwargs):
             staff = current_staff()
             if staff is None:
-                return _sign_in_redirect()
+                return sign_in_redirect()
             if not staff.has_any(*roles):
                 if roles == ("coach",):
                     message = _("These pages are for coaches: your account does not have the "
@@ -136,7 +93,7 @@ def _before():
     lang = request.args.get("lang")
     if lang in LANGUAGES:
         session["coach_lang"] = lang
-    lang = session.get("coach_lang") or _staff_record().get("lang")
+    lang = session.get("coach_lang") or staff_record().get("lang")
     if lang not in LANGUAGES:
         lang = request.accept_languages.best_match(LANGUAGES) or "fi"
     g.lang = lang

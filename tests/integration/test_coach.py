@@ -521,7 +521,7 @@ def test_an_admin_makes_a_coach_account_and_the_coach_signs_in_to_the_coach_page
     assert none.status_code == 422 and "at least one role" in none.text
     odd = admin.post("/authoring/staff", data={"email": "uusi@example.fi", "name": "Uusi", "roles": ["root"],
                                                "_csrf": token})
-    assert odd.status_code == 422 and "author, reviewer, coach, admin" in odd.text
+    assert odd.status_code == 422 and "author, reviewer, coach, curator, admin" in odd.text
     made = admin.post("/authoring/staff", data={"email": "uusi@example.fi", "name": "Ulla Uusi",
                                                 "roles": ["coach"], "_csrf": token})
     assert made.status_code == 200 and "Account made for Ulla Uusi" in made.text

@@ -1,0 +1,56 @@
+"""The staff session as the other services read it.
+
+Staff sign in once, on the authoring service's sign-in page; its signed cookie
+(``taitotaso_staff``, the suite's secret key) is read by the coach pages of the results
+service and by the Katso library's staff pages, and checked against the staff table on
+every request, so that a deactivated account or a removed role counts at once.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from flask import current_app, g, redirect, request
+from itsdangerous import BadSignature
+
+from services.common.accounts import Staff, get_staff
+
+from .auth import SESSION_KEY, STAFF_COOKIE, STAFF_SESSION_LIFETIME
+
+SIGN_IN = "/authoring/sign-in"  # the gateway path of the staff sign-in page
+
+
+def staff_record() -> dict:
+    """The authoring service's session, read from its signed cookie ({} when absent,
+    tampered with or older than a staff session lasts)."""
+    if "staff_session" in g:
+        return g.staff_session
+    raw = request.cookies.get(STAFF_COOKIE)
+    data = {}
+    if raw:
+        serializer = current_app.session_interface.get_signing_serializer(current_app)
+        try:
+            data = serializer.loads(raw, max_age=int(STAFF_SESSION_LIFETIME.total_seconds()))
+        except BadSignature:
+            data = {}
+    g.staff_session = data if isinstance(data, dict) else {}
+    return g.staff_session
+
+
+def current_staff() -> Staff | None:
+    if "staff" in g:
+        return g.staff
+    record = staff_record().get(SESSION_KEY)
+    staff = None
+    if isinstance(record, dict) and isinstance(record.get("user_id"), int):
+        found = get_staff(current_app.extensions["taitotaso.resources"].db, record["user_id"])
+        if found is not None and found.active:
+            staff = found
+    g.staff = staff
+    return staff
+
+
+def sign_in_redirect():
+    """To the staff sign-in page, and back to this page afterwards."""
+    target = request.script_root + request.full_path.rstrip("?")
+    return redirect(current_app.config.get("STAFF_SIGN_IN_URL", SIGN_IN) + "?next=" +
+                    quote(target, safe="/"))
