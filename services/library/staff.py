@@ -11,7 +11,7 @@ import csv
 import io
 from functools import wraps
 
-from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template,
+from flask import (Blueprint, Response, flash, g, redirect, render_template,
                    request, session, url_for)
 from flask_babel import gettext as _, refresh
 
