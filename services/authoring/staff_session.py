@@ -7,12 +7,17 @@ every request, so that a deactivated account or a removed role counts at once.
 """
 from __future__ import annotations
 
+from functools import wraps
+from typing import Callable
 from urllib.parse import quote
 
-from flask import current_app, g, redirect, request
+from flask import current_app, g, redirect, request, session
+from flask_babel import refresh
 from itsdangerous import BadSignature
 
 from services.common.accounts import Staff, get_staff
+from services.common.errors import APIError
+from services.common.i18n import LANGUAGES
 
 from .auth import SESSION_KEY, STAFF_COOKIE, STAFF_SESSION_LIFETIME
 
@@ -54,3 +59,36 @@ def sign_in_redirect():
     target = request.script_root + request.full_path.rstrip("?")
     return redirect(current_app.config.get("STAFF_SIGN_IN_URL", SIGN_IN) + "?next=" +
                     quote(target, safe="/"))
+
+
+def staff_language(session_key: str) -> str:
+    """The language of another service's staff pages: ``?lang=`` (kept in this app's
+    session under ``session_key``), else the one chosen at sign-in, else the browser's."""
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session[session_key] = lang
+    lang = session.get(session_key) or staff_record().get("lang")
+    if lang not in LANGUAGES:
+        lang = request.accept_languages.best_match(LANGUAGES) or "fi"
+    g.lang = lang
+    refresh()
+    return lang
+
+
+def staff_with(roles: tuple[str, ...], refusal: Callable[[], str]):
+    """A view for staff holding one of ``roles``: signed out → the sign-in page, then back
+    here; signed in without the role → 403 with ``refusal()`` (which says what is needed)."""
+
+    def deco(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            staff = current_staff()
+            if staff is None:
+                return sign_in_redirect()
+            if not staff.has_any(*roles):
+                raise APIError(403, refusal())
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return deco

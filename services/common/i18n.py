@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Blueprint, Flask, abort, current_app, g, request
 from flask_babel import Babel
 
 LANGUAGES = ("fi", "sv", "en")
@@ -25,3 +25,22 @@ def init_i18n(app: Flask) -> Babel:
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["LANGUAGE_NAMES"] = LANGUAGE_NAMES
     return babel
+
+
+def language_in_path(bp: Blueprint) -> None:
+    """Pages under ``/<lang>/``: the language leaves the URL values for ``g.lang`` (an
+    unknown one answers 404), and links made on such a page keep it."""
+
+    @bp.url_value_preprocessor
+    def _lang(endpoint, values):
+        if values and "lang" in values:
+            lang = values.pop("lang")
+            if lang not in LANGUAGES:
+                abort(404)
+            g.lang = lang
+
+    @bp.url_defaults
+    def _keep_lang(endpoint, values):
+        if "lang" not in values and getattr(g, "lang", None) and \
+                current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+            values["lang"] = g.lang

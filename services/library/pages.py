@@ -11,12 +11,12 @@ import re
 import threading
 from urllib.parse import urlencode
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template,
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
 
 from services.common.errors import APIError
-from services.common.i18n import LANGUAGES
+from services.common.i18n import LANGUAGES, language_in_path
 
 from . import printing
 from .content import pictogram_path
@@ -79,20 +79,7 @@ def paragraphs(body: str) -> list[dict]:
     return blocks
 
 
-@bp.url_value_preprocessor
-def _lang(endpoint, values):
-    if values and "lang" in values:
-        lang = values.pop("lang")
-        if lang not in LANGUAGES:
-            abort(404)
-        g.lang = lang
-
-
-@bp.url_defaults
-def _keep_lang(endpoint, values):
-    if "lang" not in values and getattr(g, "lang", None) and \
-            current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
-        values["lang"] = g.lang
+language_in_path(bp)
 
 
 @bp.before_request

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-from functools import wraps
 
 from flask import (Blueprint, Response, flash, g, redirect, render_template,
-                   request, session, url_for)
-from flask_babel import gettext as _, refresh
+                   request, url_for)
+from flask_babel import gettext as _
 
-from services.authoring.staff_session import current_staff, sign_in_redirect, staff_record
+from services.authoring.staff_session import staff_language, staff_with
 from services.common.errors import APIError
-from services.common.i18n import LANGUAGES
 
 from .content import LANGS
 from .images import MAX_BYTES, MAX_PIXELS, MIN_SIDE, ImageRejected, clean_image
@@ -32,31 +30,16 @@ MAX_TEXT = {"caption": 80, "name": 80, "title": 120, "alt": 400, "summary": 400,
 STAFF_ROLES = ("curator", "admin")
 
 
-def curator_only(view):
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        staff = current_staff()
-        if staff is None:
-            return sign_in_redirect()
-        if not staff.has_any(*STAFF_ROLES):
-            raise APIError(403, _("These pages are for the curators of the Katso material: your "
-                                  "account does not have the curator role. An admin can add it."))
-        g.staff = staff
-        return view(*args, **kwargs)
-
-    return wrapper
+curator_only = staff_with(STAFF_ROLES, lambda: _(
+    "These pages are for the curators of the Katso material: your account does not have the "
+    "curator role. An admin can add it."))
 
 
 @bp.before_request
 def _language():
     if "\x00" in request.full_path:
         raise APIError(404, _("There is no such page."))
-    lang = request.args.get("lang")
-    if lang in LANGUAGES:
-        session["katso_staff_lang"] = lang
-    lang = session.get("katso_staff_lang") or staff_record().get("lang")
-    g.lang = lang if lang in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "fi")
-    refresh()
+    staff_language("katso_staff_lang")
 
 
 @bp.app_context_processor

@@ -11,21 +11,19 @@ POST forms carry the results app's CSRF token.
 """
 from __future__ import annotations
 
-from functools import wraps
 from pathlib import Path
 
 from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template,
-                   request, session, url_for)
-from flask_babel import format_date, gettext as _, lazy_gettext as _l, refresh
+                   request, url_for)
+from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from assessment.cefr import LEVELS, CutScores
 from services.authoring.auth import STAFF_COOKIE
-from services.authoring.staff_session import SIGN_IN, current_staff, sign_in_redirect, staff_record
+from services.authoring.staff_session import SIGN_IN, current_staff, staff_language, staff_with
 from services.authoring.texts import ROLE_NAMES
 from services.common.accounts import Staff
 from services.common.errors import APIError
-from services.common.i18n import LANGUAGES
 from services.testing.texts import SKILL_NAMES, SPEAKING_TASK_NAMES
 
 from . import coaching
@@ -56,33 +54,11 @@ def _resources():
     return current_app.extensions["taitotaso.resources"]
 
 
-def staff_with(*roles: str):
-    """A view for staff holding one of ``roles``: signed out → the sign-in page, then
-    back here; signed in without the role → 403 that says which role is needed."""
-
-    def deco(view):
-        @wraps(view)
-        def wrapper(*args, **kwargs):
-            staff = current_staff()
-            if staff is None:
-                return sign_in_redirect()
-            if not staff.has_any(*roles):
-                if roles == ("coach",):
-                    message = _("These pages are for coaches: your account does not have the "
-                                "coach role. An admin can add it.")
-                else:
-                    message = _("The review queue is for coaches, reviewers and admins: your "
-                                "account has none of these roles. An admin can add one.")
-                raise APIError(403, message)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return deco
-
-
-coach_only = staff_with("coach")
-review_staff = staff_with("coach", "reviewer", "admin")
+coach_only = staff_with(("coach",), lambda: _(
+    "These pages are for coaches: your account does not have the coach role. An admin can add it."))
+review_staff = staff_with(("coach", "reviewer", "admin"), lambda: _(
+    "The review queue is for coaches, reviewers and admins: your account has none of these "
+    "roles. An admin can add one."))
 
 
 @bp.before_request
@@ -90,14 +66,7 @@ def _before():
     # PostgreSQL cannot compare text with NUL characters: such a request finds nothing
     if "\x00" in request.full_path:
         raise APIError(404, _("There is no such page."))
-    lang = request.args.get("lang")
-    if lang in LANGUAGES:
-        session["coach_lang"] = lang
-    lang = session.get("coach_lang") or staff_record().get("lang")
-    if lang not in LANGUAGES:
-        lang = request.accept_languages.best_match(LANGUAGES) or "fi"
-    g.lang = lang
-    refresh()
+    staff_language("coach_lang")
 
 
 @bp.after_request

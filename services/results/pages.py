@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from assessment.cefr import LEVELS
 from services.common.accounts import SignInThrottle
 from services.common.errors import APIError
-from services.common.i18n import LANGUAGES
+from services.common.i18n import LANGUAGES, language_in_path
 
 from . import seekers, sharing
 from .credentials import KeyRing, KeyRingError
@@ -104,20 +104,7 @@ def _moment(moment: datetime | None) -> str:
     return format_datetime(_local(moment), "medium", rebase=False) if moment else ""
 
 
-@bp.url_value_preprocessor
-def _lang(endpoint, values):
-    if values and "lang" in values:
-        lang = values.pop("lang")
-        if lang not in LANGUAGES:
-            abort(404)
-        g.lang = lang
-
-
-@bp.url_defaults
-def _keep_lang(endpoint, values):
-    if "lang" not in values and getattr(g, "lang", None) and \
-            current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
-        values["lang"] = g.lang
+language_in_path(bp)
 
 
 @bp.before_app_request

@@ -1,7 +1,7 @@
 """The job seeker's pages: language, self-assessment, items one at a time, result."""
 from __future__ import annotations
 
-from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template, request,
+from flask import (Blueprint, current_app, g, jsonify, redirect, render_template, request,
                    session, url_for)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from assessment.cefr import LEVELS
 from services.common.errors import APIError, error_body
-from services.common.i18n import LANGUAGES
+from services.common.i18n import language_in_path
 
 from . import next_steps
 from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, SKILL_NAMES,
@@ -25,20 +25,7 @@ def service():
     return current_app.extensions["taitotaso.testing"]
 
 
-@bp.url_value_preprocessor
-def _lang(endpoint, values):
-    if values and "lang" in values:
-        lang = values.pop("lang")
-        if lang not in LANGUAGES:
-            abort(404)
-        g.lang = lang
-
-
-@bp.url_defaults
-def _keep_lang(endpoint, values):
-    if "lang" not in values and getattr(g, "lang", None) and \
-            current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
-        values["lang"] = g.lang
+language_in_path(bp)
 
 
 @bp.get("/")
