@@ -14,6 +14,7 @@ import threading
 
 from services.common.config import Config
 from services.common.db import Database
+from services.common.observability import configure_logging
 from services.common.queue import QUEUE_NAME, JobContext, RQQueue, set_worker_context
 from services.common.redis_client import make_redis
 
@@ -40,7 +41,7 @@ def run_worker(burst: bool = False, preload: bool = True) -> int:
         return 2
     from rq import Queue, SimpleWorker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    configure_logging("worker")
     db = Database(config.database_url)
     set_worker_context(JobContext(db=db, config=config))
     if preload:  # load the speech model before the first job, not during it

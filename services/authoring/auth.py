@@ -26,7 +26,8 @@ LIBRARY_PAGES = "/katso/staff"
 # staff pages of other services, by the role that leads there
 OTHER_PAGES = {"coach": COACH_PAGES, "curator": LIBRARY_PAGES}
 # endpoints anyone may reach
-PUBLIC = {"staff.sign_in", "staff.static", "static", "testing_look.static", "healthz", "staff_api.SignIn",
+PUBLIC = {"staff.sign_in", "staff.static", "static", "testing_look.static", "healthz", "readyz",
+          "prometheus_metrics", "staff_api.SignIn",
           "staff.set_language"}
 
 

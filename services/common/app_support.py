@@ -1,7 +1,6 @@
 """Wiring every service's app shares: config, database, Redis, queue, errors, i18n."""
 from __future__ import annotations
 
-import logging
 import secrets
 
 from flask import Flask, abort, request, session
@@ -11,6 +10,7 @@ from .config import Config
 from .db import Database
 from .errors import register_error_handlers
 from .i18n import init_i18n
+from .observability import init_observability
 from .queue import JobContext, make_queue
 from .redis_client import make_redis
 
@@ -39,18 +39,43 @@ def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, R
     app.config.update(SECRET_KEY=config.secret_key, TESTING=config.testing,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       MAX_CONTENT_LENGTH=1 * 1024 * 1024)
-    logging.basicConfig(level=logging.INFO)
     resources = Resources(config)
     app.extensions["taitotaso.resources"] = resources
+    init_observability(app, resources)
     register_error_handlers(app)
     init_i18n(app)
     _csrf(app)
-
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
-
+    _security_headers(app)
     return app, resources
+
+
+# pages load scripts, styles and pictures from their own origin only; recordings play from
+# blob: URLs; nothing may frame the suite
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; "
+                           "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; "
+                           "object-src 'none'; base-uri 'none'; form-action 'self'; "
+                           "frame-ancestors 'none'")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",            # share links must not leak to other sites
+    "Permissions-Policy": "microphone=(self), camera=(), geolocation=(), payment=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def _security_headers(app: Flask) -> None:
+    """Every answer carries them; an answer that sets its own (e.g. the sandboxed policy of
+    an SVG picture) keeps its own."""
+
+    @app.after_request
+    def _headers(response):
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
 
 
 def _csrf(app: Flask) -> None:

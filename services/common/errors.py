@@ -73,9 +73,36 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
+        if is_unavailable(err):
+            log.warning("a backing service is unavailable on %s %s: %s", request.method,
+                        request.path, type(err).__name__)
+            return _retry_after(_respond(503, "The service is briefly unavailable. Nothing you "
+                                              "sent was half saved: try again in a moment."))
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, "Something went wrong on our side. Your answers are saved; "
                              "please try again in a moment.")
+
+
+def is_unavailable(err: BaseException) -> bool:
+    """The database or Redis could not be reached or dropped the connection: not our bug,
+    and the transaction was rolled back (``Database.session``), so the request can be retried."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(err, OperationalError) or (isinstance(err, DBAPIError) and err.connection_invalidated):
+        return True
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError, TimeoutError as RedisTimeout
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return False
+    return isinstance(err, (RedisConnectionError, RedisTimeout))
+
+
+def _retry_after(result):
+    from flask import make_response
+
+    response = make_response(result)
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 def _flatten(errors):

@@ -11,6 +11,8 @@ import queue as _queue
 import threading
 from dataclasses import dataclass
 
+from .observability import current_request_id, new_request_id, request_id_var
+
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "taitotaso"
@@ -40,10 +42,18 @@ def _call(ctx: JobContext, path: str, args, kwargs):
 
 
 def run_job(path: str, *args, **kwargs):
-    """Entry point of RQ jobs: runs ``path`` with the worker's context."""
+    """Entry point of RQ jobs: runs ``path`` with the worker's context, under the request id
+    of the request that queued it (so that its log lines can be found with the request's)."""
     if _worker_context is None:
         raise RuntimeError("no worker context: start workers with `taitotaso worker`")
-    return _call(_worker_context, path, args, kwargs)
+    from rq import get_current_job
+
+    job = get_current_job()
+    token = request_id_var.set((job.meta.get("request_id") if job else None) or new_request_id())
+    try:
+        return _call(_worker_context, path, args, kwargs)
+    finally:
+        request_id_var.reset(token)
 
 
 class InProcessQueue:
@@ -60,17 +70,22 @@ class InProcessQueue:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="taitotaso-jobs", daemon=True)
                 self._thread.start()
-        self._q.put((path, args, kwargs))
+        self._q.put((path, args, kwargs, current_request_id()))
+
+    def depth(self) -> int:
+        return self._q.qsize()
 
     def _work(self) -> None:
         while True:
-            path, args, kwargs = self._q.get()
+            path, args, kwargs, request_id = self._q.get()
+            token = request_id_var.set(request_id or new_request_id())
             for attempt in (1, 2):
                 try:
                     _call(self.ctx, path, args, kwargs)
                     break
                 except Exception:
                     log.exception("job %s failed (attempt %d)", path, attempt)
+            request_id_var.reset(token)
             self._q.task_done()
 
     def join(self) -> None:
@@ -87,7 +102,13 @@ class RQQueue:
 
     def enqueue(self, path: str, *args, **kwargs) -> None:
         self.q.enqueue(run_job, args=(path, *args), kwargs=kwargs, retry=self._retry,
-                       job_timeout=JOB_TIMEOUT_S)
+                       job_timeout=JOB_TIMEOUT_S, meta={"request_id": current_request_id()})
+
+    def depth(self) -> int | None:
+        try:
+            return self.q.count
+        except Exception:  # Redis down: the readiness check says so; no number is better than a wrong one
+            return None
 
     def join(self) -> None:  # workers are other processes
         return None

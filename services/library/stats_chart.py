@@ -43,7 +43,7 @@ def daily_chart(days: list[tuple[date, dict[str, int]]], width: int = 720, heigh
     summary = _("Use per day over %(n)s days: %(views)s views, %(downloads)s downloads and "
                 "%(prints)s prints in all.", n=len(days), views=totals["view"],
                 downloads=totals["download"], prints=totals["print"])
-    legend = "".join(f'<li><span class="swatch" style="background:{COLOURS[e]}"></span>{escape(n)}</li>'
+    legend = "".join(f'<li><span class="swatch swatch-{e}"></span>{escape(n)}</li>'
                      for e, n in names.items())
     return Markup(f'<figure class="usage-chart"><svg viewBox="0 0 {width} {height}" role="img" '
                   f'aria-label="{escape(summary)}">{"".join(parts)}</svg>'

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from scoring.written import WritingScorer
 from services.common.config import Config
 from services.common.db import Database
 from services.common.errors import APIError
+from services.common.observability import observe_scoring
 
 from .orm import ScoreReview
 
@@ -64,6 +66,14 @@ class ScoringService:
         return self._tasks
 
     # -- scoring -------------------------------------------------------------------------
+    def score_text(self, text: str, prompt: str, min_words=None) -> dict:
+        """The written answer's scores (timed for the ``taitotaso_scoring_seconds`` metric)."""
+        started = time.perf_counter()
+        try:
+            return self.scorer.score(text, prompt, min_words).as_dict()
+        finally:
+            observe_scoring("writing", time.perf_counter() - started)
+
     def score_writing(self, answer: str, task_id: str | None = None, prompt_text: str | None = None,
                       session_id: str | None = None) -> dict:
         prompt, min_words = prompt_text or "", None
@@ -72,7 +82,7 @@ class ScoringService:
                 raise APIError(404, f"There is no writing task {task_id!r}.",
                                {"task_id": ["unknown writing task"]})
             prompt, min_words = self.tasks()[task_id]
-        result = self.scorer.score(answer, prompt, min_words).as_dict()
+        result = self.score_text(answer, prompt, min_words)
         if result["confidence"] < REVIEW_BELOW and result["recognised_as"] == "finnish_text":
             with self.db.session() as s:
                 review = ScoreReview(kind="writing", task_id=task_id, session_id=session_id,

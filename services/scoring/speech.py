@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -22,6 +23,8 @@ from sqlalchemy import or_, select, update
 
 from item_bank.orm import utcnow
 from scoring.speech.audio import AudioProblem, load, to_wav
+
+from services.common.observability import observe_scoring
 
 from .handlers import REVIEW_BELOW, shared_tools
 from .orm import ScoreReview, SpeechJob
@@ -128,10 +131,12 @@ def run_speech_job(ctx, job_id: str) -> str:
     beater.start()
     try:
         scorer = speech_scorer(ctx.config)
+        started = time.perf_counter()
         result = scorer.score(audio, reference_text=text if task == "read_aloud" else None,
                               prompt_text=text if task == "open_speaking" else None,
                               passage_cefr=cefr, max_seconds=max_seconds,
                               progress=lambda stage, share: _beat(ctx.db, job_id, stage, share))
+        observe_scoring("speech", time.perf_counter() - started)
     except Exception as err:
         stop.set()
         final = attempts >= MAX_ATTEMPTS

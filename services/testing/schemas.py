@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from assessment.cefr import LEVELS
+from item_bank.model import SKILLS
 
 
 class StrictSchema(Schema):
@@ -11,13 +12,16 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+SelfAssessmentSchema = StrictSchema.from_dict(
+    {skill: fields.String(validate=validate.OneOf(LEVELS)) for skill in SKILLS},
+    name="SelfAssessmentSchema")
+
+
 class SessionCreateSchema(StrictSchema):
     ui_language = fields.String(required=True, validate=validate.OneOf(["fi", "sv", "en"]),
                                 metadata={"description": "Interface language of the job seeker"})
-    self_assessment = fields.Dict(
-        keys=fields.String(validate=validate.Length(max=32)),
-        values=fields.String(validate=validate.OneOf(LEVELS)),
-        load_default=dict,
+    self_assessment = fields.Nested(
+        SelfAssessmentSchema, load_default=dict,
         metadata={"description": "Self-assessed CEFR level per skill, from can-do statements; "
                                  "sets the prior. Example: {\"reading\": \"B1\"}"})
 
