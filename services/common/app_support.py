@@ -39,6 +39,11 @@ def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, R
     app.config.update(SECRET_KEY=config.secret_key, TESTING=config.testing,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
                       MAX_CONTENT_LENGTH=1 * 1024 * 1024)
+    if config.trusted_proxies:   # behind nginx / the Ingress: the client's address and scheme
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = config.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     resources = Resources(config)
     app.extensions["taitotaso.resources"] = resources
     init_observability(app, resources)

@@ -40,6 +40,8 @@ class Config:
     bank_check_seconds: float = 30.0
     asr_engine: str = "faster-whisper"   # or "speechbrain": see scoring.speech.engines
     asr_threads: int = 0                 # 0: the engine's default (all cores)
+    session_starts_per_minute: int = 120   # per client address
+    trusted_proxies: int = 0               # proxies in front that set X-Forwarded-For/-Proto
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -65,6 +67,8 @@ class Config:
             pretest_items=_int("TAITOTASO_PRETEST_ITEMS", 2),
             asr_engine=os.environ.get("TAITOTASO_ASR_ENGINE") or "faster-whisper",
             asr_threads=_int("TAITOTASO_ASR_THREADS", 0),
+            session_starts_per_minute=_int("TAITOTASO_SESSION_STARTS_PER_MINUTE", 120),
+            trusted_proxies=_int("TAITOTASO_TRUSTED_PROXIES", 0),
         )
         cfg = replace(cfg, **overrides)
         from scoring.speech.engines import ENGINES

@@ -57,7 +57,14 @@ def error_response(code: int, message: str, errors: dict | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(APIError)
     def _api_error(err: APIError):
-        return _respond(err.status, err.message, err.errors)
+        result = _respond(err.status, err.message, err.errors)
+        if getattr(err, "retry_after", None):
+            from flask import make_response
+
+            response = make_response(result)
+            response.headers["Retry-After"] = str(err.retry_after)
+            return response
+        return result
 
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException):

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES, language_in_path
+from services.common.rate_limit import RateLimiter, enforce
 
 from . import printing
 from .content import pictogram_path
@@ -29,16 +30,23 @@ bp = Blueprint("katso", __name__, template_folder="templates", static_folder="st
 EXTENSION = "taitotaso.library"
 MAX_QUERY = 200
 MAX_FEEDBACK = 4000
+PRINTS_PER_MINUTE = 30      # a PDF takes a second of CPU: per client address
+FEEDBACK_PER_HOUR = 10
 MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 CARD_SLUG = re.compile(r"^[a-z0-9-]{1,64}$")
 
 
 class LibraryContext:
-    """What the library's pages share per app: the store and the search index, rebuilt
-    when the material changes."""
+    """What the library's pages share per app: the store, the search index (rebuilt when
+    the material changes) and the rate limits of printing and of the feedback form."""
 
     def __init__(self, app):
-        self.store = LibraryStore(app.extensions["taitotaso.resources"].db)
+        res = app.extensions["taitotaso.resources"]
+        self.store = LibraryStore(res.db)
+        self.prints = RateLimiter(res.redis, limit=PRINTS_PER_MINUTE, window=60,
+                                  prefix="taitotaso:katso-prints")
+        self.feedback = RateLimiter(res.redis, limit=FEEDBACK_PER_HOUR, window=3600,
+                                    prefix="taitotaso:katso-feedback")
         self._index: tuple[tuple, SearchIndex] | None = None
         self._lock = threading.Lock()
 
@@ -275,6 +283,11 @@ def print_page():
                            max_cards=printing.MAX_PRINT_CARDS)
 
 
+def _limit_printing() -> None:
+    enforce(context().prints, _("Many PDFs have been made for your network in the last minute. "
+                                "Wait a moment and try again."))
+
+
 def _pdf(html: str, filename: str) -> Response:
     s = store()
 
@@ -300,6 +313,7 @@ def print_category(slug):
     except NotFound:
         _not_found()
     cards = s.cards(category=slug)
+    _limit_printing()
     html = render_template("print_cards.html", title=text(cat.name, g.lang), category=cat,
                            sheets=_card_sheets(cards, cat), printing=printing)
     _count(f"category:{slug}", "print")
@@ -321,6 +335,7 @@ def print_cards():
         shown = ", ".join(m[:64] for m in missing[:5])
         raise APIError(400, _("These cards do not exist or are not published: %(cards)s. "
                               "Go back and choose again.", cards=shown))
+    _limit_printing()
     html = render_template("print_cards.html", title=_("Chosen cards"), category=None,
                            sheets=_card_sheets(cards, None), printing=printing)
     for c in cards:
@@ -332,6 +347,7 @@ def print_cards():
 def print_guide():
     s = store()
     cards = {c.slug: c for c in s.cards()}
+    _limit_printing()
     html = render_template("print_guide.html", instructions=s.pages("instructions"),
                            examples=s.pages("example"), categories=s.categories(),
                            worldviews=s.worldviews(), cards=cards, video_url=s.setting("video_url"))
@@ -361,6 +377,8 @@ def accessibility():
         if "\x00" in form["message"] + form["contact"]:
             errors["message"] = _("The feedback contains characters that cannot be saved.")
         if not errors:
+            enforce(context().feedback, _("Thank you, we have received several messages from "
+                                          "your network. Try again in an hour."))
             s.add_feedback(form["message"], form["contact"], request.form.get("page", "")[:300], g.lang)
             flash(_("Thank you. Your feedback has been sent to the maintainers of Katso."))
             return redirect(url_for("katso.accessibility", lang=g.lang) + "#feedback")

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from assessment.cefr import LEVELS
 from services.common.accounts import SignInThrottle
 from services.common.errors import APIError
+from services.common.rate_limit import RateLimiter
 from services.common.i18n import LANGUAGES, language_in_path
 
 from . import seekers, sharing
@@ -55,7 +56,7 @@ class ResultsContext:
         self._keys: KeyRing | None = None
         self._keys_lock = threading.Lock()
         limit = int(os.environ.get("TAITOTASO_LINK_LOOKUPS_PER_MINUTE") or LINK_LOOKUPS_PER_MINUTE)
-        self.limiter = sharing.LinkRateLimiter(res.redis, limit=limit, window=60)
+        self.limiter = RateLimiter(res.redis, limit=limit, window=60, prefix="taitotaso:link-lookups")
         self.throttle = SignInThrottle(res.db, res.redis, prefix="taitotaso:seeker-signin")
         try:
             self.tz = ZoneInfo(os.environ.get("TAITOTASO_TIMEZONE") or "Europe/Helsinki")

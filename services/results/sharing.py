@@ -16,7 +16,7 @@ link is signed with that id (``urn:uuid:<credential_id>``), valid from the share
 until its expiry, and its status (``credential_status``) says revoked once the share is
 withdrawn.
 
-**Rate limit.** ``LinkRateLimiter`` counts link look-ups per client address (Redis when
+**Rate limit.** ``services.common.rate_limit.RateLimiter`` counts link look-ups per client address (Redis when
 configured, so that all workers share the count; otherwise in the process).
 """
 from __future__ import annotations
@@ -25,10 +25,7 @@ import hashlib
 import logging
 import re
 import secrets
-import threading
-import time
 import uuid
-from collections import deque
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -286,56 +283,3 @@ def credential_status(db, credential_id, issuer_url: str) -> dict | None:
 
 
 # -- rate limit of link look-ups -----------------------------------------------------------
-class LinkRateLimiter:
-    """At most ``limit`` look-ups per client address in ``window`` seconds.
-
-    A sliding window: in Redis (a sorted set of look-up times per address, shared by every
-    worker) when configured, else (or when Redis fails) in this process."""
-
-    def __init__(self, redis=None, limit: int = 30, window: int = 60, clock=time.time,
-                 prefix: str = "taitotaso:link-lookups"):
-        self.redis = redis
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self.prefix = prefix
-        self._seen: dict[str, deque] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, client: str | None) -> int:
-        """Count one look-up; 0 when it may go on, else the seconds to wait."""
-        client = client or "unknown"
-        now = self.clock()
-        if self.redis is not None:
-            try:
-                return self._hit_redis(client, now)
-            except Exception as err:  # Redis down: the process keeps counting
-                log.warning("could not count a link look-up in Redis (%s); counting in the "
-                            "process", err.__class__.__name__)
-        with self._lock:
-            seen = self._seen.setdefault(client, deque())
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return max(1, int(seen[0] + self.window - now + 0.999))
-            seen.append(now)
-            if len(self._seen) > 10_000:  # forget addresses that have gone quiet
-                for addr in [a for a, q in self._seen.items() if not q or q[-1] <= now - self.window]:
-                    del self._seen[addr]
-            return 0
-
-    def _hit_redis(self, client: str, now: float) -> int:
-        key = f"{self.prefix}:{hashlib.sha256(client.encode()).hexdigest()[:32]}"
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zremrangebyscore(key, 0, now - self.window)
-        pipe.zrange(key, 0, 0, withscores=True)
-        pipe.zcard(key)
-        _removed, oldest, count = pipe.execute()
-        if count >= self.limit:
-            first = oldest[0][1] if oldest else now
-            return max(1, int(first + self.window - now + 0.999))
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(key, {f"{now}:{secrets.token_hex(4)}": now})
-        pipe.expire(key, self.window + 5)
-        pipe.execute()
-        return 0

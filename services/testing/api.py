@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.common.errors import APIError
+from services.common.rate_limit import enforce
 from services.scoring.feedback import audio_problem
 
 from .schemas import (NextSchema, ResponseAcceptedSchema, ResponseCreateSchema, ResultSchema,
@@ -34,6 +35,9 @@ class Sessions(MethodView):
     @blp.response(201, SessionCreatedSchema)
     def post(self, body):
         """Start a test session; returns its id and bearer token."""
+        enforce(current_app.extensions["taitotaso.session_starts"],
+                "Too many tests have been started from your address in a minute. Wait a "
+                "moment and try again.")
         session_id, token = service().start(body["ui_language"], body.get("self_assessment"))
         return {"id": session_id, "token": token}
 

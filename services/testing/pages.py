@@ -10,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from assessment.cefr import LEVELS
 from services.common.errors import APIError, error_body
 from services.common.i18n import language_in_path
+from services.common.rate_limit import enforce
 
 from . import next_steps
 from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, SKILL_NAMES,
@@ -43,6 +44,9 @@ def start():
 def begin():
     levels = {skill: request.form.get(f"sa_{skill}", "") for skill in CAN_DO}
     levels = {k: v for k, v in levels.items() if v in LEVELS}
+    enforce(current_app.extensions["taitotaso.session_starts"],
+            _("Too many tests have been started from your network in a minute. Wait a moment "
+              "and try again."))
     session_id, token = service().start(g.lang, levels)
     session["test"] = {"id": session_id, "token": token}
     return redirect(url_for("pages.test"))

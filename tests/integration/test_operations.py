@@ -187,3 +187,23 @@ def test_postgresql_connections_killed_between_requests_are_replaced(tmp_path, p
         assert taker.answer(item["id"], KEYS[item["id"]]).status_code == 201
     assert _answered(app.extensions["taitotaso.resources"].db, taker.id) >= 2
     app.extensions["taitotaso.resources"].db.dispose()
+
+
+def test_starting_tests_is_rate_limited_per_client_address_behind_the_proxy(tmp_path):
+    config = seeded_config(tmp_path, f"sqlite:///{tmp_path / 'r.db'}", None,
+                           session_starts_per_minute=2, trusted_proxies=1)
+    app = gateway_app(config)
+    client = app.test_client()
+
+    def start(address):
+        return client.post("/api/v1/sessions", json={"ui_language": "fi"},
+                           headers={"X-Forwarded-For": address})
+
+    assert [start("203.0.113.7").status_code for _ in range(2)] == [201, 201]
+    r = start("203.0.113.7")
+    assert r.status_code == 429 and "Wait a moment" in r.json["message"]
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    assert start("198.51.100.2").status_code == 201          # another office is not held up
+    page = client.get("/fi/", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert page.status_code == 200
+    app.extensions["taitotaso.resources"].db.dispose()

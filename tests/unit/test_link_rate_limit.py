@@ -1,6 +1,6 @@
 """The rate limit of employer-link look-ups (in the process; the Redis variant runs in
 tests/integration/test_results_seeker.py)."""
-from services.results.sharing import LinkRateLimiter
+from services.common.rate_limit import RateLimiter as LinkRateLimiter
 
 
 class Clock:
