@@ -1,6 +1,10 @@
 """Many concurrent job seekers taking whole adaptive tests through the session API,
 against gunicorn with PostgreSQL and Redis (and an RQ worker for the queued jobs).
 
+Writing answers are scored inline (in the answer's request); every ``--speech-every``-th
+test also sends a read-aloud recording to the scoring API, which queues a speech job for
+the RQ worker; the run reports how many of those jobs finished and how long they waited.
+
 Everything runs on this machine (loopback only); the run is bounded in count and time.
 Prints requests/s overall and p50/p99 latency per endpoint, with a trivial endpoint
 (/healthz) measured in the same run as the baseline.
@@ -99,6 +103,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--max-seconds", type=float, default=300)
+    ap.add_argument("--speech-every", type=int, default=4,
+                    help="every n-th test also sends a spoken answer (0: none)")
     args = ap.parse_args()
 
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -106,7 +112,9 @@ def main() -> None:
     with admin.connect() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
     env = dict(os.environ, DATABASE_URL=f"{PG}?options=-csearch_path%3D{schema}", REDIS_URL=REDIS,
-               TAITOTASO_SECRET_KEY="bench")
+               TAITOTASO_SECRET_KEY="bench",
+               # every simulated job seeker comes from 127.0.0.1: no per-address limit here
+               TAITOTASO_SESSION_STARTS_PER_MINUTE="1000000")
     import redis as redis_lib
 
     redis_lib.Redis.from_url(REDIS).flushdb()
@@ -146,6 +154,20 @@ def main() -> None:
         [t.join() for t in threads]
         base_rps = sum(len(v) for v in base_rec.lat.values()) / (time.perf_counter() - t0)
 
+        from scoring.speech import synthetic as sy
+
+        reading = "Minä asun Espoossa. Käyn töissä joka päivä bussilla."
+        recording = sy.to_wav_bytes(sy.synthesize(reading))
+        speech_jobs = []
+
+        def speak(http):
+            r = rec.timed("POST /scoring/speech", lambda: http.post(
+                f"{base}/api/v1/scoring/speech", data={"reference_text": reading},
+                files={"audio": ("answer.wav", recording, "audio/wav")}))
+            if r.status_code == 202:
+                with lock:
+                    speech_jobs.append((r.json()["id"], time.perf_counter()))
+
         rec = Recorder()
         remaining = [args.tests]
         lock = threading.Lock()
@@ -162,6 +184,9 @@ def main() -> None:
                 n = take_test(base, keys, rec, http)
                 with lock:
                     items_given.append(n)
+                    nth = len(items_given)
+                if args.speech_every and nth % args.speech_every == 0:
+                    speak(http)
 
         t0 = time.perf_counter()
         threads = [threading.Thread(target=user) for _ in range(args.users)]
@@ -169,6 +194,16 @@ def main() -> None:
         [t.join() for t in threads]
         elapsed = time.perf_counter() - t0
         total = sum(len(v) for v in rec.lat.values())
+        # the queued speech jobs: how many the worker finished, and their time from upload to done
+        waits, finished_by = [], time.monotonic() + 120
+        for job_id, queued_at in speech_jobs:
+            while time.monotonic() < finished_by:
+                job = requests.get(f"{base}/api/v1/scoring/jobs/{job_id}", timeout=10).json()
+                if job["status"] in ("done", "failed"):
+                    if job["status"] == "done":
+                        waits.append(time.perf_counter() - queued_at)
+                    break
+                time.sleep(0.5)
         print(f"gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL + Redis, "
               f"{args.users} concurrent job seekers, {len(items_given)} whole tests "
               f"({statistics.mean(items_given):.1f} items each) in {elapsed:.1f} s")
@@ -182,9 +217,16 @@ def main() -> None:
             print(f"{name:<18}{len(v):>7}{p50:>9.1f}{p99:>9.1f}")
         errors = dict(rec.errors)
         print(f"errors: {errors or 'none'}")
+        if speech_jobs:
+            print(f"speech jobs queued: {len(speech_jobs)}, done: {len(waits)}; upload to result "
+                  f"p50 {statistics.median(waits) if waits else float('nan'):.1f} s, "
+                  f"max {max(waits) if waits else float('nan'):.1f} s (one RQ worker)")
         print(json.dumps({"benchmark": "load_sessions", "requests_per_s": round(total / elapsed, 1),
                           "tests_per_s": round(len(items_given) / elapsed, 2),
-                          "baseline_healthz_rps": round(base_rps, 1), "endpoints": summary,
+                          "baseline_healthz_rps": round(base_rps, 1),
+                          "ratio_to_baseline": round(total / elapsed / base_rps, 3), "endpoints": summary,
+                          "speech_jobs": {"queued": len(speech_jobs), "done": len(waits),
+                                          "p50_s": round(statistics.median(waits), 2) if waits else None},
                           "errors": errors}))
     finally:
         for p in procs:

@@ -30,6 +30,17 @@ def browser():
         b.close()
 
 
+def wait_until(page, expression: str, timeout: float = 30000) -> None:
+    """Wait until ``expression`` is true in the page. Playwright's ``wait_for_function``
+    evaluates its predicate inside the page, which the suite's content security policy
+    (no eval) forbids; ``page.evaluate`` runs through the DevTools protocol instead."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(f"() => Boolean({expression})"):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        time.sleep(0.05)
+
+
 def unlabelled_controls(page) -> list[str]:
     """Form controls without a label (screen readers would announce them nameless)."""
     return page.evaluate("""() => [...document.querySelectorAll(

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from .conftest import BIN, served, suite_env, unlabelled_controls
+from .conftest import BIN, served, suite_env, unlabelled_controls, wait_until
 
 WRITTEN = ("Hei! Olen työskennellyt Espoossa kaupassa kaksi vuotta. Pidän työstäni, koska "
            "asiakkaat ovat ystävällisiä ja työkaverit auttavat minua aina. Haluaisin oppia "
@@ -74,7 +74,7 @@ def test_a_job_seeker_takes_a_whole_test_with_the_keyboard_and_reads_the_result(
             page.focus(f"#c_{key}")
             page.keyboard.press("Space")
         if page.locator("audio").count():  # listening: the recording loads and has sound
-            page.wait_for_function("document.querySelector('audio').readyState >= 1", timeout=10000)
+            wait_until(page, "document.querySelector('audio').readyState >= 1", timeout=10000)
             assert page.evaluate("document.querySelector('audio').duration") > 0.5
             heard_audio += 1
         page.focus("button[type=submit]")

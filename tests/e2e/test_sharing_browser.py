@@ -11,7 +11,7 @@ import uuid
 import jwt
 import pytest
 
-from .conftest import BIN, served, suite_env, unlabelled_controls
+from .conftest import BIN, served, suite_env, unlabelled_controls, wait_until
 
 SHORT_TEST = {"TAITOTASO_MIN_ITEMS": "4", "TAITOTASO_MAX_ITEMS": "4", "TAITOTASO_PRETEST_ITEMS": "0"}
 WRITTEN = "Minä olen Anna. Minä asun Espoossa. Minä pidän kahvista."
@@ -115,7 +115,7 @@ def test_a_job_seeker_keeps_shares_and_withdraws_a_result(server, browser):
     link = page.input_value("#share-link")
     assert re.fullmatch(re.escape(base) + r"/results/v/[A-Za-z0-9_-]{43}", link), link
     page.click("#copy-link")
-    page.wait_for_function("document.getElementById('copy-status').textContent.length > 0")
+    wait_until(page, "document.getElementById('copy-status').textContent.length > 0")
     assert page.locator("#copy-status").inner_text() == "Copied"
     page.screenshot(path=str(var / "share-created-en.png"), full_page=True)
 

@@ -12,7 +12,7 @@ import pytest
 
 from scoring.speech.synthetic import synthesize, to_wav_bytes
 
-from .conftest import BIN, CHROMIUM, CHROMIUM_ARGS, served, server_log, suite_env, unlabelled_controls
+from .conftest import BIN, CHROMIUM, CHROMIUM_ARGS, served, server_log, suite_env, unlabelled_controls, wait_until
 
 SHORT_TEST = {"TAITOTASO_MIN_ITEMS": "4", "TAITOTASO_MAX_ITEMS": "4", "TAITOTASO_PRETEST_ITEMS": "0"}
 WRITTEN = "Minä olen Anna. Minä asun Espoossa. Minä pidän kahvista."
@@ -111,9 +111,10 @@ def test_a_job_seeker_records_the_read_aloud_task_and_sees_its_score(server, mic
     # a recording that is too short is refused with a message next to the recorder
     page.focus("#record")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'stop'")
+    wait_until(page, "document.activeElement && document.activeElement.id === 'stop'")
+    page.wait_for_timeout(400)                 # a fraction of a second of sound
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'send'")
+    wait_until(page, "document.activeElement && document.activeElement.id === 'send'")
     page.keyboard.press("Enter")
     alert = page.locator("#upload-error[role=alert]")
     alert.wait_for(state="visible", timeout=20000)
@@ -124,16 +125,16 @@ def test_a_job_seeker_records_the_read_aloud_task_and_sees_its_score(server, mic
     assert page.evaluate("document.activeElement.id") == "record"
     assert page.locator("#record").inner_text() == "Record again"
     page.keyboard.press("Enter")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'stop'")
+    wait_until(page, "document.activeElement && document.activeElement.id === 'stop'")
     assert "Recording" in page.locator("#rec-status").inner_text()
     # the level meter moves: the microphone works
-    page.wait_for_function("document.getElementById('mic-level').value > 0.05", timeout=5000)
+    wait_until(page, "document.getElementById('mic-level').value > 0.05", timeout=5000)
     page.wait_for_timeout(4500)
     left = int(page.locator("#seconds-left").inner_text())
     assert 110 <= left <= 116, left  # the countdown runs
     page.screenshot(path=str(var / "speaking-recording-en.png"), full_page=True)
     page.keyboard.press("Enter")  # Stop
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'send'")
+    wait_until(page, "document.activeElement && document.activeElement.id === 'send'")
     page.locator("#playback").wait_for(state="visible", timeout=5000)
     started = time.monotonic()
     with page.expect_navigation():
