@@ -5,6 +5,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 for script in ("simulate.py", "calibration.py", "writing.py", "load_sessions.py", "speech.py",
-               "speech_scoring.py", "speech_queue.py"):
+               "speech_scoring.py", "speech_queue.py", "openapi_fuzz.py"):
     print(f"\n== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -36,8 +36,18 @@ def error_body(code: int, message: str, errors: dict | None = None) -> dict:
         status = "Error"
     body = {"code": code, "status": status, "message": message}
     if errors:
-        body["errors"] = errors
+        body["errors"] = _json_safe(errors)
     return body
+
+
+def _json_safe(errors):
+    """Field errors with string keys only: a form field named by the client can come back as
+    a key marshmallow reports as ``None``, which JSON (with sorted keys) cannot write."""
+    if isinstance(errors, dict):
+        return {("_form" if k is None else str(k)): _json_safe(v) for k, v in errors.items()}
+    if isinstance(errors, (list, tuple)):
+        return [_json_safe(v) for v in errors]
+    return errors
 
 
 def _respond(code: int, message: str, errors: dict | None = None):

@@ -207,3 +207,17 @@ def test_starting_tests_is_rate_limited_per_client_address_behind_the_proxy(tmp_
     page = client.get("/fi/", headers={"X-Forwarded-For": "203.0.113.7"})
     assert page.status_code == 200
     app.extensions["taitotaso.resources"].db.dispose()
+
+
+def test_odd_form_field_names_get_a_422_not_a_500(suite):
+    """Found by Schemathesis: a multipart form with fields the API does not know, named with
+    control characters, made the error's field map unwritable as JSON."""
+    import io
+
+    client = suite.test_client()
+    taker = Taker(client)
+    r = client.post(f"/api/v1/sessions/{taker.id}/speaking", headers=taker.headers,
+                    data={"\ns": '{"a": null}', "\x04á": "[]", "item_id": "name",
+                          "audio": (io.BytesIO(b"t\x17|"), "audio")},
+                    content_type="multipart/form-data")
+    assert r.status_code in (409, 422) and r.json["message"]
