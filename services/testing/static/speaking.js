@@ -223,6 +223,12 @@
         stopped.then(function () { send(file); });
         return;
       }
+      if (!blob && !file && recorder && stopped) {
+        // stopped a moment ago: the recording is being finished (onstop comes after stop())
+        sending = true;
+        stopped.then(function () { send(file); });
+        return;
+      }
       if (!blob && !file) {
         showError(msg.msgNothing);
         return;
