@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, abort, request, session
+from flask import Blueprint, Flask, abort, request, session
 from flask_smorest import Api
 
 from .config import Config
@@ -49,6 +49,8 @@ def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, R
     init_observability(app, resources)
     register_error_handlers(app)
     init_i18n(app)
+    # templates every service may include (e.g. _levels_chart.html)
+    app.register_blueprint(Blueprint("shared_templates", __name__, template_folder="templates"))
     _csrf(app)
     _security_headers(app)
     return app, resources
