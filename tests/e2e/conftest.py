@@ -85,3 +85,29 @@ def served(env: dict, var: Path):
 
 def server_log(var: Path, tail: int = 6000) -> str:
     return (var / "server.log").read_bytes()[-tail:].decode(errors="replace")
+
+
+# a test of four items, all scored: enough to reach the speaking part and a result quickly
+SHORT_TEST = {"TAITOTASO_MIN_ITEMS": "4", "TAITOTASO_MAX_ITEMS": "4", "TAITOTASO_PRETEST_ITEMS": "0"}
+SHORT_WRITTEN = "Minä olen Anna. Minä asun Espoossa. Minä pidän kahvista."
+
+
+def answer_items_until_speaking(page, base: str, lang: str) -> int:
+    """Answer a short test's items as they come (any answer will do: the first option, or a
+    word in each field) until the speaking part opens; returns how many were answered."""
+    answered = 0
+    while "/test" in page.url and answered < 10:
+        if page.locator("input[type=radio][name=answer]").count():
+            page.locator("input[type=radio][name=answer]").first.check()
+        elif page.locator("input.gap").count():
+            for gap in page.locator("input.gap").all():
+                gap.fill("x")
+        elif page.locator("textarea#answer").count():
+            page.fill("#answer", SHORT_WRITTEN)
+        else:
+            page.fill("#answer", "talo")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        answered += 1
+    assert page.url == f"{base}/{lang}/speaking", page.url
+    return answered

@@ -11,10 +11,9 @@ import uuid
 import jwt
 import pytest
 
-from .conftest import BIN, served, suite_env, unlabelled_controls, wait_until
+from .conftest import (BIN, SHORT_TEST, answer_items_until_speaking, served, suite_env,
+                       unlabelled_controls, wait_until)
 
-SHORT_TEST = {"TAITOTASO_MIN_ITEMS": "4", "TAITOTASO_MAX_ITEMS": "4", "TAITOTASO_PRETEST_ITEMS": "0"}
-WRITTEN = "Minä olen Anna. Minä asun Espoossa. Minä pidän kahvista."
 PASSWORD = "kolme sanaa riittää"
 
 pytestmark = pytest.mark.e2e
@@ -27,25 +26,6 @@ def server(tmp_path_factory):
     subprocess.run([str(BIN), "db", "seed"], env=env, check=True, capture_output=True)
     with served(env, var) as base:
         yield base, var
-
-
-def answer_until_speaking(page, base: str) -> None:
-    """Any answer will do: the first option, or a word in each field."""
-    answered = 0
-    while "/test" in page.url and answered < 10:
-        if page.locator("input[type=radio][name=answer]").count():
-            page.locator("input[type=radio][name=answer]").first.check()
-        elif page.locator("input.gap").count():
-            for gap in page.locator("input.gap").all():
-                gap.fill("x")
-        elif page.locator("textarea#answer").count():
-            page.fill("#answer", WRITTEN)
-        else:
-            page.fill("#answer", "talo")
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        answered += 1
-    assert page.url == f"{base}/en/speaking", page.url
 
 
 def press_enter_on(page, selector: str) -> None:
@@ -62,7 +42,7 @@ def test_a_job_seeker_keeps_shares_and_withdraws_a_result(server, browser):
     page.goto(base + "/en/")
     with page.expect_navigation():
         page.click("button[type=submit]")
-    answer_until_speaking(page, base)
+    answer_items_until_speaking(page, base, "en")
     with page.expect_navigation():
         page.click("#skip-all")
     assert page.url == base + "/en/result"

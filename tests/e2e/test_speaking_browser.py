@@ -12,10 +12,9 @@ import pytest
 
 from scoring.speech.synthetic import synthesize, to_wav_bytes
 
-from .conftest import BIN, CHROMIUM, CHROMIUM_ARGS, served, server_log, suite_env, unlabelled_controls, wait_until
+from .conftest import (BIN, CHROMIUM, CHROMIUM_ARGS, SHORT_TEST, answer_items_until_speaking, served,
+                       server_log, suite_env, unlabelled_controls, wait_until)
 
-SHORT_TEST = {"TAITOTASO_MIN_ITEMS": "4", "TAITOTASO_MAX_ITEMS": "4", "TAITOTASO_PRETEST_ITEMS": "0"}
-WRITTEN = "Minä olen Anna. Minä asun Espoossa. Minä pidän kahvista."
 
 pytestmark = pytest.mark.e2e
 
@@ -53,26 +52,6 @@ def mic_browser(fake_voice):
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
         yield b
         b.close()
-
-
-def answer_items_until_speaking(page, base: str, lang: str) -> int:
-    """Any answer will do: the first option, or a word in each field."""
-    answered = 0
-    while "/test" in page.url and answered < 10:
-        if page.locator("#c_yes, input[type=radio][name=answer]").count():
-            page.locator("input[type=radio][name=answer]").first.check()
-        elif page.locator("input.gap").count():
-            for gap in page.locator("input.gap").all():
-                gap.fill("x")
-        elif page.locator("textarea#answer").count():
-            page.fill("#answer", WRITTEN)
-        else:
-            page.fill("#answer", "talo")
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        answered += 1
-    assert page.url == f"{base}/{lang}/speaking", page.url
-    return answered
 
 
 def named(page, role: str, name: str, element_id: str) -> bool:
