@@ -2,8 +2,10 @@
 
 The engine keeps one posterior for the overall ability and one per skill (each from
 that skill's answers only, under the skill's own prior), picks items by maximum
-information at the overall estimate within the skill the blueprint asks for, serves a
-testlet's questions together, and stops by the stopping rule.
+information at the overall estimate within the skill and kind the blueprint asks for,
+serves a testlet's questions together, serves a block's items together and scores them
+as one (see :class:`~assessment.pool.PoolItem`), and stops by the stopping rule. The
+test's length counts scored units: an item, or a whole block.
 """
 from __future__ import annotations
 
@@ -69,6 +71,8 @@ class AdaptiveTest:
         # unused: never given in this test; eligible: unused and preferred by exposure control
         self.unused = np.ones(pool.size, dtype=bool)
         self.eligible = self.unused.copy() if preferred is None else preferred.copy()
+        for u, members in pool.members.items():  # a block is preferred when all of it is
+            self.eligible[u] &= bool(self.eligible[members].all())
         self.overall = Posterior(self.prior.mean, self.prior.sd)
         if len(pool.skills) == 1 and not self.prior.skills:
             # one skill under the overall prior: its posterior is the overall one
@@ -76,11 +80,15 @@ class AdaptiveTest:
         else:
             self.by_skill = {s: Posterior(self.prior.skills.get(s, self.prior.mean), self.prior.sd)
                              for s in pool.skills}
-        self.left_per_skill = np.bincount(pool.skill_of, minlength=len(pool.skills))
+        self.left_per_skill = np.bincount(pool.skill_of[pool.selectable],
+                                          minlength=len(pool.skills))
         self.counts = {s: 0 for s in pool.skills}
-        self.given: list[int] = []
+        self.kind_counts: dict[str, dict[str, int]] = {s: {} for s in pool.skills}
+        self.given: list[int] = []  # scored units: items, and blocks once complete
         self.pending: int | None = None
-        self.queue: list[int] = []  # rest of the current testlet
+        self.queue: list[int] = []  # rest of the current testlet or block
+        self.open_block: int | None = None  # the block being answered
+        self.block_answers: list[tuple[PoolItem, int]] = []  # its members answered so far
         self.stop_reason: str | None = None
 
     # -- selection -----------------------------------------------------------------
@@ -98,11 +106,21 @@ class AdaptiveTest:
             if i is None:
                 self.stop_reason = "bank_exhausted"
                 return None
-            t = self.pool.items[i].testlet
-            if t:
-                self.queue = [j for j in self.pool.testlets[t] if j != i and self.unused[j]]
+            if i in self.pool.members:
+                self._open_block(i)
+                i = self.queue.pop(0)
+            else:
+                t = self.pool.items[i].testlet
+                if t:
+                    self.queue = [j for j in self.pool.testlets[t] if j != i and self.unused[j]]
         self._take(i)
         return self.pool.ids[i]
+
+    def _open_block(self, u: int) -> None:
+        self._use(u)
+        self.open_block = u
+        self.block_answers = []
+        self.queue = [j for j in self.pool.members[u] if self.unused[j]]
 
     def _select(self) -> int | None:
         while True:
@@ -111,21 +129,30 @@ class AdaptiveTest:
             if skill is None:
                 return None
             k = self.pool.skills.index(skill)
+            # kinds furthest below their share first (none: the skill's items by information)
+            kinds = self.blueprint.kinds_by_deficit(skill, self.kind_counts[skill],
+                                                    self.pool.skill_kinds[k]) or [None]
             # exposure-preferred items first; any unused item when none of those is left
             for mask in (self.eligible, self.unused):
                 if self.pool.testlets:  # a testlet only if all of it fits in the test
                     remaining = self.stopping.max_items - len(self.given)
                     fitting = mask & (self.pool.testlet_size <= remaining)
                     mask = fitting if fitting.any() else mask
-                candidates = top_candidates(self.pool, k, self.overall.eap, mask, self.selector.k)
-                if candidates:
-                    return self.selector.choose(candidates, self.rng)
+                for kind in kinds:
+                    candidates = top_candidates(self.pool, k, self.overall.eap, mask,
+                                                self.selector.k, kind)
+                    if candidates:
+                        return self.selector.choose(candidates, self.rng)
             self.left_per_skill[k] = 0  # nothing of this skill is left
 
-    def _take(self, i: int) -> None:
+    def _use(self, i: int) -> None:
         self.unused[i] = False
         self.eligible[i] = False
-        self.left_per_skill[self.pool.skill_of[i]] -= 1
+        if self.pool.selectable[i]:
+            self.left_per_skill[self.pool.skill_of[i]] -= 1
+
+    def _take(self, i: int) -> None:
+        self._use(i)
         self.pending = i
 
     # -- recording -----------------------------------------------------------------
@@ -135,14 +162,39 @@ class AdaptiveTest:
             raise KeyError(f"item {item_id} is not in this pool")
         if i != self.pending:
             raise ValueError(f"item {item_id} was not the item served")
-        ll = self.pool.likelihood(i, int(score))
-        self.overall.update(ll)
-        skill = self.pool.items[i].skill
-        if self.by_skill[skill] is not self.overall:
-            self.by_skill[skill].update(ll)
-        self.counts[skill] += 1
-        self.given.append(i)
         self.pending = None
+        if self.open_block is not None and self.pool.block_of[i] == self.open_block:
+            self.block_answers.append((self.pool.items[i], int(score)))
+            if not self.queue:
+                self._close_block()
+            return
+        self._score(i, self.pool.items[i], self.pool.likelihood(i, int(score)))
+
+    def _score(self, i: int, item: PoolItem, likelihood: np.ndarray) -> None:
+        """One scored unit into the posteriors and the counts (``i``: its pool index, -1
+        when it is not in this pool)."""
+        self.overall.update(likelihood)
+        if self.by_skill.get(item.skill, self.overall) is not self.overall:
+            self.by_skill[item.skill].update(likelihood)
+        self.counts[item.skill] = self.counts.get(item.skill, 0) + 1
+        kind = self.pool.items[i].kind if i >= 0 else item.kind  # stored answers lack kinds
+        by_kind = self.kind_counts.setdefault(item.skill, {})
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+        self.given.append(i)
+
+    def _close_block(self) -> None:
+        """Score the open block as one. A block left unfinished (only when the bank changed
+        under a session) has its answered items scored one by one instead."""
+        u = self.open_block
+        answers = self.block_answers
+        self.open_block, self.block_answers = None, []
+        members = [self.pool.items[j] for j in self.pool.members[u]]
+        if [m.id for m, _ in answers] == [m.id for m in members]:
+            score = self.pool.block_score(u, [s for _, s in answers])
+            self._score(u, self.pool.items[u], self.pool.likelihood(u, score))
+        else:
+            for item, score in answers:
+                self._score(self.pool.index.get(item.id, -1), item, item_likelihood(item, score))
 
     def replay(self, answered: list[tuple[PoolItem, int]], pending: str | None = None) -> None:
         """Rebuild the state from stored answers, in order, and a served, unanswered item.
@@ -152,27 +204,42 @@ class AdaptiveTest:
         """
         for item, score in answered:
             i = self.pool.index.get(item.id)
+            u = -1 if i is None else int(self.pool.block_of[i])
+            if self.open_block is not None and u != self.open_block:
+                self._close_block()
+            if u >= 0 and item.testlet == self.pool.ids[u]:  # a member of one of our blocks
+                if self.open_block is None:
+                    self._open_block(u)
+                if self.unused[i]:
+                    self._use(i)
+                if i in self.queue:
+                    self.queue.remove(i)
+                self.block_answers.append((item, int(score)))
+                if not self.queue:
+                    self._close_block()
+                continue
             if i is not None and self.unused[i]:
-                self._take(i)
+                self._use(i)
             if i is not None and self.pool.items[i] == item:
                 likelihood = self.pool.likelihood(i, int(score))
             else:
                 likelihood = item_likelihood(item, int(score))
-            self.overall.update(likelihood)
-            if self.by_skill.get(item.skill, self.overall) is not self.overall:
-                self.by_skill[item.skill].update(likelihood)
-            self.counts[item.skill] = self.counts.get(item.skill, 0) + 1
-            self.given.append(i if i is not None else -1)
+            self._score(i if i is not None else -1, item, likelihood)
         self.pending = None
-        if answered:
+        if answered and self.open_block is None:
             last = self.pool.index.get(answered[-1][0].id)
             t = self.pool.items[last].testlet if last is not None else None
-            if t:
+            if t and t in self.pool.testlets:
                 self.queue = [j for j in self.pool.testlets[t] if self.unused[j]]
         if pending is not None and pending in self.pool.index:
             i = self.pool.index[pending]
+            u = int(self.pool.block_of[i])
+            if u >= 0 and self.open_block != u:
+                if self.open_block is not None:
+                    self._close_block()
+                self._open_block(u)
             if self.unused[i]:
-                self._take(i)
+                self._use(i)
             self.pending = i
             if i in self.queue:
                 self.queue.remove(i)
@@ -183,6 +250,8 @@ class AdaptiveTest:
             return False
         if self.stop_reason is not None:
             return True
+        if self.open_block is not None:
+            return False  # a block is never cut in the middle
         if self.queue and len(self.given) < self.stopping.max_items:
             return False  # a testlet is never cut in the middle
         self.stop_reason = self.stopping.reason(len(self.given), self.overall.eap,

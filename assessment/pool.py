@@ -23,7 +23,12 @@ class PoolItem:
     """One item's measurement properties.
 
     ``model`` is ``"3pl"`` (dichotomous; 2PL when ``c == 0``) or ``"grm"`` (scores
-    ``0..len(thresholds)``).
+    ``0..len(thresholds)``). ``kind`` is the item kind the blueprint balances (empty: one
+    kind). A *block* is a unit with ``members``: the items served together, one after the
+    other, and scored as one, ``max(0, number right - score_floor)`` under the unit's
+    graded response model (a yes/no block: hits - false alarms, with ``score_floor`` the
+    number of pseudowords). Its members name the block as their ``testlet``; they are
+    never selected alone, and the block counts as one item of the test's length.
     """
 
     id: str
@@ -34,6 +39,9 @@ class PoolItem:
     model: str = "3pl"
     thresholds: tuple[float, ...] = ()
     testlet: str | None = None
+    kind: str = ""
+    members: tuple[str, ...] = ()
+    score_floor: int = 0
 
     @property
     def max_score(self) -> int:
@@ -55,12 +63,28 @@ class ItemPool:
         self.c = np.array([it.c for it in self.items], dtype=float)
         self.skills = sorted({it.skill for it in self.items})
         self.skill_of = np.array([self.skills.index(it.skill) for it in self.items])
+        # blocks: unit index by id, the unit each member belongs to (-1: none), members
+        self.blocks: dict[str, int] = {}
+        self.block_of = np.full(self.size, -1)
+        self.members: dict[int, list[int]] = {}
+        for u, it in enumerate(self.items):
+            if not it.members:
+                continue
+            missing = [m for m in it.members if m not in self.index]
+            if missing or it.model != "grm":
+                raise ValueError(f"block {it.id} needs a graded model and its members in the "
+                                 f"pool (missing: {missing})")
+            self.blocks[it.id] = u
+            self.members[u] = [self.index[m] for m in it.members]
+            self.block_of[self.members[u]] = u
+        self.selectable = self.block_of < 0
         self.testlets: dict[str, list[int]] = {}
         for i, it in enumerate(self.items):
-            if it.testlet:
+            if it.testlet and self.selectable[i]:
                 self.testlets.setdefault(it.testlet, []).append(i)
         self.testlet_size = np.array(
-            [len(self.testlets[it.testlet]) if it.testlet else 1 for it in self.items])
+            [len(self.testlets[it.testlet]) if it.testlet and self.selectable[i] else 1
+             for i, it in enumerate(self.items)])
         self.info_table = self._information_table(SELECTION_GRID)
         self._grid_lo = float(SELECTION_GRID[0])
         self._grid_inv_step = 1.0 / float(SELECTION_GRID[1] - SELECTION_GRID[0])
@@ -71,13 +95,26 @@ class ItemPool:
             irt.icc(DEFAULT_GRID[None, :], self.a[:, None], self.b[:, None], self.c[:, None]),
             1e-12, 1.0 - 1e-12)
         self._p_wrong = 1.0 - self._p_correct
-        # order[s][g] : indices of skill s's items, most informative first, at grid point g
+        # order[s][g] : indices of skill s's selectable items, most informative first, at
+        # grid point g; kind_order[(s, kind)][g] the same within one kind
         self.order = []
+        self.skill_kinds: list[list[str]] = []
+        self.kind_order: dict[tuple[int, str], np.ndarray] = {}
+        kinds = np.array([it.kind for it in self.items])
         for s in range(len(self.skills)):
-            members = np.flatnonzero(self.skill_of == s)
-            sub = self.info_table[:, members]
-            ranked = np.argsort(-sub, axis=1, kind="stable")
-            self.order.append(members[ranked].astype(np.int32))
+            group = (self.skill_of == s) & self.selectable
+            self.order.append(self._ranked(np.flatnonzero(group)))
+            self.skill_kinds.append(sorted(set(kinds[group].tolist())))
+            for kind in self.skill_kinds[s]:
+                self.kind_order[(s, kind)] = self._ranked(np.flatnonzero(group & (kinds == kind)))
+
+    def _ranked(self, members: np.ndarray) -> np.ndarray:
+        ranked = np.argsort(-self.info_table[:, members], axis=1, kind="stable")
+        return members[ranked].astype(np.int32)
+
+    def block_score(self, u: int, scores: list[int]) -> int:
+        """The score of block ``u`` from its members' scores (0/1 each)."""
+        return max(0, int(sum(scores)) - self.items[u].score_floor)
 
     def _information_table(self, grid: np.ndarray) -> np.ndarray:
         table = np.empty((grid.size, self.size), dtype=np.float32)

@@ -5,11 +5,12 @@
   (Kingsbury & Zara 1989), which caps how often any one item is shown.
 * :class:`Blueprint` picks which skill the next item comes from: the skill furthest
   below its target share (Kingsbury & Zara's constrained CAT), among skills that still
-  have an eligible item.
+  have an eligible item; then, within the skill, the kind furthest below its share among
+  kinds with an eligible item, and maximum information within that kind.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,33 +20,61 @@ from .pool import ItemPool
 
 @dataclass(frozen=True)
 class Blueprint:
+    """Target shares of the test by skill and, within a skill, by item kind.
+
+    ``kinds`` maps a skill to its kinds' shares; a skill it leaves out has its items
+    ranked by information alone. ``blocks`` says how items of a kind are grouped into
+    blocks scored together (e.g. yes/no words: ``{"yes_no": {"size": 12,
+    "testlet_sd": 0.3}}``); the item bank makes the blocks (``item_bank.assembly``).
+    """
+
     shares: dict[str, float]
+    kinds: dict[str, dict[str, float]] = field(default_factory=dict)
+    blocks: dict[str, dict] = field(default_factory=dict)
+    version: str = ""
 
     @classmethod
     def load(cls, path=None) -> "Blueprint":
-        shares = {k: float(v) for k, v in load_json("blueprint.json", path)["skills"].items()}
-        if any(v < 0 for v in shares.values()) or sum(shares.values()) <= 0:
-            raise ValueError("blueprint shares must be non-negative and not all zero")
-        return cls(shares)
+        data = load_json("blueprint.json", path)
+        shares = {k: float(v) for k, v in data["skills"].items()}
+        kinds = {skill: {k: float(v) for k, v in by_kind.items()}
+                 for skill, by_kind in data.get("kinds", {}).items()}
+        for named in [shares, *kinds.values()]:
+            if any(v < 0 for v in named.values()) or sum(named.values()) <= 0:
+                raise ValueError("blueprint shares must be non-negative and not all zero")
+        return cls(shares, kinds, dict(data.get("blocks", {})), str(data.get("version", "")))
 
     def next_skill(self, counts: dict[str, int], available: list[str]) -> str | None:
         """The available skill with the largest deficit against its target share."""
-        if not available:
-            return None
-        targets = {s: self.shares.get(s, 0.0) for s in available}
-        total_target = sum(targets.values())
-        if total_target <= 0:  # bank skills the blueprint does not name: share equally
-            targets = {s: 1.0 for s in available}
-            total_target = float(len(available))
-        given = sum(counts.values())
-        best, best_deficit = None, -np.inf
-        for s in available:
-            want = targets[s] / total_target
-            have = counts.get(s, 0) / given if given else 0.0
-            deficit = want - have
-            if deficit > best_deficit + 1e-12:
-                best, best_deficit = s, deficit
-        return best
+        ranked = _by_deficit(self.shares, counts, available)
+        return ranked[0] if ranked else None
+
+    def kinds_by_deficit(self, skill: str, counts: dict[str, int], available: list[str]) -> list[str]:
+        """The skill's available kinds, the one furthest below its share first (kinds the
+        blueprint gives no share come last, when nothing else is left). Empty when the
+        blueprint does not divide the skill by kind."""
+        targets = self.kinds.get(skill)
+        if not targets:
+            return []
+        named = _by_deficit(targets, counts, [k for k in available if targets.get(k, 0.0) > 0])
+        return named + sorted(k for k in available if targets.get(k, 0.0) <= 0)
+
+
+def _by_deficit(shares: dict[str, float], counts: dict[str, int], available: list[str]) -> list[str]:
+    """``available`` ordered by deficit against the target shares, largest first; ties go to
+    the larger share, then to the order given (Kingsbury & Zara 1989)."""
+    if not available:
+        return []
+    targets = {s: shares.get(s, 0.0) for s in available}
+    total_target = sum(targets.values())
+    if total_target <= 0:  # names the shares do not mention: share equally
+        targets = {s: 1.0 for s in available}
+        total_target = float(len(available))
+    given = sum(counts.values())
+    deficit = {s: targets[s] / total_target - (counts.get(s, 0) / given if given else 0.0)
+               for s in available}
+    order = {s: n for n, s in enumerate(available)}
+    return sorted(available, key=lambda s: (-round(deficit[s], 12), -targets[s], order[s]))
 
 
 class MaxInformation:
@@ -70,13 +99,17 @@ class Randomesque(MaxInformation):
 
 
 def top_candidates(pool: ItemPool, skill_index: int, theta: float, eligible: np.ndarray,
-                   k: int) -> list[int]:
-    """Up to ``k`` eligible items of one skill, most informative at ``theta`` first.
+                   k: int, kind: str | None = None) -> list[int]:
+    """Up to ``k`` eligible items of one skill (of one ``kind`` when given), most
+    informative at ``theta`` first.
 
     Reads the precomputed order at the nearest grid point in growing windows, so a step
     looks at a few dozen entries rather than the whole bank.
     """
-    order = pool.order[skill_index][pool.grid_index(theta)]
+    table = pool.order[skill_index] if kind is None else pool.kind_order.get((skill_index, kind))
+    if table is None:
+        return []
+    order = table[pool.grid_index(theta)]
     window = 32
     start = 0
     found: list[int] = []

@@ -10,6 +10,7 @@ import numpy as np
 
 from assessment.cefr import CutScores
 from assessment.pool import PoolItem
+from assessment.testlets import graded_approximation
 
 KINDS = ("multiple_choice", "yes_no", "cloze", "dictation", "c_test", "sentence_building",
          "writing_task", "read_aloud", "speaking_prompt")
@@ -26,9 +27,15 @@ TOPICS = ("job_ads", "workplace", "shifts", "city_services", "housing", "health"
 
 # Initial discrimination by kind until calibration: open answers discriminate best,
 # yes/no judgements least (Lord 1980 ch. 3; typical values in vocabulary tests).
+# For a C-test the value is each gap's discrimination (see initial_irt).
 _INITIAL_A = {"multiple_choice": 1.0, "cloze": 1.2, "yes_no": 0.8, "sentence_building": 1.2,
               "dictation": 1.2, "c_test": 1.0, "writing_task": 1.5, "read_aloud": 1.2,
               "speaking_prompt": 1.5}
+# A C-test's gaps: difficulties spread evenly over the target's midpoint ± 1.5, and a
+# person-by-text effect of this SD (gaps of one text depend on each other: Eckes &
+# Baghaei 2015, "Using testlet response theory to examine local dependence in C-tests").
+CTEST_GAP_SPREAD = 1.5
+CTEST_TESTLET_SD = 0.6
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,11 @@ def initial_irt(kind: str, cefr: str, n_choices: int, cuts: CutScores, max_score
     the chance rate of the kind. Polytomous kinds (graded response model): for writing and
     speaking, scores 0..5 stand for A1..C2, so the thresholds are the CEFR cut scores; a
     cloze item's full credit sits at the target's midpoint and its partial credit a logit
-    lower; for dictation and C-tests the thresholds spread evenly around the midpoint.
+    lower; for dictation the thresholds spread evenly around the midpoint. A C-test's
+    score is the number of gaps right: its graded parameters are fitted to the score
+    distribution of gaps with 2PL parameters (a of the kind, difficulties spread around the
+    midpoint) under a testlet effect (:func:`assessment.testlets.graded_approximation`),
+    so the text carries the information its gaps do, less their dependence.
     """
     a = _INITIAL_A[kind]
     if kind in ("writing_task", "read_aloud", "speaking_prompt"):
@@ -66,6 +77,12 @@ def initial_irt(kind: str, cefr: str, n_choices: int, cuts: CutScores, max_score
     if kind == "cloze":  # 2: the right form, 1: the right word in a wrong form or misspelt
         mid = cuts.midpoint(cefr)
         return IRT(a=a, b=mid, model="grm", thresholds=(mid - 1.0, mid))
+    if kind == "c_test" and max_score > 1:
+        mid = cuts.midpoint(cefr)
+        b = mid + np.linspace(-CTEST_GAP_SPREAD, CTEST_GAP_SPREAD, max_score)
+        slope, thresholds = graded_approximation(np.full(max_score, a), b, np.zeros(max_score),
+                                                 CTEST_TESTLET_SD)
+        return IRT(a=slope, b=mid, model="grm", thresholds=thresholds)
     if kind in POLYTOMOUS_KINDS:
         mid = cuts.midpoint(cefr)
         spread = np.linspace(-1.5, 1.5, max_score) if max_score > 1 else np.zeros(1)
@@ -109,7 +126,8 @@ class Item:
 
     def pool_item(self) -> PoolItem:
         return PoolItem(id=self.id, skill=self.skill, a=self.irt.a, b=self.irt.b, c=self.irt.c,
-                        model=self.irt.model, thresholds=self.irt.thresholds, testlet=self.testlet)
+                        model=self.irt.model, thresholds=self.irt.thresholds, testlet=self.testlet,
+                        kind=self.kind)
 
     def content_hash(self) -> str:
         """Fingerprint of everything a candidate sees or is scored on (not status or IRT)."""

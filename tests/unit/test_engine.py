@@ -168,3 +168,56 @@ def test_result_has_a_level_sem_and_certainty_per_skill():
         assert 0 < est.certainty <= 1 and est.sem > 0
         assert sum(est.level_probabilities.values()) == pytest.approx(1.0)
     assert res["skills"]["reading"].sem > res["overall"].sem
+
+
+def block_pool() -> ItemPool:
+    """Vocabulary: single items and two blocks of six yes/no words (three pseudowords)."""
+    from item_bank.assembly import block_unit
+
+    items = [PoolItem(f"mc-{i}", "vocabulary", a=1.0, b=float(i - 5) / 3, c=0.25,
+                      kind="multiple_choice") for i in range(10)]
+    units = []
+    for blk in range(2):
+        words = [PoolItem(f"w{blk}-{k}", "vocabulary", a=0.8, b=blk - 0.5, c=0.5, kind="yes_no",
+                          testlet=f"block-yes_no-{blk}") for k in range(6)]
+        items += words
+        units.append(block_unit(f"block-yes_no-{blk}", words, 3, 0.3))
+    return ItemPool(items + units)
+
+
+def test_a_block_is_served_whole_scored_once_and_counted_as_one_item():
+    pool = block_pool()
+    bp = Blueprint({"vocabulary": 1.0}, kinds={"vocabulary": {"multiple_choice": 0.5, "yes_no": 0.5}})
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(4, 4, None, False), blueprint=bp,
+                     rng=np.random.default_rng(0))
+    given = run(t, 0.5, np.random.default_rng(1))
+    words = [g for g in given if g.startswith("w")]
+    assert len(words) == 12 and len(given) == 14  # two blocks of six and two single items
+    for blk in ("w0", "w1"):  # a block's words come one after the other
+        at = [n for n, g in enumerate(given) if g.startswith(blk)]
+        assert at == list(range(at[0], at[0] + 6))
+    assert len(t.given) == 4 and t.overall.n == 4  # four scored units, four updates
+    assert t.kind_counts["vocabulary"] == {"multiple_choice": 2, "yes_no": 2}
+
+
+def test_a_block_scores_hits_minus_false_alarms():
+    pool = block_pool()
+    u = pool.blocks["block-yes_no-0"]
+    assert pool.block_score(u, [1, 1, 1, 1, 1, 1]) == 3  # all right: 3 hits, no false alarm
+    assert pool.block_score(u, [1, 1, 1, 0, 0, 0]) == 0  # e.g. "yes" to all: 3 hits, 3 false alarms
+
+
+def test_replay_inside_a_block_goes_on_with_the_rest_of_it():
+    pool = block_pool()
+    bp = Blueprint({"vocabulary": 1.0}, kinds={"vocabulary": {"yes_no": 1.0}})
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(2, 2, None, False), blueprint=bp,
+                     rng=np.random.default_rng(0))
+    answered = []
+    for _ in range(3):
+        item_id = t.next_item()
+        t.record(item_id, 1)
+        answered.append((pool.items[pool.index[item_id]], 1))
+    again = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(2, 2, None, False), blueprint=bp)
+    again.replay(answered)
+    assert again.overall.n == 0 and not again.is_finished()  # nothing scored mid-block
+    assert again.next_item() == t.next_item()

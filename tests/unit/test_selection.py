@@ -57,3 +57,31 @@ def test_restricted_eligibility_leaves_out_overexposed_items():
 def test_pool_refuses_duplicate_ids():
     with pytest.raises(ValueError, match="unique"):
         ItemPool([PoolItem("x", "reading", 1.0), PoolItem("x", "reading", 1.0)])
+
+
+def test_blueprint_file_gives_every_skill_its_kinds():
+    bp = Blueprint.load()
+    assert set(bp.kinds) == set(bp.shares)
+    for shares in bp.kinds.values():
+        assert sum(shares.values()) == pytest.approx(1.0)
+    assert bp.kinds["listening"]["multiple_choice"] > 0 and bp.kinds["vocabulary"]["yes_no"] > 0
+    assert bp.blocks["yes_no"]["size"] >= 10 and bp.version
+
+
+def test_kinds_come_furthest_below_their_share_first():
+    bp = Blueprint({"structure": 1.0}, kinds={"structure": {"cloze": 0.5, "c_test": 0.3, "sentence_building": 0.2}})
+    kinds = ["c_test", "cloze", "multiple_choice", "sentence_building"]
+    assert bp.kinds_by_deficit("structure", {}, kinds) == ["cloze", "c_test", "sentence_building",
+                                                           "multiple_choice"]
+    assert bp.kinds_by_deficit("structure", {"cloze": 2, "c_test": 0, "sentence_building": 1},
+                               kinds)[0] == "c_test"
+    assert bp.kinds_by_deficit("reading", {}, ["multiple_choice"]) == []  # no kinds: by information
+
+
+def test_top_candidates_of_one_kind():
+    items = [PoolItem(f"a{i}", "structure", a=2.0, b=0.0, kind="cloze") for i in range(3)]
+    items += [PoolItem(f"b{i}", "structure", a=0.5, b=0.0, kind="c_test") for i in range(3)]
+    pool = ItemPool(items)
+    eligible = np.ones(pool.size, dtype=bool)
+    assert {pool.ids[i] for i in top_candidates(pool, 0, 0.0, eligible, 2, "c_test")} <= {"b0", "b1", "b2"}
+    assert top_candidates(pool, 0, 0.0, eligible, 2, "dictation") == []
