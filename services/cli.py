@@ -216,18 +216,24 @@ def cmd_simulate(args) -> int:
     from assessment.cefr import CutScores
     from assessment.pool import ItemPool, synthetic_pool
     from assessment.selection import Blueprint, MaxInformation, Randomesque
-    from assessment.simulation import simulate
+    from assessment.simulation import parse_truth, perturbed_truth, simulate
     from assessment.stopping import StoppingRule
 
     cuts = CutScores.load()
     blueprint = None
+    try:
+        truth_spec = parse_truth(args.truth)
+    except ValueError as err:
+        return _err(str(err))
     if args.bank == "seed":
+        from item_bank.assembly import assemble
         from item_bank.content import load_content
 
-        # what the live test gives: live items it scores on submission
-        items = [i for i in load_content(cuts=cuts) if i.status == "live" and i.objective]
-        pool = ItemPool([i.pool_item() for i in items])
+        # what the live test gives, assembled as the testing service assembles it: the
+        # live items it scores on submission (writing tasks included), blocks and all
         blueprint = Blueprint.load()
+        _items, pool = assemble([i for i in load_content(cuts=cuts) if i.status == "live"],
+                                blueprint)
     elif args.bank.startswith("synthetic:"):
         try:
             n = int(args.bank.split(":", 1)[1])
@@ -255,16 +261,25 @@ def cmd_simulate(args) -> int:
         if not args.json or args.progress:
             print(f"  {done}/{total} simulees", file=sys.stderr, flush=True)
 
+    truth = None
+    if truth_spec is not None:
+        truth = perturbed_truth(pool, np.random.default_rng([args.seed, 2]), **truth_spec)
+    block_sd = {}
+    if blueprint is not None:
+        block_sd = {pool.ids[u]: float(blueprint.blocks.get(pool.items[u].kind, {}).get("testlet_sd", 0.0))
+                    for u in pool.members}
     report = simulate(pool, examinees=args.examinees, stopping=stopping, selector_factory=factory,
                       cuts=cuts, blueprint=blueprint, seed=args.seed, max_exposure_rate=max_rate,
-                      progress=progress)
+                      truth=truth, block_sd=block_sd, progress=progress)
     out = report.as_dict()
     out["config"] = {"bank": args.bank, "bank_size": pool.size, "seed": args.seed,
                      "min_items": stopping.min_items, "max_items": stopping.max_items,
                      "sem_target": stopping.sem_target, "cefr_stop": stopping.cefr_band,
                      "exposure_control": None if max_rate is None else
                      {"randomesque_k": args.randomesque, "max_rate": max_rate},
-                     "estimator": "EAP", "cut_scores": cuts.version}
+                     "estimator": "EAP", "cut_scores": cuts.version,
+                     "truth": "engine" if truth_spec is None else {"perturbed": truth_spec},
+                     "blueprint": blueprint.version if blueprint is not None else None}
     if args.json:
         print(json.dumps(out))
     else:
@@ -370,10 +385,16 @@ def cmd_staff_add(args) -> int:
 
 def cmd_score_writing(args) -> int:
     from item_bank.content import writing_tasks
-    from scoring.adapters import default_tools
-    from scoring.written import WritingScorer
-    from scoring.textinput import TextInputError, read_answer
+    from scoring.adapters import writing_scorer
+    from scoring.textinput import TextInputError, clean, read_answer
 
+    if bool(args.file) == bool(args.jsonl):
+        return _err("give the answer FILE, or --jsonl FILE with one answer a line")
+    tasks = writing_tasks()
+    if args.task and args.task not in tasks:
+        return _err(f"no writing task {args.task!r} in the item bank")
+    if args.jsonl:
+        return _score_writing_batch(args.jsonl, tasks, writing_scorer, clean, TextInputError)
     try:
         with open(args.file, "rb") as fh:
             text = read_answer(fh.read())
@@ -383,13 +404,46 @@ def cmd_score_writing(args) -> int:
         return _err(str(err))
     prompt, min_words = args.prompt_text or "", None
     if args.task:
-        tasks = writing_tasks()
-        if args.task not in tasks:
-            return _err(f"no writing task {args.task!r} in the item bank")
         prompt, min_words = tasks[args.task]
-    result = WritingScorer(*default_tools()).score(text, prompt, min_words)
+    result = writing_scorer().score(text, prompt, min_words, task_id=args.task)
     print(json.dumps(result.as_dict(), ensure_ascii=False))
     return 0
+
+
+def _score_writing_batch(path, tasks, make_scorer, clean, TextInputError) -> int:
+    """One JSON line in per answer ({"id", "prompt_text" or "task_id", "text"}), one JSON
+    line out with the same keys as a single answer's score and ``id``. The language tools
+    load once. A line that cannot be scored gets {"id", "error"} and the rest go on; the
+    exit status is 1 when any line failed."""
+    try:
+        fh = open(path, "rb") if path != "-" else sys.stdin.buffer
+    except OSError as err:
+        return _err(f"cannot read {path}: {err.strerror}")
+    scorer, failed = make_scorer(), 0
+    with fh:
+        for n, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            entry = None
+            try:
+                entry = json.loads(line.decode("utf-8-sig" if n == 1 else "utf-8"))
+                if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
+                    raise ValueError('each line must be a JSON object with a "text" string')
+                task_id = entry.get("task_id")
+                if task_id is not None and task_id not in tasks:
+                    raise ValueError(f"no writing task {task_id!r} in the item bank")
+                prompt, min_words = tasks[task_id] if task_id else (str(entry.get("prompt_text") or ""), None)
+                result = scorer.score(clean(entry["text"]), prompt, min_words, task_id=task_id)
+                out = {"id": entry.get("id"), **result.as_dict()}
+            except json.JSONDecodeError as err:
+                failed += 1
+                out = {"id": None, "line": n, "error": f"line {n} is not a JSON object ({err.msg})"}
+            except (ValueError, TextInputError) as err:   # UTF-8 errors are ValueErrors too
+                failed += 1
+                out = {"id": entry.get("id") if isinstance(entry, dict) else None, "line": n,
+                       "error": str(err)}
+            print(json.dumps(out, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
 
 
 def cmd_score_speech(args) -> int:
@@ -435,6 +489,7 @@ def cmd_score_speech(args) -> int:
 def cmd_fit_writing(args) -> int:
     from item_bank.content import writing_tasks
     from scoring.adapters import default_tools
+    from scoring.evidence import TestMaterial
     from scoring.fit import RatedTextsError, evaluate, fit, read_rated
     from scoring.written import WritingScorer
 
@@ -443,15 +498,17 @@ def cmd_fit_writing(args) -> int:
         heldout = read_rated(args.heldout) if args.heldout else []
     except (OSError, RatedTextsError) as err:
         return _err(str(err))
-    tasks, tools = writing_tasks(), default_tools()
-    model = fit(rows, tools, tasks, alpha=args.alpha, trained_on=f"{Path(args.csv).name} ({len(rows)} texts)")
-    scorer = WritingScorer(*tools, model=model)
-    model.agreement = {"train": evaluate(scorer, rows, tasks)}
+    tasks, tools, material = writing_tasks(), default_tools(), TestMaterial.from_item_bank()
+    model = fit(rows, tools, tasks, alpha=args.alpha, material=material,
+                trained_on=f"{Path(args.csv).name} ({len(rows)} texts)")
+    scorer = WritingScorer(*tools, model=model, material=material)
+    model.agreement["train"] = evaluate(scorer, rows, tasks)
     if heldout:
         model.agreement["heldout"] = evaluate(scorer, heldout, tasks)
     model.save(args.out)
     print(json.dumps({"model": args.out, "version": model.version, "agreement": model.agreement,
-                      "residual_sd": model.residual_sd}))
+                      "residual_sd": model.residual_sd, "confidence": model.confidence,
+                      "merged": model.merged}))
     return 0
 
 
@@ -517,6 +574,10 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--cefr-stop", action="store_true",
                      help="stop when the 95%% interval lies inside one CEFR band")
     sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--truth", default="engine",
+                     help="parameters the simulees answer from: 'engine' (the engine's own) or "
+                          "'perturbed:b_sd=0.5,a_logsd=0.3,shift=0.5' (difficulties moved by "
+                          "N(0, b_sd) + shift, discriminations times lognormal(0, a_logsd); seeded)")
     sim.add_argument("--randomesque", type=int, default=2, help="exposure control: pick among the k best")
     sim.add_argument("--max-exposure", type=float, default=0.25,
                      help="exposure control: leave out items shown to more than this share of tests")
@@ -537,7 +598,9 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", help="score an answer and print the JSON")
     scsub = score.add_subparsers(dest="score_command", required=True)
     sw = scsub.add_parser("writing", help="a written answer: CEFR level, sub-scores, confidence, feedback")
-    sw.add_argument("file", help="the answer as a UTF-8 text file")
+    sw.add_argument("file", nargs="?", help="the answer as a UTF-8 text file")
+    sw.add_argument("--jsonl", help='many answers: a file of JSON lines {"id", "prompt_text" or '
+                                    '"task_id", "text"} (- for standard input); prints one JSON line each')
     sw.add_argument("--prompt-text", help="the task's prompt")
     sw.add_argument("--task", help="or the id of a writing task in the item bank")
     sw.set_defaults(func=cmd_score_writing)

@@ -92,3 +92,20 @@ def test_score_writing_explains_a_file_that_is_not_text(tmp_path, capsys):
     binary.write_bytes(b"\xff\xd8\xff\x00\x10JFIF")
     assert main(["score", "writing", "--prompt-text", "Kerro itsestäsi.", str(binary)]) == 2
     assert "not text" in capsys.readouterr().err
+
+
+def test_simulate_answers_from_a_perturbed_truth_and_reports_kind_shares(capsys):
+    args = ["simulate", "--bank", "seed", "--examinees", "40", "--min-items", "15", "--max-items", "30",
+            "--sem-target", "0.3", "--cefr-stop", "--seed", "1", "--json"]
+    assert main(args) == 0
+    known = json.loads(capsys.readouterr().out)
+    assert main(args + ["--truth", "perturbed:b_sd=0.5,a_logsd=0.3,shift=0.5"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    for report in (known, out):
+        assert {"rmse", "bias", "cefr_exact", "cefr_adjacent", "mean_items", "kind_share"} <= set(report)
+        assert {"writing_task", "yes_no", "c_test", "sentence_building", "dictation"} <= set(report["kind_share"])
+    assert out["config"]["truth"] == {"perturbed": {"b_sd": 0.5, "a_logsd": 0.3, "shift": 0.5}}
+    assert known["config"]["truth"] == "engine"
+    assert out["bias"] < known["bias"]  # harder than believed: estimates fall
+    assert main(["simulate", "--truth", "perturbed:shift=lots"]) == 2
+    assert "needs a number" in capsys.readouterr().err
