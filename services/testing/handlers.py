@@ -23,6 +23,7 @@ from assessment.engine import AdaptiveTest, Prior
 from assessment.pool import ItemPool, PoolItem
 from assessment.selection import Blueprint, Randomesque, restricted_eligibility
 from assessment.stopping import StoppingRule
+from item_bank.assembly import adaptive_kind, assemble, block_floor, block_unit, is_block_id
 from item_bank.model import SKILLS, Item
 from item_bank.orm import ItemRow
 from item_bank.repository import ItemRepository, row_to_item
@@ -62,11 +63,13 @@ class LoadedBank:
 
 class BankCache:
     """The live bank as a pool, reloaded when the bank version in the database changes
-    (checked at most every ``check_seconds``)."""
+    (checked at most every ``check_seconds``). The pool is assembled as the simulation
+    assembles it (:func:`item_bank.assembly.assemble`): blocks by the ``blueprint``."""
 
-    def __init__(self, db: Database, check_seconds: float = 30.0):
+    def __init__(self, db: Database, check_seconds: float = 30.0, blueprint: Blueprint | None = None):
         self.db = db
         self.check_seconds = check_seconds
+        self.blueprint = blueprint or Blueprint.load()
         self._bank: LoadedBank | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -88,8 +91,8 @@ class BankCache:
                         raise APIError(503, "The item bank has no live items.")
                     speaking = tuple(sorted((i for i in live if i.kind in SPEAKING_TASKS),
                                             key=lambda i: i.id))
-                    self._bank = LoadedBank(version, {i.id: i for i in items},
-                                            ItemPool([i.pool_item() for i in items]),
+                    items, pool = assemble(items, self.blueprint)
+                    self._bank = LoadedBank(version, {i.id: i for i in items}, pool,
                                             speaking=speaking)
                 rows = s.scalars(select(ItemRow).where(ItemRow.status == "reviewed")
                                  .order_by(ItemRow.id, ItemRow.version)).all()
@@ -104,8 +107,7 @@ class BankCache:
 def servable(item: Item) -> bool:
     """An item the adaptive test can give now: scored on submission (objective kinds and
     writing tasks), with its audio made."""
-    return ((item.objective or item.kind == "writing_task")
-            and all(role in item.assets for role in item.audio_texts()))
+    return adaptive_kind(item) and all(role in item.assets for role in item.audio_texts())
 
 
 def _capped(estimate: dict, ceiling: str) -> dict:
@@ -140,7 +142,7 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
     s.flush()
     cuts = cuts or CutScores.load()
     rows = [r for r in sess.items if r.answer is not None and not r.pretest]
-    pool = ItemPool([_pool_item(r) for r in rows])
+    pool = ItemPool([_pool_item(r) for r in rows] + _block_units(s, rows))
     engine = AdaptiveTest(pool, cuts=cuts, stopping=StoppingRule(min_items=1, max_items=max(1, len(rows))),
                           prior=Prior.from_self_assessment(sess.self_assessment, cuts))
     engine.replay([(_pool_item(r), int(r.score)) for r in rows])
@@ -155,6 +157,27 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
     return sess.result
 
 
+def _block_units(s, rows: list[SessionItem], blueprint: Blueprint | None = None) -> list[PoolItem]:
+    """The scored units of the blocks whose items ``rows`` answered in full, rebuilt from the
+    parameters the items had when given (for a replay outside the live pool)."""
+    blueprint = blueprint or Blueprint.load()
+    by_block: dict[str, list[SessionItem]] = {}
+    for r in rows:
+        if is_block_id(r.testlet_id):
+            by_block.setdefault(r.testlet_id, []).append(r)
+    units = []
+    repo = ItemRepository(s)
+    for block_id, members in by_block.items():
+        items = [repo.get(r.item_id, r.item_version) for r in members]
+        if any(i is None for i in items):  # pragma: no cover - items are never deleted
+            continue
+        design = blueprint.blocks.get(items[0].kind, {})
+        units.append(block_unit(block_id, [replace(_pool_item(r), kind=i.kind)
+                                           for r, i in zip(members, items)],
+                                block_floor(items), float(design.get("testlet_sd", 0.0))))
+    return units
+
+
 def _pool_item(row: SessionItem) -> PoolItem:
     irt = row.irt
     return PoolItem(id=row.item_id, skill=row.skill, a=irt["a"], b=irt["b"], c=irt.get("c", 0.0),
@@ -167,11 +190,11 @@ class TestingService:
                  cuts: CutScores | None = None, blueprint: Blueprint | None = None):
         self.db = db
         self.config = config
-        self.bank = BankCache(db, config.bank_check_seconds)
+        self.blueprint = blueprint or Blueprint.load()
+        self.bank = BankCache(db, config.bank_check_seconds, self.blueprint)
         self.exposure = exposure
         self.queue = queue
         self.cuts = cuts or CutScores.load()
-        self.blueprint = blueprint or Blueprint.load()
         from services.scoring.handlers import ScoringService
 
         self.scoring = ScoringService(db, config)  # the writing scorer, made on first use
@@ -240,7 +263,21 @@ class TestingService:
         return stored
 
     def _progress(self, rows: list[SessionItem]) -> dict:
-        answered = sum(r.answer is not None for r in rows)
+        """Answers so far against the test's length, both in scored units: the items of a
+        block (yes/no words) count as one, once all of them are answered."""
+        pool = self.bank.get().pool
+        answered = 0
+        block_answers: dict[str, int] = {}
+        for r in rows:
+            if r.answer is None:
+                continue
+            if is_block_id(r.testlet_id) and not r.pretest:
+                block_answers[r.testlet_id] = block_answers.get(r.testlet_id, 0) + 1
+            else:
+                answered += 1
+        for block_id, n in block_answers.items():
+            u = pool.blocks.get(block_id)
+            answered += u is None or n >= len(pool.members[u])
         extra = min(self.config.pretest_items, len(self.bank.get().pretest))
         return {"answered": answered, "min_items": self.stopping.min_items + extra,
                 "max_items": self.stopping.max_items + extra}

@@ -20,10 +20,16 @@ def wrong_answer(item):
     return next(c["id"] for c in item["choices"] if c["id"] != KEYS[item["id"]])
 
 
+def scored_units(served) -> int:
+    """Items as the test's length counts them: a block of yes/no words is one."""
+    blocks = {i["testlet"] for i in served if i.get("testlet", "").startswith("block-")}
+    return len([i for i in served if not i.get("testlet", "").startswith("block-")]) + len(blocks)
+
+
 def test_a_whole_test_with_right_answers_ends_high_and_with_wrong_ones_low(client):
     strong = Taker(client, "en")
     served = strong.finish()
-    assert 15 <= len(served) <= 30
+    assert 15 <= scored_units(served) <= 30
     assert len({i["id"] for i in served}) == len(served)
     high = strong.result().json
     weak = Taker(client, "sv")
@@ -190,3 +196,35 @@ def test_every_kind_arrives_with_what_its_page_needs(client):
     if "dictation" in seen:
         audio = client.get(seen["dictation"]["audio"])
         assert audio.status_code == 200 and audio.mimetype == "audio/ogg"
+
+
+def test_yes_no_words_come_as_a_block_answered_one_by_one_and_counted_as_one_item(client):
+    """A block of yes/no words (real words and pseudowords) is served word after word, on
+    the yes/no page each word already has, and counts as one item once all are answered."""
+    for _ in range(8):
+        t = Taker(client)
+        block, progress_before, progress_inside = [], None, []
+        while True:
+            body = t.next().json
+            if body["done"]:
+                break
+            item = body["item"]
+            in_block = item.get("testlet", "").startswith("block-")
+            if in_block and not block:
+                progress_before = body["progress"]["answered"]
+            if in_block:
+                block.append(item)
+                progress_inside.append(body["progress"]["answered"])
+            r = t.answer(item["id"], KEYS[item["id"]])
+            if block and not in_block:
+                break
+            if block and in_block and len(block) == item["testlet_position"]["of"]:
+                assert r.json["progress"]["answered"] == progress_before + 1
+        if block:
+            break
+    assert block, "no yes/no block was served in eight tests"
+    assert {i["kind"] for i in block} == {"yes_no"} and len({i["testlet"] for i in block}) == 1
+    assert 10 <= len(block) == block[0]["testlet_position"]["of"] <= 14
+    assert [i["testlet_position"]["index"] for i in block] == list(range(1, len(block) + 1))
+    assert set(progress_inside) == {progress_before}  # the block counts once, when complete
+    assert {KEYS[i["id"]] for i in block} == {"yes", "no"}  # real words and pseudowords
