@@ -125,7 +125,8 @@ class AdaptiveTest:
     def _select(self) -> int | None:
         while True:
             available = [s for k, s in enumerate(self.pool.skills) if self.left_per_skill[k] > 0]
-            skill = self.blueprint.next_skill(self.counts, available)
+            skill = self.blueprint.next_skill(self.counts, available,
+                                              self.stopping.min_items - len(self.given))
             if skill is None:
                 return None
             k = self.pool.skills.index(skill)

@@ -32,6 +32,9 @@ class Blueprint:
     kinds: dict[str, dict[str, float]] = field(default_factory=dict)
     blocks: dict[str, dict] = field(default_factory=dict)
     version: str = ""
+    # items every test has of a skill (when the bank has them), given by the test's minimum
+    # length at the latest: a short test still has its writing task
+    minimum: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path=None) -> "Blueprint":
@@ -42,10 +45,19 @@ class Blueprint:
         for named in [shares, *kinds.values()]:
             if any(v < 0 for v in named.values()) or sum(named.values()) <= 0:
                 raise ValueError("blueprint shares must be non-negative and not all zero")
-        return cls(shares, kinds, dict(data.get("blocks", {})), str(data.get("version", "")))
+        minimum = {k: int(v) for k, v in data.get("minimum", {}).items()}
+        return cls(shares, kinds, dict(data.get("blocks", {})), str(data.get("version", "")), minimum)
 
-    def next_skill(self, counts: dict[str, int], available: list[str]) -> str | None:
-        """The available skill with the largest deficit against its target share."""
+    def next_skill(self, counts: dict[str, int], available: list[str],
+                   items_left_before_minimum: int | None = None) -> str | None:
+        """The available skill with the largest deficit against its target share; a skill
+        still short of its ``minimum`` when no more items are left before the test's
+        minimum length than such skills need."""
+        if items_left_before_minimum is not None:
+            short = [s for s in available if counts.get(s, 0) < self.minimum.get(s, 0)]
+            need = sum(self.minimum[s] - counts.get(s, 0) for s in short)
+            if short and items_left_before_minimum <= need:
+                available = short
         ranked = _by_deficit(self.shares, counts, available)
         return ranked[0] if ranked else None
 

@@ -85,3 +85,12 @@ def test_top_candidates_of_one_kind():
     eligible = np.ones(pool.size, dtype=bool)
     assert {pool.ids[i] for i in top_candidates(pool, 0, 0.0, eligible, 2, "c_test")} <= {"b0", "b1", "b2"}
     assert top_candidates(pool, 0, 0.0, eligible, 2, "dictation") == []
+
+
+def test_a_skill_short_of_its_minimum_comes_before_the_minimum_length():
+    bp = Blueprint({"reading": 0.9, "writing": 0.1}, minimum={"writing": 1})
+    skills = ["reading", "writing"]
+    assert bp.next_skill({}, skills, items_left_before_minimum=5) == "reading"
+    assert bp.next_skill({"reading": 13}, skills, items_left_before_minimum=1) == "writing"
+    assert bp.next_skill({"reading": 13, "writing": 1}, skills, items_left_before_minimum=0) == "reading"
+    assert bp.next_skill({"reading": 13}, ["reading"], items_left_before_minimum=1) == "reading"
