@@ -92,5 +92,5 @@ def test_a_skill_short_of_its_minimum_comes_before_the_minimum_length():
     skills = ["reading", "writing"]
     assert bp.next_skill({}, skills, items_left_before_minimum=5) == "reading"
     assert bp.next_skill({"reading": 13}, skills, items_left_before_minimum=1) == "writing"
-    assert bp.next_skill({"reading": 13, "writing": 1}, skills, items_left_before_minimum=0) == "reading"
+    assert bp.next_skill({"reading": 13, "writing": 2}, skills, items_left_before_minimum=0) == "reading"
     assert bp.next_skill({"reading": 13}, ["reading"], items_left_before_minimum=1) == "reading"
