@@ -13,6 +13,7 @@ from .i18n import init_i18n
 from .observability import init_observability
 from .queue import JobContext, make_queue
 from .redis_client import make_redis
+from .request_parsing import init_request_parsing
 
 
 class RestApi(Api):
@@ -48,6 +49,7 @@ def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, R
     app.extensions["taitotaso.resources"] = resources
     init_observability(app, resources)
     register_error_handlers(app)
+    init_request_parsing(app)   # deep JSON and lone surrogates: a 400, never a 500
     init_i18n(app)
     # templates every service may include (e.g. _levels_chart.html)
     app.register_blueprint(Blueprint("shared_templates", __name__, template_folder="templates"))
