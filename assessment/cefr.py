@@ -26,12 +26,24 @@ class CutScores:
 
     @classmethod
     def load(cls, path=None) -> "CutScores":
-        data = load_json("cefr_cuts.json", path)
+        """The shipped cut scores (``data/cefr_cuts.json``), or the file at ``path``."""
+        return cls.from_dict(load_json("cefr_cuts.json", path))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "CutScores":
+        """Cut scores in the shape of ``cefr_cuts.json`` (also how a published version of a
+        standard-setting study is stored)."""
         cuts = tuple(float(data["cuts"][lvl]) for lvl in LEVELS[1:])
         if any(lo >= hi for lo, hi in zip(cuts, cuts[1:])):
             raise ValueError("CEFR cut scores must increase from A2 to C2")
         return cls(cuts=cuts, floor=float(data.get("floor", -3.0)),
                    ceiling=float(data.get("ceiling", 3.0)), version=str(data.get("version", "")))
+
+    def as_dict(self) -> dict:
+        """The shape of ``cefr_cuts.json``: ``CutScores.from_dict(c.as_dict()) == c``."""
+        return {"version": self.version, "levels": list(LEVELS),
+                "cuts": dict(zip(LEVELS[1:], self.cuts)), "floor": self.floor,
+                "ceiling": self.ceiling}
 
     def level_index(self, theta: float) -> int:
         return int(np.searchsorted(self.cuts, theta, side="right"))
