@@ -42,6 +42,9 @@ class Config:
     asr_threads: int = 0                 # 0: the engine's default (all cores)
     session_starts_per_minute: int = 120   # per client address
     trusted_proxies: int = 0               # proxies in front that set X-Forwarded-For/-Proto
+    # the address the suite is published at: the issuer of credentials, and where their keys
+    # and status are looked up (never taken from a request's Host header)
+    public_url: str = "http://127.0.0.1:8000"
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -69,6 +72,7 @@ class Config:
             asr_threads=_int("TAITOTASO_ASR_THREADS", 0),
             session_starts_per_minute=_int("TAITOTASO_SESSION_STARTS_PER_MINUTE", 120),
             trusted_proxies=_int("TAITOTASO_TRUSTED_PROXIES", 0),
+            public_url=_public_url(os.environ.get("TAITOTASO_PUBLIC_URL")),
         )
         cfg = replace(cfg, **overrides)
         from scoring.speech.engines import ENGINES
@@ -83,6 +87,20 @@ class Config:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _public_url(raw: str | None) -> str:
+    """``TAITOTASO_PUBLIC_URL`` (e.g. https://taitotaso.example.fi), checked; the embedded
+    default is where ``taitotaso serve`` listens."""
+    if not raw:
+        return "http://127.0.0.1:8000"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SystemExit("TAITOTASO_PUBLIC_URL must be the suite's address, such as "
+                         f"https://taitotaso.example.fi (no query or fragment), got {raw!r}")
+    return raw.strip().rstrip("/")
 
 
 def _embedded_secret(var_dir: Path) -> str:

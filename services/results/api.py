@@ -20,7 +20,7 @@ from marshmallow import RAISE, Schema, fields, validate
 from services.common.errors import APIError
 
 from . import seekers, sharing
-from .pages import current_seeker, db
+from .pages import context, current_seeker, db
 
 blp = Blueprint("results", __name__, url_prefix="/api/v1/results",
                 description="Results job seekers own, their shares, credentials")
@@ -82,7 +82,7 @@ class CredentialStatus(MethodView):
     def get(self, credential_id):
         """The 1EdTech revocation list of one credential: empty, or the credential listed as
         revoked (withdrawn by the job seeker). No personal data."""
-        doc = sharing.credential_status(db(), credential_id, request.host_url)
+        doc = sharing.credential_status(db(), credential_id, context().issuer_url)
         if doc is None:
             raise APIError(404, "No credential with this id has been issued here.")
         return doc, 200, {"Cache-Control": "no-cache"}
@@ -130,7 +130,7 @@ class Shares(MethodView):
         if token:
             # the pages' mount point: the API is served on its own path, not under it
             pages = current_app.config.get("RESULTS_PAGES_PATH", "/results").rstrip("/")
-            out["link"] = f"{request.host_url.rstrip('/')}{pages}/v/{token}"
+            out["link"] = f"{context().issuer_url}{pages}/v/{token}"
         return out, 201, {"Cache-Control": "no-store"}
 
 

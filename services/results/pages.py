@@ -28,7 +28,7 @@ from services.common.rate_limit import RateLimiter
 from services.common.i18n import LANGUAGES, language_in_path
 
 from . import seekers, sharing
-from .credentials import KeyRing, KeyRingError
+from .credentials import JWKS_PATH, KeyRing, KeyRingError
 from .seekers import SeekerError
 from .texts import (ASSURANCE_EXPLAINED, ASSURANCE_NAMES, LEVEL_SUMMARY, RECIPIENT_KINDS,
                     SHARE_STATES, SKILL_NAMES, VIEWERS)
@@ -51,6 +51,8 @@ class ResultsContext:
         res = app.extensions["taitotaso.resources"]
         self.db = res.db
         self.config = res.config
+        # the issuer of credentials: from the configuration, never from the request
+        self.issuer_url = res.config.public_url.rstrip("/")
         configured = os.environ.get("TAITOTASO_SIGNING_KEYS")
         self.key_dir = Path(configured) if configured else Path(res.config.var_dir) / "keys"
         self._keys: KeyRing | None = None
@@ -424,7 +426,7 @@ def share_create():
         if err.status == 404:  # not this account's result: no form to fix
             raise APIError(404, str(err.message)) from None
         return _share_form(seekers.history(db(), seeker.id), form, _form_errors(err), err.status)
-    link = url_for("results_pages.employer_view", token=token, _external=True) if token else None
+    link = context().issuer_url + url_for("results_pages.employer_view", token=token) if token else None
     # post/redirect/get: reloading the page that shows the link makes no second share
     session["new_share"] = {"id": share["id"], "link": link}
     return redirect(url_for("results_pages.share_done"), 303)
@@ -541,8 +543,8 @@ def employer_view(token):
         assurance=ASSURANCE_NAMES.get(link["assurance"], link["assurance"]),
         assurance_explained=ASSURANCE_EXPLAINED.get(link["assurance"], ""),
         credential_url=url_for("results_pages.employer_credential", token=token),
-        jwks_url=request.host_url + ".well-known/jwks.json",
-        status_url=request.host_url.rstrip("/") + sharing.status_path(link["credential_id"]),
+        jwks_url=context().issuer_url + JWKS_PATH,
+        status_url=context().issuer_url + sharing.status_path(link["credential_id"]),
         credential_id=f"urn:uuid:{link['credential_id']}")
     return Response(body, mimetype="text/html",
                     headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
@@ -558,7 +560,7 @@ def employer_credential(token):
     if link is None:
         return _not_found()
     try:
-        jwt = sharing.credential_jwt(link, context().keys, request.host_url)
+        jwt = sharing.credential_jwt(link, context().keys, context().issuer_url)
     except KeyRingError:
         current_app.logger.exception("the signing keys cannot be used")
         raise APIError(503, _("The credential cannot be signed at the moment. The levels on "

@@ -21,7 +21,7 @@ def jwks():
     from .pages import context
 
     try:
-        keys = context().keys.jwks()
+        keys = context().keys.jwks(context().issuer_url)
     except KeyRingError:
         current_app.logger.exception("the signing keys cannot be read")
         body = error_body(503, "The public keys cannot be read at the moment: try again in "
@@ -30,4 +30,16 @@ def jwks():
     response = jsonify(keys)
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response.headers["Access-Control-Allow-Origin"] = "*"  # public keys: any verifier may read
+    return response
+
+
+@bp.get("/api/v1/results/contexts/taitotaso-v1.jsonld")
+def extension_context():
+    """The JSON-LD context of Taitotaso's extension fields, named in every credential."""
+    from .credentials import extension_context as document
+
+    response = jsonify(document())
+    response.mimetype = "application/ld+json"
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response

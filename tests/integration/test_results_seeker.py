@@ -25,6 +25,8 @@ from services.testing.orm import TestSession as SessionRow
 
 from .conftest import Taker, csrf, seeded_config
 
+PUBLIC = "http://127.0.0.1:8000"  # Config.public_url: the issuer, from configuration
+
 SHORT = {"min_items": 4, "max_items": 4, "pretest_items": 0}
 PASSWORD = "correct horse battery"
 _ips = itertools.count(1)
@@ -123,7 +125,7 @@ class JobSeekerBrowser:
         r = self.share(result, **fields)
         assert r.status_code == 200 and r.request.path == "/results/en/share/done", r.text
         link = re.search(r'id="share-link" value="([^"]+)"', r.text).group(1)
-        return link.replace("http://localhost", "")
+        return link.replace(PUBLIC, "")
 
     def shares(self) -> list[dict]:
         r = self.client.get("/api/v1/results/shares")
@@ -362,7 +364,7 @@ def test_the_credential_verifies_with_pyjwt_and_shows_revoked_after_withdrawal(a
     vc = claims["vc"]
     share = seeker.shares()[0]
     assert vc["id"] == share["credential_id"] == claims["jti"]
-    assert claims["iss"] == "http://localhost" and vc["issuer"]["id"] == "http://localhost"
+    assert claims["iss"] == PUBLIC and vc["issuer"]["id"] == PUBLIC
     assert claims["sub"].startswith("urn:uuid:") and seeker.email not in r.text
     mine = seeker.client.get("/api/v1/results/mine").json["results"][0]
     results = vc["credentialSubject"]["result"]
@@ -374,14 +376,14 @@ def test_the_credential_verifies_with_pyjwt_and_shows_revoked_after_withdrawal(a
     assert claims["exp"] - claims["nbf"] == 30 * 24 * 3600
 
     status_url = vc["credentialStatus"]["id"]
-    assert status_url == f"http://localhost/api/v1/results/credentials/" \
+    assert status_url == f"{PUBLIC}/api/v1/results/credentials/" \
                          f"{share['credential_id'].removeprefix('urn:uuid:')}/status"
-    status = boss.client.get(status_url.removeprefix("http://localhost"))
+    status = boss.client.get(status_url.removeprefix(PUBLIC))
     assert status.status_code == 200 and status.json["revokedCredentials"] == []
 
     w = seeker.client.post(f"/api/v1/results/shares/{share['id']}/withdraw", json={})
     assert w.status_code == 200 and w.json["state"] == "withdrawn"
-    status = boss.client.get(status_url.removeprefix("http://localhost"))
+    status = boss.client.get(status_url.removeprefix(PUBLIC))
     assert status.json["revokedCredentials"] == [
         {"id": vc["id"], "revoked": True, "revocationReason": "Withdrawn by the job seeker."}]
     assert "Anna" not in status.text and seeker.email not in status.text
@@ -394,6 +396,24 @@ def test_the_credential_verifies_with_pyjwt_and_shows_revoked_after_withdrawal(a
     assert boss.client.get("/api/v1/results/credentials/" + str(uuid.uuid4()) + "/status") \
         .status_code == 404
     assert boss.client.get("/api/v1/results/credentials/not-an-id/status").status_code == 404
+
+
+def test_the_issuer_keys_and_status_come_from_configuration_not_the_host_header(app, seeker):
+    """The shipped nginx passes any Host: a forged Host must not change what is signed."""
+    path = seeker.share_link(seeker.result)
+    boss = employer(app)
+    forged = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
+    token = boss.client.get(path + "/credential.jwt", headers=forged).text
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["iss"] == PUBLIC and "evil" not in token
+    assert jwt.get_unverified_header(token)["kid"].startswith(f"{PUBLIC}/.well-known/jwks.json#")
+    assert claims["vc"]["credentialStatus"]["id"].startswith(f"{PUBLIC}/api/v1/results/")
+    page = boss.client.get(path, headers=forged).text
+    assert "evil.example" not in page and f"{PUBLIC}/.well-known/jwks.json" in page
+    keys = boss.client.get("/.well-known/jwks.json", headers=forged).json["keys"]
+    assert all(k["kid"].startswith(f"{PUBLIC}/.well-known/jwks.json#") for k in keys)
+    context = boss.client.get("/api/v1/results/contexts/taitotaso-v1.jsonld")
+    assert context.status_code == 200 and "levelRange" in context.json["@context"]
 
 
 def test_after_a_key_rotation_old_and_new_credentials_verify(app, config, seeker):
@@ -523,8 +543,8 @@ def test_forms_without_the_token_and_cross_site_api_writes_are_refused(app, seek
     r = seeker.client.post("/api/v1/results/shares", headers={"Origin": "http://localhost"},
                            json={"result": seeker.result, "recipient": "employer",
                                  "employer_name": "X Oy", "purpose": "p", "days": 7})
-    assert r.status_code == 201 and r.json["link"].startswith("http://localhost/results/v/")
-    assert employer(app).client.get(r.json["link"].removeprefix("http://localhost")) \
+    assert r.status_code == 201 and r.json["link"].startswith(f"{PUBLIC}/results/v/")
+    assert employer(app).client.get(r.json["link"].removeprefix(PUBLIC)) \
         .status_code == 200
 
 
@@ -553,7 +573,7 @@ def test_deleting_the_account_removes_personal_data_and_revokes_shares(app, db, 
     boss = employer(app)
     cred = boss.client.get(path + "/credential.jwt").text
     status_path = jwt.decode(cred, options={"verify_signature": False})["vc"][
-        "credentialStatus"]["id"].removeprefix("http://localhost")
+        "credentialStatus"]["id"].removeprefix(PUBLIC)
     with seeker.client.session_transaction() as s:
         seeker_id = s["seeker"]["id"]
 
