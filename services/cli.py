@@ -518,6 +518,18 @@ def cmd_worker(args) -> int:
     return run_worker(burst=args.burst)
 
 
+def cmd_recordings_purge(args) -> int:
+    from services.common.config import Config
+    from services.common.db import Database
+    from services.scoring.retention import purge_recordings
+
+    config = Config.from_env()
+    days = args.days or config.recording_retention_days
+    n = purge_recordings(Database(config.database_url), days)
+    print(f"deleted the recordings and transcripts of {n} spoken answers older than {days} days")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="taitotaso", description="Taitotaso: adaptive Finnish tests")
     sub = p.add_subparsers(dest="command", required=True)
@@ -635,6 +647,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "for several, e.g. --role coach --role admin")
     add.add_argument("--password", help="at least 10 characters; without it one is made and printed once")
     add.set_defaults(func=cmd_staff_add)
+
+    rec = sub.add_parser("recordings", help="spoken answers' recordings and transcripts")
+    rsub = rec.add_subparsers(dest="recordings_command", required=True)
+    purge = rsub.add_parser("purge", help="delete recordings and transcripts older than the "
+                                          "retention period (TAITOTASO_RECORDING_RETENTION_DAYS)")
+    purge.add_argument("--days", type=int, help="this period instead of the configured one")
+    purge.set_defaults(func=cmd_recordings_purge)
 
     worker = sub.add_parser("worker", help="run queued jobs from Redis (production)")
     worker.add_argument("--burst", action="store_true", help="exit when the queue is empty")

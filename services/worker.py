@@ -22,14 +22,27 @@ log = logging.getLogger(__name__)
 SWEEP_S = float(os.environ.get("TAITOTASO_SWEEP_S") or 15)
 
 
-def _sweep(db, queue, stop: threading.Event) -> None:
+PURGE_EVERY_S = 3600.0   # recordings past their retention period: looked for hourly
+
+
+def _sweep(db, queue, stop: threading.Event, retention_days: int | None = None) -> None:
+    import time
+
+    from services.scoring.retention import purge_recordings
     from services.scoring.speech import recover_stale_jobs
 
+    last_purge = 0.0
     while not stop.wait(SWEEP_S):
         try:
             recover_stale_jobs(db, queue)
         except Exception:
             log.exception("sweeping stopped speech jobs failed; trying again in %.0f s", SWEEP_S)
+        if retention_days and time.monotonic() - last_purge >= PURGE_EVERY_S:
+            try:
+                purge_recordings(db, retention_days)
+                last_purge = time.monotonic()
+            except Exception:
+                log.exception("deleting old recordings failed; trying again in %.0f s", SWEEP_S)
 
 
 def run_worker(burst: bool = False, preload: bool = True) -> int:
@@ -50,7 +63,7 @@ def run_worker(burst: bool = False, preload: bool = True) -> int:
         speech_scorer(config)
         print(f"worker {os.getpid()}: speech engine {config.asr_engine} loaded", flush=True)
     stop = threading.Event()
-    threading.Thread(target=_sweep, args=(db, RQQueue(redis), stop), name="speech-sweeper",
+    threading.Thread(target=_sweep, args=(db, RQQueue(redis), stop, config.recording_retention_days), name="speech-sweeper",
                      daemon=True).start()
     worker = SimpleWorker([Queue(QUEUE_NAME, connection=redis)], connection=redis)
     try:

@@ -45,6 +45,10 @@ class Config:
     # the address the suite is published at: the issuer of credentials, and where their keys
     # and status are looked up (never taken from a request's Host header)
     public_url: str = "http://127.0.0.1:8000"
+    # the scoring API's callers: {name: secret}, sent as 'Authorization: Bearer <secret>'
+    scoring_clients: dict = field(default_factory=dict)
+    scoring_uploads_per_minute: int = 20   # per caller (credential, or session, and address)
+    recording_retention_days: int = 30     # recordings and transcripts older than this are deleted
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -73,6 +77,9 @@ class Config:
             session_starts_per_minute=_int("TAITOTASO_SESSION_STARTS_PER_MINUTE", 120),
             trusted_proxies=_int("TAITOTASO_TRUSTED_PROXIES", 0),
             public_url=_public_url(os.environ.get("TAITOTASO_PUBLIC_URL")),
+            scoring_clients=_clients(os.environ.get("TAITOTASO_SCORING_CLIENTS") or ""),
+            scoring_uploads_per_minute=_int("TAITOTASO_SCORING_UPLOADS_PER_MINUTE", 20),
+            recording_retention_days=_int("TAITOTASO_RECORDING_RETENTION_DAYS", 30),
         )
         cfg = replace(cfg, **overrides)
         from scoring.speech.engines import ENGINES
@@ -80,6 +87,9 @@ class Config:
         if cfg.asr_engine not in ENGINES:
             raise SystemExit(f"TAITOTASO_ASR_ENGINE must be one of {', '.join(ENGINES)}, "
                              f"got {cfg.asr_engine!r}")
+        if cfg.recording_retention_days < 1:
+            raise SystemExit("TAITOTASO_RECORDING_RETENTION_DAYS must be at least 1, got "
+                             f"{cfg.recording_retention_days}")
         if not cfg.secret_key:
             cfg = replace(cfg, secret_key=_embedded_secret(cfg.var_dir))
         return cfg
@@ -87,6 +97,19 @@ class Config:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _clients(raw: str) -> dict:
+    """``name:secret,name:secret`` (e.g. ``coach-tool:3vQ…``): the services allowed to call
+    the scoring API. A secret must be at least 24 characters."""
+    clients = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        name, sep, secret = part.partition(":")
+        if not sep or not name.strip() or len(secret.strip()) < 24:
+            raise SystemExit("TAITOTASO_SCORING_CLIENTS must be name:secret pairs separated by "
+                             "commas, each secret at least 24 characters")
+        clients[name.strip()] = secret.strip()
+    return clients
 
 
 def _public_url(raw: str | None) -> str:

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from scoring.textinput import TextInputError, clean, read_answer
 from services.common.errors import APIError
 
+from .access import limit_uploads, may_read_job, require_service
 from .feedback import audio_problem, with_messages
 from .schemas import (JobQuerySchema, ReviewDecisionSchema, ReviewQuerySchema,
                       SpeechRequestSchema, WritingRequestSchema, WritingResultSchema)
@@ -48,7 +49,9 @@ class Writing(MethodView):
     @blp.response(200, WritingResultSchema)
     def post(self):
         """Score a written answer: JSON {answer, task_id | prompt_text}, or multipart with the
-        answer as a text file ``answer_file``. Level A1..C2, sub-scores, confidence, feedback."""
+        answer as a text file ``answer_file``. Level A1..C2, sub-scores, confidence, feedback.
+        For the suite's services: ``Authorization: Bearer <the service's secret>``."""
+        limit_uploads(require_service())
         if request.mimetype == "multipart/form-data":
             upload = request.files.get("answer_file")
             if upload is None:
@@ -82,7 +85,9 @@ class Speech(MethodView):
         """Score a spoken answer: multipart with the recording as ``audio`` (WebM/Ogg Opus, WAV,
         MP3, M4A…; at most 120 s and 10 MB) and one of ``item_id``, ``reference_text``
         (read-aloud) or ``prompt_text`` (open speaking). The recording is checked at once;
-        the answer is 202 with the job, whose address is in ``Location``."""
+        the answer is 202 with the job, whose address is in ``Location``. For the suite's
+        services: ``Authorization: Bearer <the service's secret>``."""
+        limit_uploads(require_service())
         if request.mimetype != "multipart/form-data":
             raise APIError(415, "Send a multipart form with the recording as the file field audio.")
         upload = request.files.get("audio")
@@ -110,8 +115,20 @@ class Job(MethodView):
     @blp.arguments(JobQuerySchema, location="query")
     def get(self, args, job_id):
         """A scoring job: status (queued, running, done, failed), stage and progress 0–1,
-        and when done the result with feedback in ``ui_language``."""
-        job = service().speech_job(job_id)
+        and when done the result with feedback in ``ui_language``. A service reads it with
+        its credentials; a job seeker with the bearer token of the test session it belongs to."""
+        from services.scoring.access import bearer, service_caller
+
+        if service_caller() is None and bearer() is None:  # no database look-up for anonymous
+            raise APIError(401, "Send the test session's token (or this service's credentials) "
+                                "as 'Authorization: Bearer <token>' to see a scoring job.")
+        try:
+            job = service().speech_job(job_id)
+        except APIError as err:
+            if err.status == 404 and service_caller() is None:
+                may_read_job({})   # the same answer as a job of another session
+            raise
+        may_read_job(job)
         result = job.get("result")
         if result and result.get("feedback") is not None:
             result["feedback"] = with_messages(result["feedback"], args.get("ui_language") or "en")

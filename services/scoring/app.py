@@ -27,8 +27,13 @@ def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool 
         from .speech import recover_stale_jobs
 
         def recover():
+            from .retention import purge_recordings
+
             try:
                 recover_stale_jobs(res.db, res.queue)
+                # no worker runs the retention sweep here: each start does, and
+                # `taitotaso recordings purge` (e.g. daily from cron)
+                purge_recordings(res.db, res.config.recording_retention_days)
             except Exception as err:  # e.g. a database not migrated yet: the next poll recovers
                 app.logger.warning("could not look for stopped speech jobs: %s", err.__class__.__name__)
 

@@ -32,7 +32,19 @@ def make_audio(text: str, cefr: str) -> bytes:
     return synthesise(text, cefr, AUDIO_CACHE)
 
 
+# the credentials of a service allowed to call the scoring API (TAITOTASO_SCORING_CLIENTS)
+SCORING_SECRET = "tests-scoring-client-secret-0123456789"
+SCORING_AUTH = {"Authorization": f"Bearer {SCORING_SECRET}"}
+
+
+def as_scoring_client(client):
+    """A test client that sends the scoring API credentials with every request."""
+    client.environ_base["HTTP_AUTHORIZATION"] = SCORING_AUTH["Authorization"]
+    return client
+
+
 def seeded_config(tmp_path, database_url: str, redis_url: str | None, **overrides) -> Config:
+    overrides.setdefault("scoring_clients", {"tests": SCORING_SECRET})
     cfg = Config.from_env(database_url=database_url, redis_url=redis_url, var_dir=tmp_path,
                           secret_key="test-secret", testing=True, **overrides)
     db = Database(cfg.database_url)

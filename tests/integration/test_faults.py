@@ -19,7 +19,7 @@ from services.gateway import create_app
 from services.scoring.orm import SpeechJob
 from services.testing.orm import SessionItem
 
-from .conftest import KEYS, Taker, seeded_config
+from .conftest import KEYS, SCORING_AUTH, Taker, seeded_config
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -129,7 +129,7 @@ def test_a_speech_job_queued_before_a_redis_restart_is_queued_again(tmp_path, pg
     app = create_app(config)
     client = app.test_client()
     audio = sy.to_wav_bytes(sy.synthesize("Minä asun Espoossa."))
-    r = client.post("/api/v1/scoring/speech", data={
+    r = client.post("/api/v1/scoring/speech", headers=SCORING_AUTH, data={
         "reference_text": "Minä asun Espoossa.", "audio": (io.BytesIO(audio), "answer.wav")},
         content_type="multipart/form-data")
     assert r.status_code == 202, r.json

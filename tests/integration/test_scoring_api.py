@@ -9,7 +9,7 @@ import pytest
 from services.common.accounts import create_staff
 from services.gateway import create_app as suite
 
-from .conftest import GOOD_TEXT, Taker
+from .conftest import GOOD_TEXT, Taker, as_scoring_client
 
 PROMPT = "Kerro, millainen oli ensimmäinen työpäiväsi Suomessa."
 
@@ -22,7 +22,7 @@ def app(config):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    return as_scoring_client(app.test_client())
 
 
 def test_a_written_answer_gets_a_level_subscores_confidence_and_feedback(client):

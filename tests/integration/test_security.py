@@ -32,3 +32,135 @@ def test_deep_json_and_lone_surrogates_get_a_400_with_a_message(gateway, path, b
     r = gateway.test_client().post(path, data=body, content_type="application/json")
     assert r.status_code == 400, (path, r.status_code, r.data[:200])
     assert words in r.json["message"]
+
+
+# -- the scoring API: credentials, rate limits, the session's token, retention ---------------
+from datetime import timedelta  # noqa: E402
+
+from .conftest import GOOD_TEXT, SCORING_AUTH, SCORING_SECRET  # noqa: E402
+
+PROMPT = "Kerro, millainen oli ensimmäinen työpäiväsi Suomessa."
+
+
+def _wav() -> bytes:
+    from scoring.speech import synthetic as sy
+
+    return sy.to_wav_bytes(sy.silence(3.0))
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not-the-secret"},
+                                     {"Authorization": f"Basic {SCORING_SECRET}"}])
+def test_anonymous_callers_of_the_scoring_api_get_401(gateway, headers):
+    import io
+
+    client = gateway.test_client()
+    r = client.post("/api/v1/scoring/writing", json={"prompt_text": PROMPT, "answer": GOOD_TEXT},
+                    headers=headers)
+    assert r.status_code == 401 and "Authorization: Bearer" in r.json["message"]
+    r = client.post("/api/v1/scoring/speech", headers=headers, content_type="multipart/form-data",
+                    data={"prompt_text": "Kerro.", "audio": (io.BytesIO(_wav()), "a.wav")})
+    assert r.status_code == 401
+    from services.scoring.orm import ScoreReview, SpeechJob
+
+    with gateway.extensions["taitotaso.resources"].db.session() as s:   # nothing was kept
+        assert s.query(SpeechJob).count() == 0 and s.query(ScoreReview).count() == 0
+
+
+def test_a_service_with_its_credentials_is_scored(gateway):
+    r = gateway.test_client().post("/api/v1/scoring/writing", headers=SCORING_AUTH,
+                                   json={"prompt_text": PROMPT, "answer": GOOD_TEXT})
+    assert r.status_code == 200 and r.json["cefr"]
+
+
+def test_uploads_are_rate_limited_per_caller(tmp_path):
+    config = seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None,
+                           scoring_uploads_per_minute=2)
+    client = suite(config).test_client()
+    body = {"prompt_text": PROMPT, "answer": "Hei, minä olen Olga."}
+    codes = [client.post("/api/v1/scoring/writing", headers=SCORING_AUTH, json=body).status_code
+             for _ in range(3)]
+    assert codes == [200, 200, 429]
+    r = client.post("/api/v1/scoring/writing", headers=SCORING_AUTH, json=body)
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0 and "try again" in r.json["message"]
+
+
+def _session(client) -> tuple[str, str]:
+    r = client.post("/api/v1/sessions", json={"ui_language": "fi"})
+    assert r.status_code == 201, r.json
+    return r.json["id"], r.json["token"]
+
+
+def _job(db, session_id, *, age_days=0, transcript="Minun nimeni on Olga Petrova") -> str:
+    import uuid
+
+    from item_bank.orm import utcnow
+    from services.scoring.orm import ScoreReview, SpeechJob
+
+    job_id = str(uuid.uuid4())
+    when = utcnow() - timedelta(days=age_days)
+    with db.session() as s:
+        s.add(SpeechJob(id=job_id, task="open_speaking", session_id=session_id, text="Kerro.",
+                        ui_language="fi", audio=b"RIFF" + b"\1" * 4000, duration_s=3.0,
+                        status="done", stage="done", progress=1.0, attempts=1, created_at=when,
+                        result={"cefr": "A2", "transcript": transcript, "confidence": 0.4,
+                                "feedback": [{"code": "skipped_words", "words": ["Olga"]}]}))
+        s.add(ScoreReview(kind="speech", session_id=session_id, prompt="Kerro.", answer=transcript,
+                          machine={"transcript": transcript, "job_id": job_id}, confidence=0.4,
+                          created_at=when))
+    return job_id
+
+
+def test_a_scoring_job_needs_its_sessions_token(gateway):
+    client = gateway.test_client()
+    db = gateway.extensions["taitotaso.resources"].db
+    mine, token = _session(client)
+    _other, other_token = _session(client)
+    job_id = _job(db, mine)
+    path = f"/api/v1/scoring/jobs/{job_id}"
+    assert client.get(path).status_code == 401
+    for wrong in (other_token, "x" * 40):
+        r = client.get(path, headers={"Authorization": f"Bearer {wrong}"})
+        assert r.status_code == 404 and "Olga" not in r.get_data(as_text=True)
+    # an unknown id answers as a job of another session: ids cannot be probed
+    r = client.get("/api/v1/scoring/jobs/no-such-job", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 404
+    r = client.get(path, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200 and r.json["result"]["transcript"].startswith("Minun")
+    assert client.get(path, headers=SCORING_AUTH).status_code == 200
+
+
+def test_recordings_and_transcripts_older_than_the_retention_period_are_deleted(
+        gateway, sqlite_config, monkeypatch, capsys):
+    from services.cli import main
+    from services.scoring.orm import ScoreReview, SpeechJob
+    from services.scoring.retention import purge_recordings
+
+    db = gateway.extensions["taitotaso.resources"].db
+    sid, _ = _session(gateway.test_client())
+    old, new = _job(db, sid, age_days=31), _job(db, sid, age_days=1, transcript="Tuore vastaus")
+    monkeypatch.setenv("DATABASE_URL", sqlite_config.database_url)
+    monkeypatch.setenv("TAITOTASO_VAR_DIR", str(sqlite_config.var_dir))
+    monkeypatch.setenv("TAITOTASO_RECORDING_RETENTION_DAYS", "30")
+    assert main(["recordings", "purge"]) == 0
+    assert "of 1 spoken answers older than 30 days" in capsys.readouterr().out
+    with db.session() as s:
+        o, n = s.get(SpeechJob, old), s.get(SpeechJob, new)
+        assert o.audio == b"" and "transcript" not in o.result and o.result["cefr"] == "A2"
+        assert "Olga" not in repr(o.result)
+        assert n.audio.startswith(b"RIFF") and n.result["transcript"] == "Tuore vastaus"
+        answers = {r.answer for r in s.query(ScoreReview)}
+        assert answers == {"", "Tuore vastaus"}
+        assert not any("Olga" in repr(r.machine) for r in s.query(ScoreReview))
+    assert purge_recordings(db, 30) == 0
+    assert purge_recordings(db, 1) == 1   # a shorter period reaches the newer one too
+
+
+def test_the_retention_period_comes_from_the_configuration(monkeypatch, tmp_path):
+    from services.common.config import Config
+
+    monkeypatch.setenv("TAITOTASO_RECORDING_RETENTION_DAYS", "14")
+    monkeypatch.setenv("TAITOTASO_VAR_DIR", str(tmp_path))
+    assert Config.from_env().recording_retention_days == 14
+    monkeypatch.setenv("TAITOTASO_RECORDING_RETENTION_DAYS", "0")
+    with pytest.raises(SystemExit, match="RETENTION"):
+        Config.from_env()

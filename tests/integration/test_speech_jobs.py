@@ -14,7 +14,7 @@ import pytest
 from scoring.speech import synthetic as sy
 from services.scoring.app import create_app
 
-from .conftest import seeded_config
+from .conftest import as_scoring_client, seeded_config
 
 READ = "Kirjasto on auki maanantaista perjantaihin. Lauantaina kirjasto on auki kello kymmenestä."
 REQUIRED = {"transcript", "cefr", "confidence", "speech_rate", "articulation_rate", "pause_count",
@@ -52,7 +52,7 @@ def _wait(client, job_id: str, until=("done", "failed"), timeout: float = 180.0)
 
 
 def test_a_read_aloud_recording_is_scored_by_a_queued_job(app, config, reading):
-    client = app.test_client()
+    client = as_scoring_client(app.test_client())
     r = client.post("/api/v1/scoring/speech", data={
         "reference_text": READ, "audio": (__import__("io").BytesIO(reading), "answer.wav")},
         content_type="multipart/form-data")
@@ -76,7 +76,8 @@ def test_a_read_aloud_recording_is_scored_by_a_queued_job(app, config, reading):
 
 @pytest.fixture
 def embedded(tmp_path):
-    return create_app(seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None)).test_client()
+    return as_scoring_client(
+        create_app(seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None)).test_client())
 
 
 def _post(client, data: bytes | None, **fields):
@@ -117,7 +118,7 @@ def test_json_and_unknown_jobs_are_refused_clearly(embedded):
 @pytest.mark.integration
 def test_a_job_whose_worker_is_killed_is_finished_by_another(tmp_path, pg_url, redis_url, reading):
     config = seeded_config(tmp_path, pg_url, redis_url)
-    client = create_app(config).test_client()
+    client = as_scoring_client(create_app(config).test_client())
     env = _worker_env(config, TAITOTASO_JOB_STALE_S="4", TAITOTASO_SWEEP_S="1")
     # a long recording, so the job is still running when its worker dies
     long_audio = sy.to_wav_bytes(sy.synthesize(" ".join([READ] * 4)))
@@ -150,7 +151,7 @@ def test_a_coach_hears_a_spoken_answer_the_machine_could_not_judge(tmp_path, rea
     from services.gateway import create_app as suite
 
     config = seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None)
-    client = suite(config).test_client()
+    client = as_scoring_client(suite(config).test_client())
     # the recording is of another text than the one given: too unclear to judge
     r = _post(client, reading, reference_text="Bussi tulee kymmenen minuutin päästä. Odota pysäkillä.")
     assert r.status_code == 202

@@ -1,0 +1,112 @@
+"""Who may call the scoring API.
+
+- **Services** call it with their own credentials: ``TAITOTASO_SCORING_CLIENTS`` names each
+  caller and its secret (``name:secret,…``), sent as ``Authorization: Bearer <secret>``.
+  The suite's own services in one process (testing, results) call the scoring service layer
+  directly and need no credential; a service deployed apart sends its own.
+- **Job seekers' browsers and API clients** only read the jobs of their own test: a job made
+  for a test session answers to that session's bearer token (the one ``POST /api/v1/sessions``
+  gave), and to nothing else.
+- **Staff** (reviewers, admins) use the review queue with the staff session.
+
+Anyone else gets 401. Uploads (``/writing``, ``/speech``) are rate limited per caller.
+"""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+
+from flask import current_app, request
+
+from services.common.errors import APIError
+from services.common.rate_limit import RateLimiter, RateLimited
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str   # "service"
+    name: str
+
+
+def bearer() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _config():
+    return current_app.extensions["taitotaso.resources"].config
+
+
+def service_caller() -> Caller | None:
+    """The configured service whose secret this request carries, if any."""
+    token = bearer()
+    if not token:
+        return None
+    found = None
+    for name, secret in _config().scoring_clients.items():
+        # every secret is compared, so the time does not say which one nearly matched
+        if hmac.compare_digest(token.encode(), secret.encode()):
+            found = Caller("service", name)
+    return found
+
+
+UNAUTHENTICATED = ("The scoring API is for the suite's services: send this service's credentials "
+                   "as 'Authorization: Bearer <secret>' (TAITOTASO_SCORING_CLIENTS).")
+
+
+def require_service() -> Caller:
+    caller = service_caller()
+    if caller is None:
+        raise APIError(401, UNAUTHENTICATED)
+    return caller
+
+
+def _limiter() -> RateLimiter:
+    limiter = current_app.extensions.get("taitotaso.scoring.upload_limiter")
+    if limiter is None:
+        res = current_app.extensions["taitotaso.resources"]
+        limiter = RateLimiter(res.redis, limit=res.config.scoring_uploads_per_minute, window=60,
+                              prefix="taitotaso:rate:scoring-upload")
+        current_app.extensions["taitotaso.scoring.upload_limiter"] = limiter
+    return limiter
+
+
+def limit_uploads(caller: Caller) -> None:
+    """429 with Retry-After when this caller has sent too many answers this minute."""
+    wait = _limiter().hit(f"{caller.kind}:{caller.name}")
+    if wait:
+        raise RateLimited(wait, f"Too many answers sent for scoring: try again in {wait} s.")
+
+
+def may_read_job(job: dict) -> None:
+    """A service may read every job; a job seeker only the jobs of their own test session.
+
+    401 without credentials; 404 (the same answer as for an unknown job) for a token that
+    is not the job's session's, so that job ids cannot be probed."""
+    if service_caller() is not None:
+        return
+    token = bearer()
+    if token is None:
+        raise APIError(401, "Send the test session's token as 'Authorization: Bearer <token>' "
+                            "to see the scoring of its spoken answers.")
+    session_id = job.get("session_id")
+    if not session_id or not session_token_matches(session_id, token):
+        raise APIError(404, "There is no scoring job with this id for this token: check the "
+                            "address and the token you were given.")
+
+
+def session_token_matches(session_id: str, token: str) -> bool:
+    """The in-process check of a test session's token (the testing service's table, in the
+    same database in every deployment the suite has)."""
+    from services.testing.handlers import hash_token
+    from services.testing.orm import TestSession
+
+    db = current_app.extensions["taitotaso.resources"].db
+    with db.session() as s:
+        sess = s.get(TestSession, session_id)
+        return sess is not None and hmac.compare_digest(sess.token_hash, hash_token(token))
+
+
+__all__ = ["Caller", "require_service", "limit_uploads", "may_read_job", "service_caller",
+           "session_token_matches", "bearer"]
