@@ -105,10 +105,13 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ItemSpec:
-    """Model of one item: ``"2pl"`` (scores 0/1) or ``"grm"`` with ``categories`` scores ``0..K-1``."""
+    """Model of one item: ``"2pl"`` (scores 0/1), ``"3pl"`` (scores 0/1 with a known lower
+    asymptote ``guessing``, e.g. 1/choices, which is not estimated) or ``"grm"`` with
+    ``categories`` scores ``0..K-1``."""
 
     model: str
     categories: int = 2
+    guessing: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,11 @@ class ItemEstimate:
     anchored: bool
     fit: ItemFit | None = None
     dif: DifResult | None = None
+    guessing: float = 0.0
+    # anchored items: how far the data would move the item's difficulty (all thresholds
+    # together) given the other items, and its SE (see :func:`_displacement`)
+    displacement: float | None = None
+    se_displacement: float | None = None
 
     @property
     def difficulty(self) -> float:
@@ -164,7 +172,7 @@ class ItemEstimate:
 
     def as_anchor(self) -> dict[str, Any]:
         """The parameters in the form ``calibrate(anchors=...)`` accepts."""
-        return {"a": self.a, "b": self.b[0] if self.model == "2pl" else list(self.b)}
+        return {"a": self.a, "b": self.b[0] if self.model != "grm" else list(self.b)}
 
 
 @dataclass
@@ -218,9 +226,13 @@ class CalibrationResult:
             row = {
                 "item": it.index, "model": it.model, "n": it.n, "anchored": it.anchored,
                 "a": rnd(it.a), "se_a": rnd(it.se_a),
-                "b": rnd(it.b[0]) if it.model == "2pl" else [rnd(x) for x in it.b],
-                "se_b": rnd(it.se_b[0]) if it.model == "2pl" else [rnd(x) for x in it.se_b],
+                "b": rnd(it.b[0]) if it.model != "grm" else [rnd(x) for x in it.b],
+                "se_b": rnd(it.se_b[0]) if it.model != "grm" else [rnd(x) for x in it.se_b],
             }
+            if it.model == "3pl":
+                row["c"] = it.guessing
+            if it.displacement is not None:
+                row.update(displacement=rnd(it.displacement), se_displacement=rnd(it.se_displacement))
             if it.fit is not None:
                 row.update(fit_x2=rnd(it.fit.statistic), fit_df=it.fit.df, fit_p=rnd(it.fit.p_value))
             if it.dif is not None:
@@ -234,20 +246,28 @@ class CalibrationResult:
 
 
 def _parse_spec(spec, column: np.ndarray) -> ItemSpec:
+    """``"3pl:c"``, ``("3pl", c)`` and ``{"model": "3pl", "c": c}`` give the guessing ``c``;
+    for ``"grm"`` the second part is the number of categories."""
+    c = None
     if isinstance(spec, ItemSpec):
-        model, k = spec.model, spec.categories
+        model, k, c = spec.model, spec.categories, spec.guessing
     elif isinstance(spec, str):
         model, _, k = spec.lower().partition(":")
-        k = int(k) if k else None
+        k = float(k) if k else None
     elif isinstance(spec, Mapping):
-        model, k = spec["model"], spec.get("categories")
+        model, k, c = spec["model"], spec.get("categories"), spec.get("c", spec.get("guessing"))
     else:
         model, k = spec[0], (spec[1] if len(spec) > 1 else None)
     model = str(model).lower()
     if model == "2pl":
         return ItemSpec("2pl", 2)
+    if model == "3pl":
+        c = float(c if c is not None else (k or 0.0))
+        if not 0.0 <= c < 1.0:
+            raise ValueError(f"a 3PL item's guessing must lie in [0, 1), got {c}")
+        return ItemSpec("3pl", 2, c) if c > 0 else ItemSpec("2pl", 2)
     if model != "grm":
-        raise ValueError(f"unknown item model {model!r} (use '2pl' or 'grm')")
+        raise ValueError(f"unknown item model {model!r} (use '2pl', '3pl' or 'grm')")
     if k is None:
         seen = column[~np.isnan(column)]
         k = int(seen.max()) + 1 if seen.size else 2
@@ -283,12 +303,15 @@ def _parse_anchors(anchors, specs: list[ItemSpec]) -> dict[int, tuple[float, np.
     return out
 
 
-def _start_values(column: np.ndarray, k: int) -> tuple[float, np.ndarray]:
-    """a = 1 and intercepts from the marginal cumulative proportions (probit-logit rescaled)."""
+def _start_values(column: np.ndarray, k: int, guessing: float = 0.0) -> tuple[float, np.ndarray]:
+    """a = 1 and intercepts from the marginal cumulative proportions (probit-logit rescaled;
+    above the guessing rate for a 3PL item)."""
     x = column[~np.isnan(column)]
     if x.size == 0:
         return 1.0, np.linspace(1.0, -1.0, k - 1) if k > 2 else np.zeros(1)
     cum = np.array([(x >= c).mean() for c in range(1, k)])
+    if guessing > 0:
+        cum = (cum - guessing) / (1.0 - guessing)
     d = 1.16 * np.log(np.clip(cum, 0.02, 0.98) / (1.0 - np.clip(cum, 0.02, 0.98)))
     for i in range(1, d.size):           # strictly decreasing intercepts
         d[i] = min(d[i], d[i - 1] - 0.1)
@@ -304,9 +327,12 @@ def _boundaries(a: np.ndarray, d: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return icc(grid[None, :, None], a[:, None, None], b[:, None, :])
 
 
-def _category_probs(a: np.ndarray, d: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Category probabilities (B, Q, K) of a batch of items with the same K."""
+def _category_probs(a: np.ndarray, d: np.ndarray, grid: np.ndarray, c=None) -> np.ndarray:
+    """Category probabilities (B, Q, K) of a batch of items with the same K; ``c`` (B,) the
+    lower asymptotes of dichotomous items (P(1) = c + (1 - c) P*)."""
     s = _boundaries(a, d, grid)
+    if c is not None:
+        s = c[:, None, None] + (1.0 - c[:, None, None]) * s
     B, Q, _ = s.shape
     sp = np.concatenate([np.ones((B, Q, 1)), s, np.zeros((B, Q, 1))], axis=2)
     return np.clip(sp[:, :, :-1] - sp[:, :, 1:], _EPS, 1.0)
@@ -320,21 +346,26 @@ def _basis(grid: np.ndarray, k: int) -> np.ndarray:
     return e
 
 
-def _derivs(a, d, grid, second=True):
-    """P (B,Q,K), dP/dxi (B,Q,K,K) and optionally d2P/dxi2 (B,Q,K,K,K), xi = (a, d_1..d_{K-1})."""
+def _derivs(a, d, grid, second=True, c=None):
+    """P (B,Q,K), dP/dxi (B,Q,K,K) and optionally d2P/dxi2 (B,Q,K,K,K), xi = (a, d_1..d_{K-1}).
+
+    With lower asymptotes ``c`` (dichotomous items), P(1) = c + (1 - c) P*, so every
+    derivative of P* is scaled by (1 - c)."""
     s = _boundaries(a, d, grid)
     B, Q, km1 = s.shape
     k = km1 + 1
-    sp = np.concatenate([np.ones((B, Q, 1)), s, np.zeros((B, Q, 1))], axis=2)
+    scale = np.ones((B, 1, 1)) if c is None else (1.0 - c)[:, None, None]
+    s_eff = s if c is None else c[:, None, None] + scale * s
+    sp = np.concatenate([np.ones((B, Q, 1)), s_eff, np.zeros((B, Q, 1))], axis=2)
     p = np.clip(sp[:, :, :-1] - sp[:, :, 1:], _EPS, 1.0)
-    w = s * (1.0 - s)
+    w = scale * s * (1.0 - s)
     e = _basis(grid, k)
     jp = np.zeros((B, Q, k + 1, k))
     jp[:, :, 1:k] = w[..., None] * e[None]
     dp = jp[:, :, :-1] - jp[:, :, 1:]
     if not second:
         return p, dp, None
-    v = w * (1.0 - 2.0 * s)
+    v = w * (1.0 - 2.0 * s)   # (1 - c) P*(1 - P*)(1 - 2P*)
     ee = e[..., :, None] * e[..., None, :]
     hp = np.zeros((B, Q, k + 1, k, k))
     hp[:, :, 1:k] = v[..., None, None] * ee[None]
@@ -351,12 +382,12 @@ def _prior_terms(a, a_prior):
     return -la * la / (2 * s2), -la / (s2 * a), (la - 1.0) / (s2 * a * a)
 
 
-def _objective(a, d, r, grid, a_prior, derivatives=True):
+def _objective(a, d, r, grid, a_prior, derivatives=True, c=None):
     """Expected complete-data log-likelihood (+ log prior) per item; r is (B, Q, K)."""
     if not derivatives:
-        p = _category_probs(a, d, grid)
+        p = _category_probs(a, d, grid, c)
         return (r * np.log(p)).sum(axis=(1, 2)) + _prior_terms(a, a_prior)[0]
-    p, dp, d2p = _derivs(a, d, grid)
+    p, dp, d2p = _derivs(a, d, grid, c=c)
     rp = r / p
     f = (r * np.log(p)).sum(axis=(1, 2))
     g = np.einsum("bqk,bqki->bi", rp, dp)
@@ -376,12 +407,12 @@ def _project(a, d):
     return a, d, ok
 
 
-def _m_step(a, d, r, grid, a_prior, steps=3):
+def _m_step(a, d, r, grid, a_prior, steps=3, c=None):
     """Damped Newton on the M-step objective for a batch of items with equal K."""
     B, k = a.size, d.shape[1] + 1
     eye = np.eye(k)
     for _ in range(steps):
-        f, g, h = _objective(a, d, r, grid, a_prior)
+        f, g, h = _objective(a, d, r, grid, a_prior, c=c)
         neg = -h
         low = np.linalg.eigvalsh(neg)[:, 0]
         scale = np.abs(np.einsum("bii->b", neg)) + 1.0
@@ -392,7 +423,7 @@ def _m_step(a, d, r, grid, a_prior, steps=3):
         new_a, new_d = a.copy(), d.copy()
         for _ in range(20):
             ca, cd, ok = _project(a + t * step[:, 0], d + t[:, None] * step[:, 1:])
-            fc = _objective(ca, cd, r, grid, a_prior, derivatives=False)
+            fc = _objective(ca, cd, r, grid, a_prior, derivatives=False, c=c)
             good = ok & (fc >= f - 1e-10 * np.abs(f)) & ~done
             new_a[good], new_d[good] = ca[good], cd[good]
             done |= good
@@ -416,6 +447,7 @@ class _Bank:
         self.specs = specs
         n, j = x.shape
         self.k = np.array([s.categories for s in specs])
+        self.c = np.array([s.guessing for s in specs], dtype=float)
         self.offset = np.concatenate([[0], np.cumsum(self.k)[:-1]])
         self.cols = int(self.k.sum())
         self.cat = np.full(x.shape, -1, dtype=np.int64)
@@ -435,6 +467,11 @@ class _Bank:
     def group_cols(self, items: np.ndarray, k: int) -> np.ndarray:
         return self.offset[items][:, None] + np.arange(k)[None, :]
 
+    def guessing(self, items: np.ndarray):
+        """Lower asymptotes of a batch of items, or None when all are 0."""
+        c = self.c[items]
+        return c if np.any(c > 0) else None
+
 
 def _weights(grid, mu, sigma):
     z = (grid - mu) / sigma
@@ -446,7 +483,7 @@ def _log_probs(bank: _Bank, a, d, grid) -> np.ndarray:
     """log P (Q, C) of every category column."""
     logp = np.empty((grid.size, bank.cols))
     for k, items in bank.groups.items():
-        p = _category_probs(a[items], np.stack([d[i] for i in items]), grid)
+        p = _category_probs(a[items], np.stack([d[i] for i in items]), grid, bank.guessing(items))
         logp[:, bank.group_cols(items, k)] = np.log(p).transpose(1, 0, 2)
     return logp
 
@@ -542,7 +579,7 @@ def calibrate(
         if j in fixed:
             a[j], d[j] = fixed[j][0], fixed[j][1].copy()
         else:
-            a[j], d[j] = _start_values(x[answered, j], specs[j].categories)
+            a[j], d[j] = _start_values(x[answered, j], specs[j].categories, specs[j].guessing)
     free = np.array([j not in fixed and bank.n_item[j] > 0 for j in range(n_items)])
     free_groups = {k: items[free[items]] for k, items in bank.groups.items()}
     free_groups = {k: v for k, v in free_groups.items() if v.size}
@@ -561,7 +598,8 @@ def calibrate(
         old_a, old_b = a.copy(), [-dj / aj for dj, aj in zip(d, a)]
         for k, items in free_groups.items():
             r = counts[:, bank.group_cols(items, k)].transpose(1, 0, 2)
-            na, nd = _m_step(a[items], np.stack([d[i] for i in items]), r, grid, a_prior)
+            na, nd = _m_step(a[items], np.stack([d[i] for i in items]), r, grid, a_prior,
+                             c=bank.guessing(items))
             a[items] = na
             for i, row in zip(items, nd):
                 d[i] = row
@@ -592,6 +630,7 @@ def calibrate(
     else:
         se_a, se_b = np.full(n_items, np.nan), [np.full(s.categories - 1, np.nan) for s in specs]
     fits = _item_fit(bank, a, d, grid, ll_nq, logp, free, fit_groups) if item_fit else [None] * n_items
+    moved = _displacement(bank, a, d, grid, ll_nq, logp, sorted(fixed)) if fixed else {}
 
     eap_ans = post @ grid
     theta = np.full(x.shape[0], np.nan)
@@ -610,7 +649,7 @@ def calibrate(
         complete = not np.isnan(x).any()
         matching, bins = (None, None) if complete else (theta, dif_bins)
         difs = mantel_haenszel(x, labels, reference, focal, matching, bins=bins,
-                               dichotomous=[s.model == "2pl" for s in specs])
+                               dichotomous=[s.model != "grm" for s in specs])
 
     items = []
     for j, s in enumerate(specs):
@@ -620,7 +659,9 @@ def calibrate(
             index=j, model=s.model, categories=s.categories,
             a=float(a[j]) if known else math.nan, b=tuple(float(v) for v in b),
             se_a=float(se_a[j]), se_b=tuple(float(v) for v in se_b[j]),
-            n=int(bank.n_item[j]), anchored=j in fixed, fit=fits[j], dif=difs[j]))
+            n=int(bank.n_item[j]), anchored=j in fixed, fit=fits[j], dif=difs[j],
+            guessing=s.guessing, displacement=moved.get(j, (None, None))[0],
+            se_displacement=moved.get(j, (None, None))[1]))
     return CalibrationResult(
         items=items, converged=converged, iterations=it, loglik=ll,
         latent_mean=mu, latent_sd=sigma, theta=theta, theta_se=theta_se,
@@ -659,10 +700,10 @@ def _standard_errors(bank, a, d, grid, post, counts, free, a_prior):
         items = est[sizes == k]
         dd = np.stack([d[i] for i in items])
         r = counts[:, bank.group_cols(items, k)].transpose(1, 0, 2)
-        _, _, h = _objective(a[items], dd, r, grid, a_prior)
+        _, _, h = _objective(a[items], dd, r, grid, a_prior, c=bank.guessing(items))
         for i, hi in zip(items, h):
             complete[int(i)] = -hi
-        p, dp, _ = _derivs(a[items], dd, grid, second=False)
+        p, dp, _ = _derivs(a[items], dd, grid, second=False, c=bank.guessing(items))
         score_of[int(k)] = (items, dp / p[..., None])       # d log P_k / d xi
 
     cats = bank.cat
@@ -779,6 +820,46 @@ def _item_fit(bank, a, d, grid, ll_nq, logp, free, fit_groups) -> list[ItemFit |
             exp_ = expected[part].sum(axis=0)
             stat += float(((obs - exp_) ** 2 / np.maximum(exp_, _EPS)).sum())
         out.append(ItemFit(statistic=stat, df=int(df), p_value=float(stats.chi2.sf(stat, df)), groups=g))
+    return out
+
+
+def _displacement(bank, a, d, grid, ll_nq, logp, items, span: float = 2.0,
+                  step: float = 0.01) -> dict[int, tuple[float, float]]:
+    r"""Displacement of anchored items (Linacre's displacement in Winsteps): the shift
+    :math:`\hat\delta` of all of item ``j``'s thresholds that the data ask for, given each
+    person's posterior from the *other* items,
+
+    .. math:: \hat\delta = \arg\max_\delta \sum_n \sum_q \pi^{(-j)}_{nq}
+              \log P_j(x_{nj} \mid \theta_q - \delta),
+
+    on a grid of ``step`` over ``[-span, span]``, with the SE from the curvature at the
+    maximum. An anchor that has drifted (become easier or harder than its fixed values)
+    shows a displacement far from 0. Items with fewer than 20 answers get none.
+    """
+    out: dict[int, tuple[float, float]] = {}
+    deltas = np.arange(-span, span + step / 2, step)
+    for j in items:
+        rows = np.flatnonzero(bank.cat[:, j] >= 0)
+        if rows.size < 20:
+            continue
+        k = int(bank.k[j])
+        cat = bank.cat[rows, j]
+        rest = ll_nq[rows] - logp[:, bank.offset[j] + cat].T
+        rest = np.exp(rest - rest.max(axis=1, keepdims=True))
+        rest /= rest.sum(axis=1, keepdims=True)
+        r = rest.T @ np.eye(k)[cat]                                    # (Q, K) expected counts
+        c = np.full(deltas.size, bank.c[j]) if bank.c[j] > 0 else None
+        p = _category_probs(np.full(deltas.size, a[j]), d[j][None, :] - a[j] * deltas[:, None],
+                            grid, c)
+        ll = (r[None] * np.log(p)).sum(axis=(1, 2))
+        i = int(np.argmax(ll))
+        if 0 < i < deltas.size - 1:
+            curv = (ll[i + 1] - 2 * ll[i] + ll[i - 1]) / step ** 2
+            shift = 0.5 * step * (ll[i - 1] - ll[i + 1]) / (ll[i - 1] - 2 * ll[i] + ll[i + 1]) if curv < 0 else 0.0
+            se = math.sqrt(-1.0 / curv) if curv < 0 else math.nan
+            out[int(j)] = (float(deltas[i] + shift), se)
+        else:                                                          # beyond the span
+            out[int(j)] = (float(deltas[i]), math.nan)
     return out
 
 

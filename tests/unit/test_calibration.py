@@ -281,3 +281,46 @@ def test_edge_cases_and_input_checks():
         calibrate(np.zeros((3, 2)), ["2pl", "rasch"])
     with pytest.raises(ValueError):
         calibrate(np.zeros((3, 1)), [("grm", 3)], anchors={0: {"a": 1.0, "b": [0.5, -0.5]}})
+
+
+def test_3pl_with_known_guessing_recovers_what_a_2pl_fit_distorts():
+    """Multiple-choice and yes/no items have a known guessing rate: fixed as the 3PL's lower
+    asymptote it leaves a and b unbiased; a 2PL fit of the same answers flattens and shifts them."""
+    rng = np.random.default_rng(31)
+    j = 24
+    a, b = rng.lognormal(0.2, 0.2, j), rng.normal(0.0, 1.0, j)
+    c = np.where(np.arange(j) % 2 == 0, 0.25, 0.5)
+    x = simulate_2pl(rng, rng.normal(size=3000), a, b, c)
+    three = calibrate(x, [("3pl", cj) for cj in c])
+    two = calibrate(x, ["2pl"] * j)
+    assert [it.model for it in three.items] == ["3pl"] * j
+    assert [it.guessing for it in three.items] == list(c)
+    assert np.sqrt(np.mean((three.difficulty - b) ** 2)) < 0.2
+    assert abs(np.median(three.a / a) - 1.0) < 0.15
+    assert np.median(two.a / a) < 0.8                      # 2PL: slopes flattened by guessing
+    assert np.mean(two.difficulty - b) < -0.3               # ... and items look easier
+    assert all(np.isfinite(it.se_b[0]) for it in three.items)
+    rows = three.as_rows()
+    assert rows[0]["c"] == 0.25 and isinstance(rows[0]["b"], float)
+    assert ItemSpec("3pl", 2, 0.0) != ItemSpec("2pl")       # but c = 0 parses as a 2PL:
+    assert calibrate(x[:, :2], [("3pl", 0.0), "3pl:0"]).items[0].model == "2pl"
+    with pytest.raises(ValueError, match="guessing"):
+        calibrate(x[:, :1], [("3pl", 1.0)])
+
+
+def test_displacement_flags_the_anchor_that_drifted():
+    rng = np.random.default_rng(41)
+    n, j = 2000, 25
+    a, b = rng.lognormal(0.0, 0.25, j), rng.normal(0.0, 1.0, j)
+    true_b = b.copy()
+    true_b[3] += 0.8                                   # anchor 3 became harder since its calibration
+    x = keep_random(rng, simulate_2pl(rng, rng.normal(0.2, 1.0, n), a, true_b), 18)
+    anchors = {i: {"a": a[i], "b": b[i]} for i in range(15)}
+    res = calibrate(x, ["2pl"] * j, anchors=anchors)
+    moved = np.array([res.items[i].displacement for i in range(15)])
+    se = np.array([res.items[i].se_displacement for i in range(15)])
+    assert moved[3] == pytest.approx(0.8, abs=0.25) and moved[3] / se[3] > 4
+    others = np.delete(moved, 3)
+    assert np.all(np.abs(others) < 0.35)
+    assert all(it.displacement is None for it in res.items[15:])   # free items are estimated
+    assert "displacement" in res.as_rows()[3]
