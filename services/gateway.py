@@ -27,6 +27,15 @@ API_SERVICES: dict[str, str] = {
 }
 
 
+def verify_redirect(environ, start_response):
+    """``/verify``, the address employers are told: the results service's verification page."""
+    query = environ.get("QUERY_STRING", "")
+    start_response("308 Permanent Redirect",
+                   [("Location", "/results/verify" + (f"?{query}" if query else "")),
+                    ("Content-Length", "0")])
+    return [b""]
+
+
 class PathRouter:
     """Sends requests under a path prefix to another app without changing the path."""
 
@@ -56,7 +65,7 @@ def create_app(config: Config | None = None):
     if mounts:
         wsgi = DispatcherMiddleware(wsgi, mounts)
     api = {prefix: _app_of(module, config) for prefix, module in API_SERVICES.items()}
-    if api:
-        wsgi = PathRouter(wsgi, api)
+    api["/verify"] = verify_redirect
+    wsgi = PathRouter(wsgi, api)
     root.wsgi_app = wsgi
     return root

@@ -213,32 +213,6 @@ def client(job_seeker_id):
                                    if any(s in r.skills for r in found.results)])
 
 
-@bp.post("/clients/<job_seeker_id>/results/<session_id>/identity")
-@coach_only
-def confirm_identity(job_seeker_id, session_id):
-    staff = current_staff()
-    db = _resources().db
-    note = _clean(request.form.get("note"), 500)
-    try:
-        found = coaching.coach_client(db, staff.id, job_seeker_id)
-    except NotShared:
-        raise _not_shared() from None
-    if not any(r.session_id == session_id for r in found.results):
-        raise _not_shared()
-    if request.form.get("confirm") != "yes":
-        raise APIError(422, _("Tick the box to confirm that you supervised the test and checked "
-                              "the person's identity, then send the form again."))
-    try:
-        coaching.confirm_identity(db, staff, job_seeker_id, session_id, note)
-    except NotShared:
-        raise _not_shared() from None
-    except coaching.AlreadyDone as done:
-        raise APIError(409, _("This result is already marked as supervised (by %(name)s).",
-                              name=done.by or "?")) from None
-    flash(_("Identity confirmed: the result is now marked as supervised."))
-    return redirect(url_for("coach.client", job_seeker_id=job_seeker_id) + "#result-" + session_id)
-
-
 # -- the review queue ------------------------------------------------------------------
 @bp.get("/reviews")
 @review_staff
@@ -343,6 +317,9 @@ def review_audio(review_id):
 @bp.post("/sign-out")
 def sign_out():
     """Ends the staff session (the authoring service's cookie) from the coach pages."""
+    from services.common.sessions import end_session
+
+    end_session(STAFF_COOKIE)   # deleted on the server: a copy of the cookie no longer works
     response = redirect(current_app.config.get("STAFF_SIGN_IN_URL", SIGN_IN))
     response.delete_cookie(STAFF_COOKIE, path="/")
     return response

@@ -7,6 +7,10 @@ through :func:`coach_clients` (or :func:`reviews_visible_to`), so a client or a 
 outside those shares is simply not found: the pages answer 404 for it, the same as for an
 id that does not exist.
 
+The job seeker's display name reaches a coach only where the job seeker ticked "show my
+name" on every active share with that coach (``Share.show_contact``); every page, the CSV
+and the review queue name the client through :class:`Client`, so none can show more.
+
 Reviewers and admins see the whole review queue, but never who a job seeker is unless
 that job seeker shared with them as their coach.
 """
@@ -129,8 +133,14 @@ def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[C
                                .where(StaffUser.id.in_(supervisor_ids))).all()) if supervisor_ids else {}
     clients: dict[str, Client] = {}
     by_session: dict[tuple[str, str], SharedResult] = {}
+    # consent to show the name: only while every active share with this coach gives it (the
+    # job seeker's most careful choice wins); otherwise the coach sees "Client #1a2b3c4d"
+    named = {}
+    for share, _owned, _sess, seeker in rows:
+        named[seeker.id] = named.get(seeker.id, True) and bool(share.show_contact)
     for share, owned, sess, seeker in rows:
-        client = clients.setdefault(seeker.id, Client(seeker.id, seeker.display_name))
+        client = clients.setdefault(seeker.id, Client(
+            seeker.id, seeker.display_name if named[seeker.id] else None))
         key = (seeker.id, sess.id)
         known = by_session.get(key)
         # the same result shared twice: the share that lasts longest stands for it
@@ -187,29 +197,6 @@ def record_views(db, share_ids: Iterable[str], viewer: str) -> None:
         s.execute(update(Share).where(Share.id.in_(ids))
                   .values(view_count=Share.view_count + 1)
                   .execution_options(synchronize_session=False))
-
-
-# -- a supervised sitting --------------------------------------------------------------
-def confirm_identity(db, coach: Staff, job_seeker_id: str, session_id: str, note: str | None) -> None:
-    """The coach supervised this sitting and checked the person's identity: the result's
-    assurance becomes ``supervised``. Only for a result shared with this coach now."""
-    client = coach_client(db, coach.id, job_seeker_id)
-    if not any(r.session_id == session_id for r in client.results):
-        raise NotShared(session_id)
-    with db.session() as s:
-        owned = s.get(OwnedResult, session_id, with_for_update=True)
-        if owned is None or owned.job_seeker_id != job_seeker_id:
-            raise NotShared(session_id)
-        if owned.assurance == "supervised":
-            by = s.get(StaffUser, owned.supervised_by) if owned.supervised_by else None
-            raise AlreadyDone("already supervised", by.name if by else None)
-        before = owned.assurance
-        owned.assurance, owned.supervised_by = "supervised", coach.id
-        owned.identity_confirmed_at = utcnow()
-        s.add(AuditEvent(actor=coach.email, action="identity.confirm", target=f"result:{session_id}",
-                         detail={"job_seeker_id": job_seeker_id, "old_assurance": before,
-                                 "new_assurance": "supervised"},
-                         reason=note or None))
 
 
 # -- the review queue --------------------------------------------------------------------
@@ -331,6 +318,6 @@ def _sem(estimate: dict | None) -> str:
 
 
 __all__ = ["Client", "SharedResult", "ReviewView", "NotShared", "AlreadyDone", "coach_clients",
-           "coach_client", "filter_clients", "record_views", "confirm_identity",
+           "coach_client", "filter_clients", "record_views",
            "reviews_visible_to", "review_visible_to", "review_audio", "clients_csv", "csv_cell",
            "level_text", "LEVELS", "RESULT_SKILLS", "ASSURANCES"]

@@ -143,7 +143,13 @@ def extension_context() -> dict:
 
 
 class CredentialError(Exception):
-    """A credential that cannot be accepted, with a reason a person understands."""
+    """A credential that cannot be accepted, with a reason a person understands; ``kind``
+    says which check failed (damaged, algorithm, key, signature, expired, not_yet, claims,
+    issuer, status, withdrawn), for pages that explain it in the reader's language."""
+
+    def __init__(self, message: str, kind: str = "claims"):
+        super().__init__(message)
+        self.kind = kind
 
 
 class KeyRingError(Exception):
@@ -682,7 +688,7 @@ def _published_key(jwks: Mapping, kid) -> jwt.PyJWK:
     raise CredentialError(
         "This credential was signed with a key this service no longer publishes (or never "
         f"did; key id {str(kid)[:120]!r}). A key is withdrawn after a security incident: ask "
-        "the job seeker for a newly issued credential.")
+        "the job seeker for a newly issued credential.", "key")
 
 
 def _number(claims: Mapping, name: str, *, required: bool) -> float | None:
@@ -698,14 +704,14 @@ def unverified_parts(token) -> tuple[dict, dict]:
     """The header and claims of a token without checking anything: only to show what a
     refused credential says it is. Raises ``CredentialError`` for text that is no JWT."""
     if not isinstance(token, str) or token.count(".") != 2:
-        raise CredentialError(_DAMAGED)
+        raise CredentialError(_DAMAGED, "damaged")
     try:
         header = jwt.get_unverified_header(token.strip())
         claims = jwt.decode(token.strip(), options={"verify_signature": False})
     except (jwt.PyJWTError, ValueError, UnicodeError):
-        raise CredentialError(_DAMAGED) from None
+        raise CredentialError(_DAMAGED, "damaged") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise CredentialError(_DAMAGED)
+        raise CredentialError(_DAMAGED, "damaged")
     return header, claims
 
 
@@ -725,9 +731,10 @@ def verify_credential(token: str, jwks: Mapping, *, now: datetime | None = None)
         claimed = "names no signature method" if alg is None else \
             f"claims the signature method {str(alg)[:20]!r}"
         raise CredentialError(f"{_NOT_OURS}: it {claimed}, and Taitotaso signs with "
-                              f"{ALGORITHM} (Ed25519) only.")
+                              f"{ALGORITHM} (Ed25519) only.", "algorithm")
     if "crit" in header:
-        raise CredentialError(f"{_NOT_OURS}: its header demands extensions Taitotaso does not use.")
+        raise CredentialError(f"{_NOT_OURS}: its header demands extensions Taitotaso does not use.",
+                              "algorithm")
     key = _published_key(jwks, header.get("kid"))
     try:
         # dates are checked below, against ``now``, with messages that name them
@@ -736,17 +743,17 @@ def verify_credential(token: str, jwks: Mapping, *, now: datetime | None = None)
                                      "verify_iat": False, "verify_aud": False,
                                      "verify_iss": False})
     except jwt.InvalidSignatureError:
-        raise CredentialError(_CHANGED) from None
+        raise CredentialError(_CHANGED, "signature") from None
     except jwt.PyJWTError:
-        raise CredentialError(_DAMAGED) from None
+        raise CredentialError(_DAMAGED, "damaged") from None
     moment = _utc(now) if now is not None else datetime.now(timezone.utc)
     ts = moment.timestamp()
     nbf = _number(claims, "nbf", required=True)
     exp = _number(claims, "exp", required=False)
     if exp is not None and ts >= exp:
-        raise CredentialError(f"This credential expired on {_human_time(exp)}.")
+        raise CredentialError(f"This credential expired on {_human_time(exp)}.", "expired")
     if ts + NBF_LEEWAY_SECONDS < nbf:
-        raise CredentialError(f"This credential is not valid before {_human_time(nbf)}.")
+        raise CredentialError(f"This credential is not valid before {_human_time(nbf)}.", "not_yet")
 
     if "vc" in claims:
         vc = claims["vc"]
@@ -773,7 +780,7 @@ def verify_credential(token: str, jwks: Mapping, *, now: datetime | None = None)
     kid = header.get("kid")
     if not isinstance(issuer, str) or not kid.startswith(f"{issuer.rstrip('/')}{JWKS_PATH}#"):
         raise CredentialError(f"{_NOT_OURS}: it names an issuer ({str(issuer)[:80]}) whose "
-                              "published keys did not sign it.")
+                              "published keys did not sign it.", "issuer")
     return vc
 
 
@@ -802,13 +809,14 @@ def check_status(credential: Mapping, status_document: Mapping) -> None:
     ``credentialStatus.id``) lists the credential as revoked."""
     status = credential.get("credentialStatus") or {}
     if status.get("type") != STATUS_TYPE or status_document.get("id") != status.get("id"):
-        raise CredentialError("This status list is not the one the credential names.")
+        raise CredentialError("This status list is not the one the credential names.", "status")
     if status_document.get("issuer") != _issuer_id(credential):
-        raise CredentialError("This status list comes from another issuer than the credential.")
+        raise CredentialError("This status list comes from another issuer than the credential.",
+                              "status")
     for entry in status_document.get("revokedCredentials") or []:
         if isinstance(entry, Mapping) and entry.get("id") == credential.get("id") \
                 and entry.get("revoked", True):
             reason = entry.get("revocationReason")
             because = f": {str(reason).rstrip('.')}." if reason else "."
             raise CredentialError(f"This credential has been revoked{because} "
-                                  "Ask the job seeker for a current one.")
+                                  "Ask the job seeker for a current one.", "withdrawn")

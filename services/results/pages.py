@@ -22,16 +22,18 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from assessment.cefr import LEVELS
+from assessment.reporting import level_range, range_text
 from services.common.accounts import SignInThrottle
 from services.common.errors import APIError
 from services.common.rate_limit import RateLimiter
 from services.common.i18n import LANGUAGES, language_in_path
 
-from . import seekers, sharing
+from . import seekers, sharing, verification
 from .credentials import JWKS_PATH, KeyRing, KeyRingError
 from .seekers import SeekerError
-from .texts import (ASSURANCE_EXPLAINED, ASSURANCE_NAMES, LEVEL_SUMMARY, RECIPIENT_KINDS,
-                    SHARE_STATES, SKILL_NAMES, VIEWERS)
+from .texts import (ASSURANCE_EXPLAINED, ASSURANCE_NAMES, ASSURANCE_TITLES, LEVEL_SUMMARY,
+                    RECIPIENT_KINDS, SHARE_STATES, SKILL_NAMES, VERIFY_REASONS, VERIFY_STATES,
+                    VIEWERS)
 
 bp = Blueprint("results_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/results")
@@ -118,7 +120,8 @@ def _no_nul():
 
 
 PUBLIC_ENDPOINTS = {"results_pages.employer_view", "results_pages.employer_credential",
-                    "results_pages.static", "results_pages.testing_style"}
+                    "results_pages.static", "results_pages.testing_style",
+                    "results_pages.verify_page"}
 
 
 @bp.before_request
@@ -159,6 +162,9 @@ def _sign_in(seeker: seekers.Seeker) -> None:
     # a browser-session cookie: closing the browser of a shared computer signs out
     session[SESSION_KEY] = seeker.session_record()
     g.seeker = seeker
+    from services.common.sessions import remember_sign_in
+
+    remember_sign_in(f"seeker:{seeker.id}")   # a fresh session id, listed under the account
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -491,6 +497,9 @@ def delete_account():
             return render_template("account_delete.html", seeker=seeker, error=_(
                 "Tick the box to confirm that you want to delete your account.")), 422
         seekers.delete_account(db(), seeker.id)
+        from services.common.sessions import revoke_sessions_of
+
+        revoke_sessions_of(f"seeker:{seeker.id}")   # every browser she signed in with
         session.pop(SESSION_KEY, None)
         session.pop("test", None)
         g.seeker = None
@@ -535,11 +544,15 @@ def employer_view(token):
     link = sharing.open_link(db(), token)
     if link is None:
         return _not_found()
-    skills = [{"key": k, "name": SKILL_NAMES[k], "est": link["skills"][k]}
+    skills = [{"key": k, "name": SKILL_NAMES[k], "est": link["skills"][k],
+               "range": level_range(link["skills"][k])}
               for k in SKILL_NAMES if k in link["skills"]]
     body = render_template(
         "employer_view.html", link=link, skills=skills, summary=LEVEL_SUMMARY.get(
-            link["overall"].get("cefr"), ""),
+            link["overall"].get("cefr"), ""), overall_range=level_range(link["overall"]),
+        range_text=range_text,
+        title=ASSURANCE_TITLES.get(link["assurance"], ASSURANCE_TITLES["unsupervised"]),
+        verify_url=context().issuer_url + url_for("results_pages.verify_page"),
         assurance=ASSURANCE_NAMES.get(link["assurance"], link["assurance"]),
         assurance_explained=ASSURANCE_EXPLAINED.get(link["assurance"], ""),
         credential_url=url_for("results_pages.employer_credential", token=token),
@@ -568,6 +581,58 @@ def employer_credential(token):
     return Response(jwt, mimetype="application/jwt", headers={
         "Content-Disposition": 'attachment; filename="taitotaso-credential.jwt"',
         "Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
+
+
+# -- the employers' verification page ----------------------------------------------------
+def _submitted_credential() -> str:
+    """The credential text from the dropped or chosen file, or else the text box; a
+    ``SeekerError`` (422/413) a person can act on when there is none or it is too big."""
+    upload = request.files.get("file")
+    raw = b""
+    if upload is not None and upload.filename:
+        raw = upload.stream.read(verification.MAX_CREDENTIAL_BYTES + 1)
+    if not raw:
+        raw = request.form.get("credential", "").encode("utf-8", "replace")
+    if len(raw) > verification.MAX_CREDENTIAL_BYTES:
+        raise SeekerError(_("This file is too large to be a Taitotaso credential (at most "
+                            "64 kB). Choose the file you downloaded from the link page."),
+                          field="credential", status=413)
+    try:
+        text = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        text = ""
+    if not text:
+        raise SeekerError(_("Drop a credential file here, choose one, or paste its text into "
+                            "the box, then press Check."), field="credential", status=422)
+    return text
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify_page():
+    """Employers check a credential: signature, withdrawal, expiry, and what it says."""
+    _public_language()
+    verdict, error, status, text = None, None, 200, ""
+    if request.method == "POST":
+        limited = _limited()
+        if limited is not None:
+            return limited
+        try:
+            text = _submitted_credential()
+        except SeekerError as err:
+            error, status = str(err.message), err.status
+        else:
+            try:
+                verdict = verification.verify(db(), context().keys, context().issuer_url, text)
+            except KeyRingError:
+                current_app.logger.exception("the signing keys cannot be read")
+                raise APIError(503, _("Credentials cannot be checked at the moment. Try again "
+                                      "in a few minutes."))
+    body = render_template("verify.html", verdict=verdict, error=error, text=text[:4000],
+                           states=VERIFY_STATES, reasons=VERIFY_REASONS,
+                           assurance_titles=ASSURANCE_TITLES, issuer_url=context().issuer_url,
+                           jwks_url=context().issuer_url + JWKS_PATH)
+    return Response(body, status=status, mimetype="text/html",
+                    headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
 
 @bp.get("/static/testing.css")

@@ -81,7 +81,7 @@ class World:
                     share = Share(id=str(uuid.uuid4()), job_seeker_id=seeker.id, session_id=sid,
                                   recipient_kind="coach", coach_id=to, purpose="työnhaku",
                                   credential_id=str(uuid.uuid4()), expires_at=now + timedelta(days=days),
-                                  revoked_at=revoked)
+                                  revoked_at=revoked, show_contact=True)  # "show my name"
                     s.add(share)
                     self.shares.setdefault(key, []).append(share.id)
             s.flush()
@@ -380,35 +380,27 @@ def test_csv_cells_that_start_like_formulas_become_text():
 
 
 # -- a supervised sitting ------------------------------------------------------------------
-def test_a_coach_confirms_the_identity_of_a_supervised_sitting(suite, world):
+def test_no_result_can_be_marked_supervised_after_the_fact(suite, world):
+    """The after-the-fact checkbox is gone: its address answers 404 even for a client who
+    shares with this coach, and the client page offers no such form."""
     coach = signed_in(suite, COACH)
     aino, session_id = world.clients["aino"], world.real_session
     page = coach.get(f"/results/coach/clients/{aino}").text
-    path = f"/results/coach/clients/{aino}/results/{session_id}/identity"
-    unticked = coach.post(path, data={"_csrf": csrf(page)})
-    assert unticked.status_code == 422 and "Tick the box" in unticked.text
-    r = coach.post(path, data={"_csrf": csrf(page), "confirm": "yes", "note": "passi\x00 FI123"})
-    assert r.status_code == 302
+    assert "/identity" not in page and "I supervised this test" not in page
+    assert "cannot be marked supervised afterwards" in page
+    r = coach.post(f"/results/coach/clients/{aino}/results/{session_id}/identity",
+                   data={"_csrf": csrf(page), "confirm": "yes", "note": "passi"})
+    assert r.status_code == 404
     with world.db.session() as s:
-        owned = s.get(OwnedResult, session_id)
-        assert owned.assurance == "supervised" and owned.supervised_by == world.staff[COACH]
-        assert owned.identity_confirmed_at is not None
-        event = s.scalars(select(AuditEvent)).one()
-        assert (event.actor, event.action, event.target) == (COACH, "identity.confirm", f"result:{session_id}")
-        assert event.detail["old_assurance"] == "unsupervised" and event.reason == "passi FI123"
-    shown = coach.get(f"/results/coach/clients/{aino}").text
-    assert "Identity confirmed" in shown and "identity confirmed by Cecilia Coach" in shown
-    again = coach.post(path, data={"_csrf": csrf(shown), "confirm": "yes"})
-    assert again.status_code == 409 and "already marked as supervised" in again.text
-    rows = list(csv.reader(io.StringIO(coach.get("/results/coach/clients.csv").data.decode("utf-8-sig"))))
-    assert next(row for row in rows if row[2] == session_id)[4] == "Supervised"
+        assert s.get(OwnedResult, session_id).assurance == "unsupervised"
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
 
 def test_forms_without_the_csrf_token_are_refused(suite, world):
     coach = signed_in(suite, COACH)
     aino = world.clients["aino"]
-    r = coach.post(f"/results/coach/clients/{aino}/results/{world.real_session}/identity",
-                   data={"confirm": "yes"})
+    r = coach.post(f"/results/coach/reviews/{world.reviews['aino_writing']}",
+                   data={"cefr": "B1", "reason": "x"})
     assert r.status_code == 400 and "form has expired" in r.text
     r = coach.post(f"/results/coach/reviews/{world.reviews['aino_speech']}",
                    data={"cefr": "B1", "_csrf": "forged"})
