@@ -213,6 +213,39 @@ def client(job_seeker_id):
                                    if any(s in r.skills for r in found.results)])
 
 
+# -- supervised sittings ----------------------------------------------------------------
+@bp.route("/sittings", methods=["GET", "POST"])
+@coach_only
+def sittings():
+    """Open a supervised sitting before the test: the identity checked in person, a
+    one-time code for the job seeker's start page (see ``services.results.sittings``)."""
+    from . import sittings as sit
+
+    staff = current_staff()
+    res = _resources()
+    made, code, error, status = None, None, None, 200
+    form = {"identity_method": "", "checked": False}
+    if request.method == "POST":
+        form = {"identity_method": request.form.get("identity_method", "")[:40],
+                "checked": request.form.get("checked") == "yes"}
+        try:
+            made, code = sit.open_sitting(res.db, staff, form["identity_method"],
+                                          request.form.get("document_number"), form["checked"],
+                                          res.config.secret_key)
+        except sit.SittingError as err:
+            error, status = {err.field: str(err.message)}, err.status
+    return render_template("coach_sittings.html", made=made, code=code, error=error or {},
+                           form=form, methods=sit.IDENTITY_METHODS,
+                           valid_minutes=sit.VALID_MINUTES, date=_moment,
+                           recent=sit.sittings_of_coach(res.db, staff.id)), status
+
+
+def _moment(value) -> str:
+    from flask_babel import format_datetime
+
+    return format_datetime(value, "short") if value else ""
+
+
 # -- the review queue ------------------------------------------------------------------
 @bp.get("/reviews")
 @review_staff

@@ -117,3 +117,26 @@ class AuditEvent(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __table_args__ = (Index("ix_audit_events_target", "target", "at"),)
+
+
+class SupervisedSitting(Base):
+    """A supervised sitting, opened by a coach before the test: the coach checked the job
+    seeker's identity in person (``identity_method``: which kind of document; the document's
+    number is never stored, only an HMAC of it when the coach typed it, so that an audit can
+    confirm a document without the number being readable) and gave a one-time code (stored
+    as an HMAC). The test started with the code is the sitting's ``session_id``; its result
+    is supervised, and only such a result is."""
+
+    __tablename__ = "supervised_sittings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    coach_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    identity_method: Mapped[str] = mapped_column(String(32))
+    document_hmac: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    session_id: Mapped[str | None] = mapped_column(String(36), unique=True, nullable=True)
+
+    __table_args__ = (Index("ix_supervised_sittings_coach", "coach_id", "created_at"),)

@@ -200,10 +200,16 @@ def claim(db, seeker_id: str, test: dict | None) -> str:
         return found["session_id"]
     if found["owned"] == "other":
         raise SeekerError(_l("This result is already kept in another account."), status=409)
+    from .sittings import sitting_of
+
     try:
         with db.session() as s:
+            # supervised only when the test was started with a coach's one-time code
+            sitting = sitting_of(s, found["session_id"])
             s.add(OwnedResult(session_id=found["session_id"], job_seeker_id=seeker_id,
-                              assurance=UNSUPERVISED))
+                              assurance="supervised" if sitting else UNSUPERVISED,
+                              supervised_by=sitting.coach_id if sitting else None,
+                              identity_confirmed_at=sitting.created_at if sitting else None))
     except IntegrityError:
         raise SeekerError(_l("This result is already kept in another account."),
                           status=409) from None

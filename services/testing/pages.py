@@ -47,7 +47,26 @@ def begin():
     enforce(current_app.extensions["taitotaso.session_starts"],
             _("Too many tests have been started from your network in a minute. Wait a moment "
               "and try again."))
+    code = request.form.get("supervision_code", "")[:40].strip()
+    sitting = None
+    if code:  # a supervised sitting: the coach's one-time code (services.results.sittings)
+        from services.results import sittings
+
+        res = current_app.extensions["taitotaso.resources"]
+        try:
+            sitting = sittings.check_code(res.db, code, res.config.secret_key)
+        except sittings.SittingError as err:
+            return render_template("start.html", can_do=CAN_DO, skills=SKILL_NAMES, levels=LEVELS,
+                                   config_max_items=service().stopping.max_items,
+                                   supervision_error=err.message, supervision_code=code), 422
     session_id, token = service().start(g.lang, levels)
+    if sitting is not None:
+        try:
+            sittings.start_with(res.db, sitting, session_id)
+        except sittings.SittingError as err:  # the same code used a moment ago elsewhere
+            return render_template("start.html", can_do=CAN_DO, skills=SKILL_NAMES, levels=LEVELS,
+                                   config_max_items=service().stopping.max_items,
+                                   supervision_error=err.message, supervision_code=code), 422
     session["test"] = {"id": session_id, "token": token}
     return redirect(url_for("pages.test"))
 
