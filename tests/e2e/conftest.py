@@ -64,10 +64,12 @@ def served(env: dict, var: Path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    # the suite's published address (the issuer of credentials) is where it is served here
+    env = {"TAITOTASO_PUBLIC_URL": base, **env}
     with (var / "server.log").open("wb") as log:
         proc = subprocess.Popen([str(BIN), "serve", "--port", str(port)], env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(150):
                 try:
