@@ -637,13 +637,13 @@ def build_parser() -> argparse.ArgumentParser:
     fw.add_argument("--out", default="scoring/data/writing_model.json")
     fw.set_defaults(func=cmd_fit_writing)
 
-    staff = sub.add_parser("staff", help="staff accounts: authors, reviewers, coaches, curators, admins")
+    staff = sub.add_parser("staff", help="staff accounts: authors, reviewers, coaches, curators, panelists, admins")
     ssub = staff.add_subparsers(dest="staff_command", required=True)
-    add = ssub.add_parser("add", help="add a staff member: author, reviewer, coach, curator or admin")
+    add = ssub.add_parser("add", help="add a staff member: author, reviewer, coach, curator, panelist or admin")
     add.add_argument("email")
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, action="append",
-                     help="author, reviewer, coach, curator (Katso material) or admin; repeat (or separate with commas) "
+                     help="author, reviewer, coach, curator (Katso material), panelist (standard setting) or admin; repeat (or separate with commas) "
                           "for several, e.g. --role coach --role admin")
     add.add_argument("--password", help="at least 10 characters; without it one is made and printed once")
     add.set_defaults(func=cmd_staff_add)

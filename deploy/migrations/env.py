@@ -6,6 +6,7 @@ from sqlalchemy import engine_from_config, pool
 
 from item_bank.orm import Base
 import item_bank.orm  # noqa: F401  (tables)
+import item_bank.cut_scores  # noqa: F401  (tables)
 import services.testing.orm  # noqa: F401  (tables)
 import services.common.accounts  # noqa: F401  (tables)
 import services.authoring.orm  # noqa: F401  (tables)

@@ -10,13 +10,16 @@ from pathlib import Path
 from flask import Blueprint, abort, g, request, session
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from item_bank.cut_scores import CutScoreCache
 from services.common.accounts import SignInThrottle
 from services.common.app_support import RestApi, base_app
 from services.common.config import Config
 from services.common.i18n import LANGUAGES
 
-from . import api, auth, pages
+from . import api, auth, pages, standard_setting_api, standard_setting_pages
 from .handlers import AuthoringService
+from .ports import InProcessRecentResults
+from .standard_setting import StandardSettingService
 
 TESTING_TEMPLATES = Path(__file__).resolve().parents[1] / "testing" / "templates"
 TESTING_STATIC = TESTING_TEMPLATES.parent / "static"
@@ -37,6 +40,9 @@ def create_app(config: Config | None = None, make_audio=None):
     app.extensions["taitotaso.authoring"] = AuthoringService(res.db, res.config,
                                                              make_audio=make_audio)
     app.extensions["taitotaso.authoring.throttle"] = SignInThrottle(res.db, res.redis)
+    app.extensions["taitotaso.standard_setting"] = StandardSettingService(
+        res.db, InProcessRecentResults(res.db),
+        CutScoreCache(res.db, res.config.bank_check_seconds))
     # the preview shows an item with the testing service's own template (item.html)
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
                                      FileSystemLoader(str(TESTING_TEMPLATES))])
@@ -72,7 +78,9 @@ def create_app(config: Config | None = None, make_audio=None):
 
     rest = RestApi(app)
     rest.register_blueprint(api.blp)
+    rest.register_blueprint(standard_setting_api.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(standard_setting_pages.bp)
     # the job seeker's stylesheet, so that staff pages and previews look the same
     app.register_blueprint(Blueprint("testing_look", __name__, static_folder=str(TESTING_STATIC),
                                      static_url_path="/static/testing"))

@@ -25,6 +25,10 @@ COACH_PAGES = "/results/coach"
 LIBRARY_PAGES = "/katso/staff"
 # staff pages of other services, by the role that leads there
 OTHER_PAGES = {"coach": COACH_PAGES, "curator": LIBRARY_PAGES}
+# what a panelist (without an item-bank role) may reach: the standard-setting pages and
+# API, and the recordings of the booklet's listening items
+PANELIST_BLUEPRINTS = ("standard_setting", "standard_setting_api")
+PANELIST_ENDPOINTS = {"staff_api.AssetFile"}
 # endpoints anyone may reach
 PUBLIC = {"staff.sign_in", "staff.static", "static", "testing_look.static", "healthz", "readyz",
           "prometheus_metrics", "staff_api.SignIn",
@@ -86,6 +90,13 @@ def require_staff():
     if staff is not None:
         if request.endpoint in ANY_STAFF or staff.has_any("author", "admin"):
             return None
+        if staff.has("panelist") and (request.blueprint in PANELIST_BLUEPRINTS
+                                      or request.endpoint in PANELIST_ENDPOINTS):
+            return None
+        if staff.has("panelist"):
+            raise APIError(403, _("Your account is for standard setting, not for the item "
+                                  "bank. Your studies are at %(path)s.",
+                                  path=url_for("standard_setting.studies")))
         if staff.has("coach"):
             raise APIError(403, _("Your account is for coaching job seekers, not for the item "
                                   "bank. Your pages are at %(path)s.", path=COACH_PAGES + "/"))
@@ -101,6 +112,8 @@ def landing(staff: Staff) -> str | None:
     """Where signing in leads without a ``next`` page: a coach to the coach pages, a curator
     to the library's staff pages, the item bank's staff to the item list (None)."""
     if not staff.has_any("author", "admin"):
+        if staff.has("panelist"):
+            return url_for("standard_setting.studies")
         for role, pages in OTHER_PAGES.items():
             if staff.has(role):
                 return pages + "/"

@@ -174,3 +174,188 @@ class QtiImportResultSchema(Schema):
     unchanged = fields.Integer()
     assets = fields.Integer()
     ids = fields.List(fields.String())
+
+
+# -- standard setting ------------------------------------------------------------------
+class StudyCreateSchema(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    boundaries = fields.List(fields.String(validate=validate.OneOf(LEVELS[1:])), required=True,
+                             validate=validate.Length(min=1, max=5), metadata={
+                                 "description": "The higher level of each boundary to set: "
+                                                "\"B1\" is the A2/B1 cut"})
+    panelists = fields.List(fields.Integer(), required=True, validate=validate.Length(min=1, max=50),
+                            metadata={"description": "Staff ids with the panelist or reviewer role"})
+    max_pages = fields.Integer(load_default=60, validate=validate.Range(min=5, max=300), metadata={
+        "description": "Pages of the booklet: the live items spread evenly by location"})
+    impact_days = fields.Integer(load_default=365, validate=validate.Range(min=1, max=3650),
+                                 metadata={"description": "Impact data from tests finished in "
+                                                          "this many last days"})
+
+
+class BoundaryOptionSchema(Schema):
+    level = fields.String()
+    name = fields.String()
+
+
+class PanelistOptionSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    roles = fields.List(fields.String())
+
+
+class StudyOptionsSchema(Schema):
+    boundaries = fields.List(fields.Nested(BoundaryOptionSchema))
+    panelists = fields.List(fields.Nested(PanelistOptionSchema))
+    rp = fields.Float()
+    default_pages = fields.Integer()
+
+
+class StudyListItemSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    status = fields.String(metadata={"enum": ["open", "closed", "published"]})
+    round = fields.Integer()
+    boundaries = fields.List(fields.String())
+    pages = fields.Integer()
+    created_at = fields.DateTime()
+    submitted = fields.Boolean(metadata={"description": "You submitted in the current round"})
+
+
+class StudyListSchema(Schema):
+    studies = fields.List(fields.Nested(StudyListItemSchema))
+
+
+class BookletPageSchema(Schema):
+    page = fields.Integer()
+    item_id = fields.String()
+    version = fields.Integer()
+    location = fields.Float(metadata={"description": "θ where P(correct) = RP (graded items: "
+                                                     "expected score = RP × maximum)"})
+    kind = fields.String(allow_none=True)
+    skill = fields.String(allow_none=True)
+    summary = fields.String()
+
+
+class PanelSeatSchema(Schema):
+    seat = fields.Integer()
+    name = fields.String(allow_none=True, metadata={"description": "Admins only"})
+    submitted = fields.Boolean()
+
+
+class BookmarkOutSchema(Schema):
+    seat = fields.Integer()
+    page = fields.Integer()
+    theta = fields.Float()
+    mine = fields.Boolean()
+
+
+class BoundaryResultSchema(Schema):
+    boundary = fields.String()
+    name = fields.String()
+    n = fields.Integer()
+    median = fields.Float()
+    median_page = fields.Integer()
+    sd = fields.Float(allow_none=True)
+    iqr = fields.Float()
+    q1 = fields.Float()
+    q3 = fields.Float()
+    min = fields.Float()
+    max = fields.Float()
+    bookmarks = fields.List(fields.Nested(BookmarkOutSchema))
+
+
+class ImpactSchema(Schema):
+    n = fields.Integer(metadata={"description": "Tests finished in the period"})
+    days = fields.Integer()
+    current = fields.Dict(keys=fields.String(), values=fields.Float())
+    proposed = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class RoundSummarySchema(Schema):
+    boundaries = fields.List(fields.Nested(BoundaryResultSchema))
+    submitted = fields.Integer()
+    panel = fields.Integer()
+    cuts = fields.Dict(keys=fields.String(), values=fields.Float())
+    current_cuts = fields.Dict(keys=fields.String(), values=fields.Float())
+    current_version = fields.String()
+    not_increasing = fields.List(fields.List(fields.String()))
+    impact = fields.Nested(ImpactSchema)
+
+
+class RoundSchema(Schema):
+    number = fields.Integer()
+    opened_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    summary = fields.Nested(RoundSummarySchema, allow_none=True)
+
+
+class StudySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    rp = fields.Float()
+    status = fields.String()
+    round = fields.Integer()
+    max_rounds = fields.Integer()
+    boundaries = fields.List(fields.Nested(BoundaryOptionSchema))
+    booklet = fields.List(fields.Nested(BookletPageSchema))
+    impact_days = fields.Integer()
+    created_at = fields.DateTime()
+    seat = fields.Integer(allow_none=True, metadata={"description": "Your seat on the panel"})
+    is_admin = fields.Boolean()
+    my_bookmarks = fields.Dict(keys=fields.String(), values=fields.Integer())
+    my_submitted_at = fields.DateTime(allow_none=True)
+    panel = fields.List(fields.Nested(PanelSeatSchema))
+    submitted = fields.Integer()
+    rounds = fields.List(fields.Nested(RoundSchema))
+    published_version = fields.String(allow_none=True)
+
+
+class BookmarksSchema(StrictSchema):
+    bookmarks = fields.Dict(keys=fields.String(validate=validate.OneOf(LEVELS[1:])),
+                            values=fields.Integer(allow_none=True), required=True, metadata={
+                                "description": "Page (1-based) by boundary, e.g. {\"B1\": 12}; "
+                                               "null removes a bookmark"})
+    submit = fields.Boolean(load_default=False, metadata={
+        "description": "Submit for the round: every boundary, in order"})
+
+
+class BookmarksOutSchema(Schema):
+    bookmarks = fields.Dict(keys=fields.String(), values=fields.Integer())
+    submitted_at = fields.DateTime(allow_none=True)
+
+
+class BookletItemSchema(Schema):
+    study_id = fields.Integer()
+    page = fields.Integer()
+    pages = fields.Integer()
+    location = fields.Float()
+    round = fields.Integer()
+    status = fields.String()
+    item = fields.Nested(ItemOutSchema)
+    my_bookmarks = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class PublishSchema(StrictSchema):
+    version = fields.String(validate=[validate.Length(min=1, max=64), validate.Regexp(
+        r"^[A-Za-z0-9][A-Za-z0-9._-]*$", error="letters, digits, dots, hyphens and underscores")],
+        metadata={"description": "The new version's name (default: date-study-round)"})
+
+
+class CutScoreVersionSchema(Schema):
+    version = fields.String()
+    cuts = fields.Dict(keys=fields.String(), values=fields.Float())
+    spread = fields.Dict()
+    source = fields.String()
+    published_at = fields.DateTime()
+
+
+class ShippedCutsSchema(Schema):
+    version = fields.String()
+    cuts = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class CutScoreVersionsSchema(Schema):
+    current = fields.String(metadata={"description": "What a test started now uses"})
+    published = fields.List(fields.Nested(CutScoreVersionSchema))
+    shipped = fields.Nested(ShippedCutsSchema)

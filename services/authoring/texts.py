@@ -50,7 +50,11 @@ TOPIC_NAMES = {
 }
 
 ROLE_NAMES = {"author": _l("author"), "reviewer": _l("reviewer"), "coach": _l("coach"),
-              "curator": _l("Katso curator"), "admin": _l("admin")}
+              "curator": _l("Katso curator"), "panelist": _l("standard-setting panelist"),
+              "admin": _l("admin")}
+
+STUDY_STATUS_NAMES = {"open": _l("Round open"), "closed": _l("Round closed"),
+                      "published": _l("Published")}
 
 EVENT_NAMES = {
     "created": _l("created"),

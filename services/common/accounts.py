@@ -3,8 +3,9 @@
 Roles: ``author`` and ``reviewer`` write and review the items of the bank (a reviewer may
 do all an author may); ``coach`` follows the job seekers who shared results with them and
 reviews their uncertain scores; ``curator`` edits and publishes the Katso material
-library; ``admin`` makes staff accounts and sees the whole review
-queue. A person may hold several roles.
+library; ``panelist`` sits on standard-setting panels that set the CEFR cut scores
+(reviewers may too); ``admin`` makes staff accounts, runs standard-setting studies and
+sees the whole review queue. A person may hold several roles.
 
 Passwords are hashed with scrypt (hashlib, n=2**14, r=8, p=1, a random 16-byte salt) and
 stored as ``scrypt$n$r$p$salt_b64$hash_b64``, so that the cost can be raised later without
@@ -36,7 +37,7 @@ from item_bank.orm import Base, utcnow
 
 log = logging.getLogger(__name__)
 
-ROLES = ("author", "reviewer", "coach", "curator", "admin")
+ROLES = ("author", "reviewer", "coach", "curator", "panelist", "admin")
 PASSWORD_PROVIDER = "password"
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES = 5

@@ -24,6 +24,7 @@ from assessment.pool import ItemPool, PoolItem
 from assessment.selection import Blueprint, Randomesque, restricted_eligibility
 from assessment.stopping import StoppingRule
 from item_bank.assembly import adaptive_kind, assemble, block_floor, block_unit, is_block_id
+from item_bank.cut_scores import CutScoreCache
 from item_bank.model import SKILLS, Item
 from item_bank.orm import ItemRow
 from item_bank.repository import ItemRepository, row_to_item
@@ -140,7 +141,11 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
     if sess is None or sess.status != "finished" or not sess.result:
         return None
     s.flush()
-    cuts = cuts or CutScores.load()
+    if cuts is None:
+        from item_bank.cut_scores import find, to_cut_scores
+
+        row_cuts = find(s, sess.cut_scores_version) if sess.cut_scores_version else None
+        cuts = to_cut_scores(row_cuts) if row_cuts is not None else CutScores.load()
     rows = [r for r in sess.items if r.answer is not None and not r.pretest]
     pool = ItemPool([_pool_item(r) for r in rows] + _block_units(s, rows))
     engine = AdaptiveTest(pool, cuts=cuts, stopping=StoppingRule(min_items=1, max_items=max(1, len(rows))),
@@ -194,7 +199,9 @@ class TestingService:
         self.bank = BankCache(db, config.bank_check_seconds, self.blueprint)
         self.exposure = exposure
         self.queue = queue
-        self.cuts = cuts or CutScores.load()
+        # the newest published cut scores (item_bank.cut_scores), else the shipped file;
+        # each session keeps the version it started with
+        self.cut_scores = CutScoreCache(db, config.bank_check_seconds, cuts or CutScores.load())
         from services.scoring.handlers import ScoringService
 
         self.scoring = ScoringService(db, config)  # the writing scorer, made on first use
@@ -203,6 +210,11 @@ class TestingService:
         # uploads of one session are taken one at a time (striped by session id): with the
         # row lock on PostgreSQL this keeps one recording per task (SQLite has no row locks)
         self._upload_locks = tuple(threading.Lock() for _ in range(32))
+
+    @property
+    def cuts(self) -> CutScores:
+        """The cut scores a test started now uses."""
+        return self.cut_scores.current()
 
     # -- sessions ----------------------------------------------------------------------
     def start(self, ui_language: str, self_assessment: dict[str, str] | None) -> tuple[str, str]:
@@ -224,7 +236,8 @@ class TestingService:
         token = secrets.token_urlsafe(32)
         with self.db.session() as s:
             s.add(TestSession(id=session_id, token_hash=hash_token(token), ui_language=ui_language,
-                              self_assessment=self_assessment, bank_version=bank.version))
+                              self_assessment=self_assessment, bank_version=bank.version,
+                              cut_scores_version=self.cuts.version))
         self.exposure.test_started(bank.version)
         return session_id, token
 
@@ -243,9 +256,10 @@ class TestingService:
         counts = self.exposure.counts(bank.version, bank.pool.ids)
         if counts is not None:
             preferred = restricted_eligibility(counts[0], counts[1], self.config.max_exposure_rate)
-        prior = Prior.from_self_assessment(sess.self_assessment, self.cuts)
+        cuts = self.cut_scores.get(sess.cut_scores_version)
+        prior = Prior.from_self_assessment(sess.self_assessment, cuts)
         rng = np.random.default_rng([uuid.UUID(sess.id).int & (2**63 - 1), len(rows)])
-        engine = AdaptiveTest(bank.pool, cuts=self.cuts, stopping=self.stopping,
+        engine = AdaptiveTest(bank.pool, cuts=cuts, stopping=self.stopping,
                               selector=Randomesque(self.config.randomesque_k),
                               blueprint=self.blueprint, prior=prior, rng=rng, preferred=preferred)
         answered = [(_pool_item(r), int(r.score)) for r in rows
@@ -417,7 +431,7 @@ class TestingService:
             "n_items": res["n_items"],
             "stop_reason": engine.stop_reason,
             "bank_version": sess.bank_version,
-            "cut_scores_version": self.cuts.version,
+            "cut_scores_version": engine.cuts.version,
         }
         sess.status = "finished"
         sess.stop_reason = engine.stop_reason

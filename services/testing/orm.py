@@ -20,6 +20,8 @@ class TestSession(Base):
     self_assessment: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | finished
     bank_version: Mapped[str] = mapped_column(String(32))
+    # the cut scores the session started with (item_bank.cut_scores); None: the shipped file
+    cut_scores_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
