@@ -89,6 +89,8 @@ def _setup(state):
     app.extensions[EXTENSION] = ResultsContext(app)
     app.jinja_env.filters["day"] = _day
     app.jinja_env.filters["moment"] = _moment
+    # a level as employers see it: the range the test could not tell apart ("B1–B2")
+    app.jinja_env.filters["shown_level"] = lambda estimate: range_text(level_range(estimate or {}))
 
 
 def _local(moment: datetime) -> datetime:

@@ -40,7 +40,6 @@ IDENTITY_METHODS = {
     "id_card": _l("Identity card"),
     "residence_permit": _l("Residence permit card"),
     "driving_licence": _l("Driving licence"),
-    "known_in_person": _l("Known to me in person, with a document checked earlier"),
 }
 _CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 
