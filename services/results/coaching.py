@@ -31,7 +31,7 @@ from services.scoring.handlers import review_out as _review_out
 from services.scoring.orm import ScoreReview, SpeechJob
 from services.testing.orm import TestSession
 
-from .orm import AuditEvent, JobSeeker, OwnedResult, Share, ShareView
+from .orm import JobSeeker, OwnedResult, Share, ShareView
 
 # the skills of a test result, in the order the job seeker's result page shows them
 RESULT_SKILLS = ("reading", "listening", "vocabulary", "structure", "writing")

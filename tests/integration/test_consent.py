@@ -19,7 +19,7 @@ from services.results.orm import Share
 from services.scoring.orm import ScoreReview
 
 from .conftest import csrf
-from .test_results_seeker import (JobSeekerBrowser, _staff, app, config, db,  # noqa: F401
+from .test_results_seeker import (JobSeekerBrowser, app, config, db,  # noqa: F401
                                   employer, unique_email)
 
 NAME = "Kaisa Salainen"

@@ -9,7 +9,7 @@ import json
 from datetime import datetime, timedelta, timezone
 
 from .conftest import csrf
-from .test_results_seeker import (JobSeekerBrowser, app, config, db, employer,  # noqa: F401
+from .test_results_seeker import (app, config, db, employer,  # noqa: F401
                                   seeker)
 
 
