@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, Index, Integer, LargeBinary, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -79,3 +79,22 @@ class ItemStatistics(Base):
     served: Mapped[int] = mapped_column(Integer, default=0)
     answered: Mapped[int] = mapped_column(Integer, default=0)
     score_sum: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class CalibrationRun(Base):
+    """One run of `taitotaso calibrate`: what it estimated, from how much data, how long it
+    took, and the items it flagged (misfit, drift). The validity report reads the latest."""
+
+    __tablename__ = "calibration_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    mode: Mapped[str] = mapped_column(String(16))            # free | anchored
+    persons: Mapped[int] = mapped_column(Integer)
+    items: Mapped[int] = mapped_column(Integer)
+    applied: Mapped[int] = mapped_column(Integer, default=0)  # item versions whose parameters changed
+    converged: Mapped[bool] = mapped_column(Boolean)
+    seconds: Mapped[float] = mapped_column(Float)
+    bank_version_before: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    bank_version_after: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)      # summary and one row per item version

@@ -1,30 +1,45 @@
 """`taitotaso calibrate`: item parameters from the answers logged in finished tests.
 
 Reads every answered item version of finished sessions (operational and pretest), builds
-the persons x items matrix, and calibrates with ``item_bank.calibration`` (2PL and the
-graded response model by marginal maximum likelihood). Two modes:
+the persons x items matrix, and calibrates with ``item_bank.calibration``: 2PL, 3PL with
+the item's own guessing rate kept fixed (multiple choice: 1/choices, yes/no: 0.5) and the
+graded response model, by marginal maximum likelihood. Two modes:
 
-* ``free``: every item is estimated, the ability scale set by N(0, 1) (first calibration).
-* ``anchored``: live items that have been calibrated keep their parameters and fix the
-  scale; the others (pretest items, new versions) are estimated onto it.
+* ``free``: every item is estimated, the ability scale set by N(0, 1) for the persons
+  who took the tests (first calibration). The scale's origin is then wherever this
+  population's mean lies: if job seekers are weaker than the cut scores assumed, every
+  item moves with them. Use it only when nothing on the bank's scale is trusted yet.
+* ``anchored``: live items that have been calibrated (or marked trusted) keep their
+  parameters and fix the scale, and so the cut scores' meaning; the ability mean and SD
+  are estimated, and the others (pretest items, new versions, provisional items) are
+  estimated onto that scale.
 
-With ``--apply`` the estimates of items with enough answers are written into the items'
-IRT parameters (content and version stay; sessions keep the values they were given).
+With ``apply`` the estimates of items with enough answers are written into the items'
+IRT parameters (content and version stay; sessions keep the values they were given) and
+the bank version changes, so the testing service reloads the bank. Every run is kept
+(``CalibrationRun``) with its flags: misfit (Q1 p < ``FIT_ALPHA``) and drift (an anchor's
+displacement, or a recalibrated item's change, of at least ``DRIFT_LOGITS`` and
+significant at 1 %).
 """
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+import time
+from collections import Counter
 from datetime import datetime, timezone
 
 import numpy as np
 from sqlalchemy import select
 
 from item_bank.calibration import calibrate
-from item_bank.orm import ItemRow
+from item_bank.orm import CalibrationRun, ItemRow
 from item_bank.repository import ItemRepository
 
 from .testing.orm import SessionItem, TestSession
+
+FIT_ALPHA = 0.01
+DRIFT_LOGITS = 0.5
+DRIFT_Z = 2.576
 
 
 def load_responses(db):
@@ -36,6 +51,8 @@ def load_responses(db):
             .join(TestSession, TestSession.id == SessionItem.session_id)
             .where(TestSession.status == "finished", SessionItem.answer.is_not(None))).all()
         items = {(r.id, r.version): r for r in s.scalars(select(ItemRow)).all()}
+        for r in items.values():   # detached copies: the rows are read after the session ends
+            s.expunge(r)
     persons = sorted({r.session_id for r in rows})
     keys = sorted({(r.item_id, r.item_version) for r in rows})
     p_index = {p: i for i, p in enumerate(persons)}
@@ -48,26 +65,43 @@ def load_responses(db):
     return matrix, keys, items, np.array([language[p] for p in persons])
 
 
+def item_spec(irt: dict):
+    """The calibration model of an item from its IRT parameters."""
+    if irt.get("model") == "grm":
+        return ("grm", len(irt.get("thresholds", [])) + 1)
+    c = float(irt.get("c") or 0.0)
+    return ("3pl", c) if c > 0 else "2pl"
+
+
+def trusted(row: ItemRow) -> bool:
+    """A live item whose parameters fix the scale: calibrated before, or marked trusted."""
+    return row.status == "live" and bool(row.irt.get("calibrated"))
+
+
+def _drift(delta, se) -> bool:
+    return (delta is not None and math.isfinite(delta) and abs(delta) >= DRIFT_LOGITS
+            and se is not None and math.isfinite(se) and se > 0 and abs(delta) / se >= DRIFT_Z)
+
+
 def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_reference="fi",
         progress=None) -> dict:
+    if mode not in (None, "free", "anchored"):
+        raise ValueError("mode must be 'free' or 'anchored'")
+    if min_n < 1:
+        raise ValueError("min_n must be at least 1")
+    started = time.perf_counter()
     matrix, keys, rows, languages = load_responses(db)
     if not keys:
         raise ValueError("no answers from finished tests yet: nothing to calibrate")
-    specs = []
-    for key in keys:
-        irt = rows[key].irt
-        if irt.get("model") == "grm":
-            specs.append(("grm", len(irt.get("thresholds", [])) + 1))
-        else:
-            specs.append("2pl")
-    anchored_any = any(rows[k].status == "live" and rows[k].irt.get("calibrated") for k in keys)
+    specs = [item_spec(rows[key].irt) for key in keys]
+    anchored_any = any(trusted(rows[k]) for k in keys)
     mode = mode or ("anchored" if anchored_any else "free")
     anchors = None
     if mode == "anchored":
         anchors = {}
         for j, key in enumerate(keys):
             irt = rows[key].irt
-            if rows[key].status == "live" and irt.get("calibrated"):
+            if trusted(rows[key]):
                 anchors[j] = ({"a": irt["a"], "b": irt["thresholds"]} if irt.get("model") == "grm"
                               else {"a": irt["a"], "b": irt["b"]})
         if not anchors:
@@ -80,36 +114,82 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
                        groups=languages if focal else None,
                        reference=dif_reference if focal else None, focal=focal)
     report_items = []
-    applied = 0
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     updates = {}
     for est, key in zip(result.items, keys):
-        row = {"id": key[0], "version": key[1], "status": rows[key].status, "model": est.model,
+        old = rows[key].irt
+        old_b = float(np.mean(old["thresholds"])) if old.get("model") == "grm" else float(old["b"])
+        se_b_mean = (float(np.sqrt(np.mean(np.square(est.se_b)))) if len(est.se_b) else math.nan)
+        if est.anchored:
+            delta, se_delta = est.displacement, est.se_displacement
+        else:   # a change from earlier calibrated values is drift; from provisional ones it is not
+            delta = est.difficulty - old_b if math.isfinite(est.a) else None
+            se_delta = se_b_mean
+        drift = _drift(delta, se_delta) and (est.anchored or bool(old.get("calibrated")))
+        misfit = est.fit is not None and est.fit.p_value < FIT_ALPHA
+        row = {"id": key[0], "version": key[1], "status": rows[key].status, "kind": rows[key].kind,
+               "skill": rows[key].skill, "model": est.model,
                "n": est.n, "a": _r(est.a), "se_a": _r(est.se_a), "b": [_r(b) for b in est.b],
                "se_b": [_r(b) for b in est.se_b], "anchored": est.anchored,
+               "previous": {"a": _r(old["a"]), "b": _r(old_b),
+                            "calibrated": bool(old.get("calibrated"))},
+               "change_b": _r(delta), "se_change_b": _r(se_delta),
                "fit_p": _r(est.fit.p_value) if est.fit else None,
                "dif_delta": _r(est.dif.delta_mh) if est.dif else None,
-               "dif_class": est.dif.ets_class if est.dif else None}
+               "dif_class": est.dif.ets_class if est.dif else None,
+               "flags": [f for f, on in (("misfit", misfit), ("drift", drift)) if on]}
         report_items.append(row)
-        if apply and not est.anchored and est.n >= min_n and math.isfinite(est.a):
+        # an estimate at a bound (a slope at its limit, thresholds merged) has no SE and is not
+        # a calibration: the item keeps its parameters until more answers come
+        interior = math.isfinite(est.se_a) and all(math.isfinite(x) for x in est.se_b)
+        row["interior"] = interior
+        if apply and not est.anchored and est.n >= min_n and math.isfinite(est.a) and interior:
             irt = ({"a": est.a, "b": float(np.mean(est.b)), "c": 0.0, "model": "grm",
                     "thresholds": list(est.b)} if est.model == "grm" else
-                   {"a": est.a, "b": est.b[0], "c": 0.0, "model": "3pl"})
+                   {"a": est.a, "b": est.b[0], "c": est.guessing, "model": "3pl"})
             irt["calibrated"] = {"at": now, "n": est.n, "mode": mode, "se_a": _r(est.se_a),
                                  "se_b": [_r(b) for b in est.se_b]}
             updates[key] = irt
-    if updates:
-        with db.session() as s:
-            for (item_id, version), irt in updates.items():
-                s.get(ItemRow, (item_id, version)).irt = irt
+    with db.session() as s:
+        repo = ItemRepository(s)
+        before = repo.bank_version()
+        for (item_id, version), irt in updates.items():
+            s.get(ItemRow, (item_id, version)).irt = irt
+        if updates:
             s.flush()
-            ItemRepository(s)._touch()
-        applied = len(updates)
-    return {"mode": mode, "persons": int(matrix.shape[0]), "items": len(keys),
-            "converged": result.converged, "iterations": result.iterations,
-            "loglik": _r(result.loglik), "latent_mean": _r(result.latent_mean),
-            "latent_sd": _r(result.latent_sd), "dif_groups": [dif_reference, focal] if focal else None,
-            "applied": applied, "min_n": min_n, "item_estimates": report_items}
+            repo._touch()
+        after = repo.bank_version()
+        seconds = time.perf_counter() - started
+        flagged = {f: sorted(f"{r['id']}@{r['version']}" for r in report_items if f in r["flags"])
+                   for f in ("misfit", "drift")}
+        summary = {"mode": mode, "persons": int(matrix.shape[0]), "items": len(keys),
+                   "converged": result.converged, "iterations": result.iterations,
+                   "loglik": _r(result.loglik), "latent_mean": _r(result.latent_mean),
+                   "latent_sd": _r(result.latent_sd),
+                   "anchors": sum(r["anchored"] for r in report_items),
+                   "dif_groups": [dif_reference, focal] if focal else None,
+                   "applied": len(updates), "min_n": min_n, "seconds": round(seconds, 3),
+                   "em_seconds": round(result.seconds, 3),
+                   "bank_version_before": before, "bank_version_after": after,
+                   "flagged": flagged}
+        record = CalibrationRun(mode=mode, persons=summary["persons"], items=len(keys),
+                                applied=len(updates), converged=bool(result.converged),
+                                seconds=seconds, bank_version_before=before,
+                                bank_version_after=after,
+                                report={**summary, "item_estimates": report_items})
+        s.add(record)
+        s.flush()
+        summary["run_id"] = record.id
+    return {**summary, "item_estimates": report_items}
+
+
+def latest_run(db) -> dict | None:
+    """The report of the latest calibration run, or None."""
+    with db.session() as s:
+        row = s.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(1)).first()
+        if row is None:
+            return None
+        return {**row.report, "run_id": row.id, "at": row.created_at.isoformat(timespec="seconds")}
 
 
 def _r(x, digits=4):
@@ -119,4 +199,4 @@ def _r(x, digits=4):
     return round(x, digits) if math.isfinite(x) else None
 
 
-__all__ = ["run", "load_responses", "defaultdict"]
+__all__ = ["run", "load_responses", "latest_run", "item_spec", "FIT_ALPHA", "DRIFT_LOGITS"]
