@@ -48,13 +48,18 @@ def _resources():
 
 
 def sign_in(staff: Staff) -> None:
+    from services.common.sessions import remember_sign_in
+
     session.clear()
     session[SESSION_KEY] = {**staff.session_record(),
                             "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     session.permanent = True
+    remember_sign_in(f"staff:{staff.id}")   # a fresh session id, listed under the account
 
 
 def sign_out() -> None:
+    """The session is kept on the server (services.common.sessions): clearing it deletes it
+    there, so a copy of the cookie taken before signing out is worth nothing."""
     session.clear()
 
 

@@ -1,7 +1,7 @@
 """The staff session as the other services read it.
 
-Staff sign in once, on the authoring service's sign-in page; its signed cookie
-(``taitotaso_staff``, the suite's secret key) is read by the coach pages of the results
+Staff sign in once, on the authoring service's sign-in page; its session (kept on the
+server, named by the cookie ``taitotaso_staff``: services.common.sessions) is read by the coach pages of the results
 service and by the Katso library's staff pages, and checked against the staff table on
 every request, so that a deactivated account or a removed role counts at once.
 """
@@ -13,31 +13,24 @@ from urllib.parse import quote
 
 from flask import current_app, g, redirect, request, session
 from flask_babel import refresh
-from itsdangerous import BadSignature
 
 from services.common.accounts import Staff, get_staff
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES
 
-from .auth import SESSION_KEY, STAFF_COOKIE, STAFF_SESSION_LIFETIME
+from .auth import SESSION_KEY, STAFF_COOKIE
 
 SIGN_IN = "/authoring/sign-in"  # the gateway path of the staff sign-in page
 
 
 def staff_record() -> dict:
-    """The authoring service's session, read from its signed cookie ({} when absent,
-    tampered with or older than a staff session lasts)."""
+    """The authoring service's staff session, read from the server-side session store by the
+    id in its cookie ({} when absent, signed out or expired)."""
     if "staff_session" in g:
         return g.staff_session
-    raw = request.cookies.get(STAFF_COOKIE)
-    data = {}
-    if raw:
-        serializer = current_app.session_interface.get_signing_serializer(current_app)
-        try:
-            data = serializer.loads(raw, max_age=int(STAFF_SESSION_LIFETIME.total_seconds()))
-        except BadSignature:
-            data = {}
-    g.staff_session = data if isinstance(data, dict) else {}
+    from services.common.sessions import read_session
+
+    g.staff_session = read_session(STAFF_COOKIE)
     return g.staff_session
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from flask import Blueprint, Flask, abort, request, session
 from flask_smorest import Api
@@ -14,6 +15,7 @@ from .observability import init_observability
 from .queue import JobContext, make_queue
 from .redis_client import make_redis
 from .request_parsing import init_request_parsing
+from .sessions import init_server_sessions
 
 
 class RestApi(Api):
@@ -39,6 +41,9 @@ def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, R
     app = Flask(name, **flask_kwargs)
     app.config.update(SECRET_KEY=config.secret_key, TESTING=config.testing,
                       SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      # Flask's default is 31 days; a session also ends at sign-out (server-side)
+                      PERMANENT_SESSION_LIFETIME=timedelta(hours=config.session_hours),
+                      SESSION_COOKIE_SECURE=bool(config.secure_cookies),
                       MAX_CONTENT_LENGTH=1 * 1024 * 1024)
     if config.trusted_proxies:   # behind nginx / the Ingress: the client's address and scheme
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -47,6 +52,7 @@ def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, R
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     resources = Resources(config)
     app.extensions["taitotaso.resources"] = resources
+    init_server_sessions(app, resources)
     init_observability(app, resources)
     register_error_handlers(app)
     init_request_parsing(app)   # deep JSON and lone surrogates: a 400, never a 500

@@ -49,6 +49,8 @@ class Config:
     scoring_clients: dict = field(default_factory=dict)
     scoring_uploads_per_minute: int = 20   # per caller (credential, or session, and address)
     recording_retention_days: int = 30     # recordings and transcripts older than this are deleted
+    session_hours: float = 10.0            # a browser session (staff or job seeker) at most
+    secure_cookies: bool | None = None     # None: Secure when public_url is https
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -80,6 +82,8 @@ class Config:
             scoring_clients=_clients(os.environ.get("TAITOTASO_SCORING_CLIENTS") or ""),
             scoring_uploads_per_minute=_int("TAITOTASO_SCORING_UPLOADS_PER_MINUTE", 20),
             recording_retention_days=_int("TAITOTASO_RECORDING_RETENTION_DAYS", 30),
+            session_hours=_float("TAITOTASO_SESSION_HOURS", 10.0),
+            secure_cookies=_bool("TAITOTASO_SECURE_COOKIES"),
         )
         cfg = replace(cfg, **overrides)
         from scoring.speech.engines import ENGINES
@@ -90,6 +94,8 @@ class Config:
         if cfg.recording_retention_days < 1:
             raise SystemExit("TAITOTASO_RECORDING_RETENTION_DAYS must be at least 1, got "
                              f"{cfg.recording_retention_days}")
+        if cfg.secure_cookies is None:
+            cfg = replace(cfg, secure_cookies=cfg.public_url.startswith("https://"))
         if not cfg.secret_key:
             cfg = replace(cfg, secret_key=_embedded_secret(cfg.var_dir))
         return cfg
@@ -97,6 +103,17 @@ class Config:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _bool(name: str) -> bool | None:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return None
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SystemExit(f"{name} must be true or false, got {raw!r}")
 
 
 def _clients(raw: str) -> dict:

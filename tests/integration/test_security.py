@@ -164,3 +164,117 @@ def test_the_retention_period_comes_from_the_configuration(monkeypatch, tmp_path
     monkeypatch.setenv("TAITOTASO_RECORDING_RETENTION_DAYS", "0")
     with pytest.raises(SystemExit, match="RETENTION"):
         Config.from_env()
+
+
+# -- cookies: lifetime, Secure, sessions kept on the server ---------------------------------
+from services.common.accounts import create_staff  # noqa: E402
+from services.common.sessions import KEY_PREFIX  # noqa: E402
+
+from .conftest import csrf  # noqa: E402
+
+STAFF_PASSWORD = "reviewer-password-123"
+SEEKER_PASSWORD = "correct horse battery"
+
+
+def _staff_client(app, email="reviewer@example.fi", roles=("reviewer",)):
+    create_staff(app.extensions["taitotaso.resources"].db, email, "Reviewer", list(roles),
+                 STAFF_PASSWORD)
+    client = app.test_client()
+    r = client.post("/authoring/api/v1/auth/sign-in", json={"email": email, "password": STAFF_PASSWORD})
+    assert r.status_code == 200, r.json
+    return client
+
+
+def _replay(app, name, value):
+    other = app.test_client()
+    other.set_cookie(name, value)
+    return other
+
+
+def test_sessions_last_hours_not_flasks_31_days(sqlite_config):
+    from services.scoring.app import create_app as scoring_app
+    from services.testing.app import create_app as testing_app
+
+    for factory in (scoring_app, testing_app):
+        app = factory(sqlite_config)
+        assert app.permanent_session_lifetime <= timedelta(hours=10)
+
+
+def test_a_staff_cookie_copied_before_sign_out_is_worth_nothing_after(gateway):
+    client = _staff_client(gateway)
+    copy = client.get_cookie("taitotaso_staff").value
+    assert client.get("/api/v1/scoring/reviews").status_code == 200
+    assert client.post("/authoring/api/v1/auth/sign-out").status_code == 204
+    thief = _replay(gateway, "taitotaso_staff", copy)
+    assert thief.get("/api/v1/scoring/reviews").status_code == 401
+    assert thief.get("/authoring/api/v1/auth/me").status_code == 401
+
+
+def test_signing_out_of_the_coach_pages_ends_the_staff_session_on_the_server(gateway):
+    client = _staff_client(gateway, "coach@example.fi", roles=("coach",))
+    copy = client.get_cookie("taitotaso_staff").value
+    page = client.get("/results/coach/")
+    assert page.status_code == 200
+    r = client.post("/results/coach/sign-out", data={"_csrf": csrf(page.text)})
+    assert r.status_code == 302
+    r = _replay(gateway, "taitotaso_staff", copy).get("/results/coach/")
+    assert r.status_code == 302 and "sign-in" in r.location
+
+
+def _seeker(app, email):
+    client = app.test_client()
+    page = client.get("/results/en/sign-up")
+    r = client.post("/results/en/sign-up", data={
+        "_csrf": csrf(page.text), "email": email, "password": SEEKER_PASSWORD,
+        "password_again": SEEKER_PASSWORD, "display_name": "Olga"})
+    assert r.status_code == 303, r.text
+    return client
+
+
+def _sign_in_seeker(app, email):
+    client = app.test_client()
+    page = client.get("/results/en/sign-in")
+    r = client.post("/results/en/sign-in", data={"_csrf": csrf(page.text), "email": email,
+                                                  "password": SEEKER_PASSWORD})
+    assert r.status_code == 303
+    return client
+
+
+def test_a_job_seekers_cookie_copied_before_sign_out_is_worth_nothing_after(gateway):
+    client = _seeker(gateway, "olga.signout@example.fi")
+    copy = client.get_cookie("session").value
+    assert client.get("/results/en/results").status_code == 200
+    page = client.get("/results/en/results")
+    assert client.post("/results/en/sign-out", data={"_csrf": csrf(page.text)}).status_code == 303
+    r = _replay(gateway, "session", copy).get("/results/en/results")
+    assert r.status_code == 302 and "/sign-in" in r.location
+
+
+def test_deleting_an_account_ends_its_sessions_in_every_browser(gateway):
+    email = "olga.delete@example.fi"
+    phone = _seeker(gateway, email)
+    laptop = _sign_in_seeker(gateway, email)
+    laptop_sid = laptop.get_cookie("session").value
+    store = gateway.session_interface
+    assert store._retrieve_session_data(KEY_PREFIX + laptop_sid)["seeker"]
+    page = phone.get("/results/en/account/delete")
+    r = phone.post("/results/en/account/delete", data={"_csrf": csrf(page.text), "confirm": "yes"})
+    assert r.status_code == 303
+    assert store._retrieve_session_data(KEY_PREFIX + laptop_sid) is None
+    r = laptop.get("/results/en/results")
+    assert r.status_code == 302 and "/sign-in" in r.location
+
+
+@pytest.mark.parametrize("overrides", [{"secure_cookies": True},
+                                       {"public_url": "https://taitotaso.example.fi"}])
+def test_cookies_are_secure_when_the_suite_is_served_over_https(tmp_path, overrides):
+    config = seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None, **overrides)
+    assert config.secure_cookies is True   # the default follows the published address
+    client = suite(config).test_client()
+    page = client.get("/results/en/sign-up", base_url="https://localhost")
+    cookies = page.headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in c and "HttpOnly" in c for c in cookies)
+
+
+def test_cookies_are_not_marked_secure_for_plain_http_by_default(sqlite_config):
+    assert sqlite_config.secure_cookies is False
