@@ -24,16 +24,8 @@ API_SERVICES: dict[str, str] = {
     "/api/v1/scoring": "services.scoring.app",
     "/api/v1/results": "services.results.app",
     "/.well-known": "services.results.app",
+    "/verify": "services.results.app",   # redirects to its verification page, /results/verify
 }
-
-
-def verify_redirect(environ, start_response):
-    """``/verify``, the address employers are told: the results service's verification page."""
-    query = environ.get("QUERY_STRING", "")
-    start_response("308 Permanent Redirect",
-                   [("Location", "/results/verify" + (f"?{query}" if query else "")),
-                    ("Content-Length", "0")])
-    return [b""]
 
 
 class PathRouter:
@@ -65,7 +57,7 @@ def create_app(config: Config | None = None):
     if mounts:
         wsgi = DispatcherMiddleware(wsgi, mounts)
     api = {prefix: _app_of(module, config) for prefix, module in API_SERVICES.items()}
-    api["/verify"] = verify_redirect
-    wsgi = PathRouter(wsgi, api)
+    if api:
+        wsgi = PathRouter(wsgi, api)
     root.wsgi_app = wsgi
     return root

@@ -611,7 +611,14 @@ def _submitted_credential() -> str:
 
 @bp.route("/verify", methods=["GET", "POST"])
 def verify_page():
-    """Employers check a credential: signature, withdrawal, expiry, and what it says."""
+    """Employers check a credential: signature, withdrawal, expiry, and what it says.
+
+    ``/verify`` on the suite's root (the address employers are told) reaches this app with
+    its path unchanged; it is sent on to the page under the pages' mount point."""
+    pages = current_app.config.get("RESULTS_PAGES_PATH", "/results").rstrip("/")
+    if request.script_root != pages:
+        query = request.query_string.decode("latin-1")
+        return redirect(f"{pages}/verify" + (f"?{query}" if query else ""), 308)
     _public_language()
     verdict, error, status, text = None, None, 200, ""
     if request.method == "POST":
