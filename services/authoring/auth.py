@@ -165,17 +165,18 @@ def attempt_sign_in(email: str, password: str) -> Staff:
     and a wrong password), 429 once an email has too many recent failures."""
     from services.common.accounts import authenticate
 
+    from services.common.rate_limit import client_address
+
     throttle = current_app.extensions["taitotaso.authoring.throttle"]
-    wait = throttle.wait_seconds(email)
+    address = client_address()
+    wait = throttle.reserve(email, address)   # counted before the password is checked
     if wait:
         raise SignInThrottled(wait)
     staff = authenticate(_resources().db, email, password)
     if staff is None:
-        throttle.failed(email)
-        wait = throttle.wait_seconds(email)
-        if wait:
-            raise SignInThrottled(wait)
+        if throttle.remaining(email, address) == 0:
+            raise SignInThrottled(throttle.window_seconds)
         raise APIError(401, _("The email address or the password is wrong."))
-    throttle.clear(email)
+    throttle.succeeded(email, address)
     sign_in(staff)
     return staff

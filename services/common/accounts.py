@@ -13,9 +13,10 @@ breaking old hashes. Who is signed in is kept as a small record,
 ``{"user_id", "roles", "provider"}``: signing in with a password is one provider, and others
 (e.g. the city's single sign-on) can make the same record later.
 
-Failed sign-ins are counted per email address: after ``MAX_FAILURES`` within
-``WINDOW_SECONDS`` further attempts are refused until the oldest failure is old enough.
-The counts live in Redis when one is configured, otherwise in the database.
+Sign-in attempts are counted per (email, client address) before the password is checked:
+after ``MAX_FAILURES`` within ``WINDOW_SECONDS`` that pair waits; from all addresses together
+an account takes ``ACCOUNT_MAX_FAILURES`` (see :class:`SignInThrottle`). The counts live in
+Redis when one is configured, otherwise in the database.
 """
 from __future__ import annotations
 
@@ -224,72 +225,114 @@ def authenticate(db, email: str, password: str) -> Staff | None:
 
 
 # -- throttling failed sign-ins ----------------------------------------------------------
+ACCOUNT_MAX_FAILURES = 50   # from every address together: a slower backoff for the account
+
+
 @dataclass
 class SignInThrottle:
-    """Counts failed sign-ins per email: in Redis when given one, else in the database."""
+    """Sign-in attempts counted per (account, client address), with a slower limit per
+    account from every address together.
+
+    An attempt is *reserved* before the password is checked (:meth:`reserve`), with an atomic
+    counter (Redis ``INCR`` in a transaction; without Redis, database rows written under a
+    lock): 40 parallel attempts get ``max_failures`` password checks, not more. A success
+    clears the pair's count (:meth:`succeeded`). Because the count is per address, somebody
+    else guessing at an account does not lock its owner out; only ``account_max_failures``
+    failures from many addresses within the window slow the account down for everyone.
+    """
 
     db: object
     redis: object | None = None
     max_failures: int = MAX_FAILURES
     window_seconds: int = WINDOW_SECONDS
     prefix: str = "taitotaso:signin"
+    account_max_failures: int = ACCOUNT_MAX_FAILURES
     _clock: object = field(default=time.time, repr=False)
+    _lock: object = field(default_factory=lambda: __import__("threading").Lock(), repr=False)
 
-    def _key(self, email: str) -> str:
-        return f"{self.prefix}:{hashlib.sha256(normalise_email(email).encode()).hexdigest()}"
+    def _account(self, account: str) -> str:
+        return hashlib.sha256(normalise_email(account).encode()).hexdigest()[:40]
 
-    def wait_seconds(self, email: str) -> int:
-        """0 when a sign-in may be tried now, else the seconds until it may."""
+    def _pair(self, account: str, address: str | None) -> str:
+        where = hashlib.sha256((address or "unknown").encode()).hexdigest()[:24]
+        return f"{self._account(account)}|{where}"
+
+    def reserve(self, account: str, address: str | None) -> int:
+        """Count one attempt before the password is checked: 0 when it may go on, else the
+        seconds to wait (and nothing is counted)."""
+        if self.redis is not None:
+            try:
+                return self._reserve_redis(account, address)
+            except Exception:
+                log.exception("could not count a sign-in attempt in Redis; using the database")
+        return self._reserve_db(account, address)
+
+    def remaining(self, account: str, address: str | None) -> int:
+        """How many more attempts this pair may make now (after a failure: 0 means the
+        next one waits)."""
+        if self.redis is not None:
+            try:
+                used = int(self.redis.get(f"{self.prefix}:pair:{self._pair(account, address)}") or 0)
+                return max(0, self.max_failures - used)
+            except Exception:
+                log.exception("could not read sign-in attempts from Redis; using the database")
+        with self.db.session() as s:
+            used = s.scalar(select(func.count()).select_from(SignInFailure).where(
+                SignInFailure.email == self._pair(account, address),
+                SignInFailure.failed_at > self._since())) or 0
+        return max(0, self.max_failures - used)
+
+    def succeeded(self, account: str, address: str | None) -> None:
+        """The password was right: this pair starts afresh (the account-wide count stays)."""
+        if self.redis is not None:
+            try:
+                self.redis.delete(f"{self.prefix}:pair:{self._pair(account, address)}")
+            except Exception:
+                log.exception("could not clear sign-in attempts in Redis")
+        with self.db.session() as s:
+            s.execute(delete(SignInFailure).where(SignInFailure.email == self._pair(account, address)))
+
+    def _reserve_redis(self, account: str, address: str | None) -> int:
+        pair = f"{self.prefix}:pair:{self._pair(account, address)}"
+        whole = f"{self.prefix}:account:{self._account(account)}"
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(pair)
+        pipe.expire(pair, self.window_seconds, nx=True)
+        pipe.ttl(pair)
+        count, _set, ttl = pipe.execute()
+        if count > self.max_failures:
+            return max(1, int(ttl))
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.incr(whole)
+        pipe.expire(whole, self.window_seconds, nx=True)
+        pipe.ttl(whole)
+        count, _set, ttl = pipe.execute()
+        if count > self.account_max_failures:
+            return max(1, int(ttl))
+        return 0
+
+    def _since(self) -> datetime:
+        return datetime.fromtimestamp(self._clock() - self.window_seconds, timezone.utc)
+
+    def _reserve_db(self, account: str, address: str | None) -> int:
+        """Without Redis (the embedded default: one process), rows under a lock."""
         now = self._clock()
-        if self.redis is not None:
-            try:
-                key = self._key(email)
-                self.redis.zremrangebyscore(key, 0, now - self.window_seconds)
-                stamps = [score for _m, score in self.redis.zrange(key, 0, -1, withscores=True)]
-                return self._wait(stamps, now)
-            except Exception:
-                log.exception("could not read sign-in failures from Redis; using the database")
-        since = datetime.fromtimestamp(now - self.window_seconds, timezone.utc)
-        with self.db.session() as s:
-            stamps = s.scalars(select(SignInFailure.failed_at)
-                               .where(SignInFailure.email == normalise_email(email),
-                                      SignInFailure.failed_at > since)).all()
-        return self._wait([_aware(t).timestamp() for t in stamps], now)
+        pair, whole = self._pair(account, address), self._account(account)
+        with self._lock, self.db.session() as s:
+            s.execute(delete(SignInFailure).where(SignInFailure.failed_at < self._since()))
+            pair_times = s.scalars(select(SignInFailure.failed_at).where(
+                SignInFailure.email == pair).order_by(SignInFailure.failed_at)).all()
+            if len(pair_times) >= self.max_failures:
+                return self._wait(pair_times, now)
+            account_times = s.scalars(select(SignInFailure.failed_at).where(
+                SignInFailure.email.like(f"{whole}|%")).order_by(SignInFailure.failed_at)).all()
+            if len(account_times) >= self.account_max_failures:
+                return self._wait(account_times, now)
+            s.add(SignInFailure(email=pair, failed_at=datetime.fromtimestamp(now, timezone.utc)))
+        return 0
 
-    def _wait(self, stamps: list[float], now: float) -> int:
-        if len(stamps) < self.max_failures:
-            return 0
-        stamps = sorted(stamps)
-        # allowed again when fewer than max_failures remain inside the window
-        release = stamps[len(stamps) - self.max_failures] + self.window_seconds
-        return max(1, int(release - now + 0.999))
-
-    def failed(self, email: str) -> None:
-        now = self._clock()
-        if self.redis is not None:
-            try:
-                key = self._key(email)
-                pipe = self.redis.pipeline(transaction=False)
-                pipe.zadd(key, {f"{now}:{secrets.token_hex(4)}": now})
-                pipe.expire(key, self.window_seconds)
-                pipe.execute()
-                return
-            except Exception:
-                log.exception("could not count a sign-in failure in Redis; using the database")
-        old = datetime.fromtimestamp(now - self.window_seconds, timezone.utc)
-        with self.db.session() as s:
-            s.execute(delete(SignInFailure).where(SignInFailure.failed_at < old))
-            s.add(SignInFailure(email=normalise_email(email),
-                                failed_at=datetime.fromtimestamp(now, timezone.utc)))
-
-    def clear(self, email: str) -> None:
-        if self.redis is not None:
-            try:
-                self.redis.delete(self._key(email))
-            except Exception:
-                log.exception("could not clear sign-in failures in Redis")
-        with self.db.session() as s:
-            s.execute(delete(SignInFailure).where(SignInFailure.email == normalise_email(email)))
+    def _wait(self, times: list, now: float) -> int:
+        return max(1, int(_aware(times[0]).timestamp() + self.window_seconds - now + 0.999))
 
 
 def _aware(t: datetime) -> datetime:

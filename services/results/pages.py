@@ -279,21 +279,21 @@ def _throttle_key(email: str) -> str:
 
 
 def attempt_sign_in(email: str, password: str) -> seekers.Seeker | None:
-    """The account, or None for a wrong email or password; ``_Throttled`` once an email
-    has too many recent failures."""
+    """The account, or None for a wrong email or password; ``_Throttled`` once this email
+    has too many recent failures from this client address (or from all of them together)."""
+    from services.common.rate_limit import client_address
+
     throttle = context().throttle
-    key = _throttle_key(email)
-    wait = throttle.wait_seconds(key)
+    key, address = _throttle_key(email), client_address()
+    wait = throttle.reserve(key, address)   # counted before the password is checked
     if wait:
         raise _Throttled(wait)
     seeker = seekers.authenticate(db(), email, password)
     if seeker is None:
-        throttle.failed(key)
-        wait = throttle.wait_seconds(key)
-        if wait:
-            raise _Throttled(wait)
+        if throttle.remaining(key, address) == 0:
+            raise _Throttled(throttle.window_seconds)
         return None
-    throttle.clear(key)
+    throttle.succeeded(key, address)
     return seeker
 
 

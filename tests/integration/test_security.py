@@ -278,3 +278,72 @@ def test_cookies_are_secure_when_the_suite_is_served_over_https(tmp_path, overri
 
 def test_cookies_are_not_marked_secure_for_plain_http_by_default(sqlite_config):
     assert sqlite_config.secure_cookies is False
+
+
+# -- the sign-in throttle: no race, no lockout by others ------------------------------------
+def _sign_in_form(app, address):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client, csrf(client.get("/results/en/sign-in").text)
+
+
+def test_parallel_sign_ins_get_five_password_checks_not_more(config, monkeypatch):
+    import threading
+
+    from services.results import seekers
+
+    app = suite(config)
+    _seeker(app, "olga.race@example.fi")
+    checks = []
+    real = seekers.authenticate
+
+    def counting(db, email, password):
+        checks.append(email)
+        return real(db, email, password)
+
+    monkeypatch.setattr(seekers, "authenticate", counting)
+    forms = [_sign_in_form(app, "203.0.113.7") for _ in range(40)]
+    barrier, statuses = threading.Barrier(40), []
+
+    def attempt(client, token):
+        barrier.wait()
+        r = client.post("/results/en/sign-in", data={"_csrf": token, "email": "olga.race@example.fi",
+                                                     "password": "not her password"})
+        statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=attempt, args=form) for form in forms]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(checks) == 5                      # the password was checked five times
+    assert len(statuses) == 40 and set(statuses) <= {401, 429} and statuses.count(429) >= 35
+    # the owner, from her own address, is not locked out by somebody else's guessing
+    client, token = _sign_in_form(app, "198.51.100.23")
+    r = client.post("/results/en/sign-in", data={"_csrf": token, "email": "olga.race@example.fi",
+                                                 "password": SEEKER_PASSWORD})
+    assert r.status_code == 303
+
+
+def test_staff_sign_in_is_throttled_per_address_too(gateway):
+    create_staff(gateway.extensions["taitotaso.resources"].db, "author@example.fi", "Author",
+                 ["author"], STAFF_PASSWORD)
+    attacker = gateway.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    codes = [attacker.post("/authoring/api/v1/auth/sign-in", json={
+        "email": "author@example.fi", "password": f"guess-{i}-guess"}).status_code for i in range(7)]
+    assert codes == [401] * 4 + [429] * 3
+    owner = gateway.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.5"
+    assert owner.post("/authoring/api/v1/auth/sign-in", json={
+        "email": "author@example.fi", "password": STAFF_PASSWORD}).status_code == 200
+
+
+def test_many_addresses_together_slow_an_account_down(sqlite_config):
+    from services.common.accounts import SignInThrottle
+    from services.common.db import Database
+
+    throttle = SignInThrottle(Database(sqlite_config.database_url), account_max_failures=12)
+    waits = [throttle.reserve("olga@example.fi", f"10.0.0.{i // 3}") for i in range(15)]
+    assert waits[:12] == [0] * 12 and all(w > 0 for w in waits[12:])
+    assert throttle.reserve("someone.else@example.fi", "10.0.0.1") == 0
