@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from services.authoring.staff_session import staff_language, staff_with
 from services.common.errors import APIError
+from services.common.spreadsheet import safe_row
 
 from .content import LANGS
 from .images import MAX_BYTES, MAX_PIXELS, MIN_SIDE, ImageRejected, clean_image
@@ -318,8 +319,8 @@ def stats_csv():
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["material", "kind", "name", *EVENTS])
-    for r in _usage_rows(None):
-        writer.writerow([r["material"], r["kind"], r["name"], *(r[e] for e in EVENTS)])
+    for r in _usage_rows(None):   # captions are curators' text: never a formula in a sheet
+        writer.writerow(safe_row([r["material"], r["kind"], r["name"], *(r[e] for e in EVENTS)]))
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="katso-usage.csv"'})
 

