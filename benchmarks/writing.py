@@ -11,10 +11,8 @@ import resource
 import statistics
 import time
 
-from scoring.adapters.lexicon import LinguaIdentifier, WordfreqList
-from scoring.adapters.voikko import VoikkoAnalyzer
+from scoring.adapters import default_tools, writing_scorer
 from scoring.features import extract
-from scoring.written import WritingScorer
 
 PROMPT = ("Kirjoita sähköposti taloyhtiön isännöitsijälle. Kerro, mikä asunnossasi on rikki, "
           "milloin vika alkoi ja mitä toivot isännöitsijän tekevän.")
@@ -36,8 +34,8 @@ TEXT = ("Hyvä isännöitsijä, kirjoitan teille, koska asuntoni keittiössä on
 
 def main(runs: int = 300) -> None:
     t0 = time.perf_counter()
-    tools = (VoikkoAnalyzer(), WordfreqList(), LinguaIdentifier())
-    scorer = WritingScorer(*tools)
+    tools = default_tools()
+    scorer = writing_scorer(tools)
     scorer.score(TEXT, PROMPT, 120)
     warm = time.perf_counter() - t0
     n_words = len(TEXT.split())

@@ -10,6 +10,7 @@ Yleisten kielitutkintojen taitotasokuvaukset).
 """
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,12 @@ DISCOURSE = {"myös", "lisäksi", "kuitenkin", "siksi", "siis", "toisaalta", "es
 COLLOQUIAL = {"mä", "sä", "mun", "sun", "mulla", "sulla", "mulle", "sulle", "mut", "mitä",
               "meil", "niinku", "joo", "ok"} - {"mitä"}
 CONTENT_CLASSES = {"nimisana", "teonsana", "laatusana", "nimisana_laatusana"}
+# cases beyond the everyday nominative, partitive, genitive and the inner local cases:
+# essive, translative, abessive, comitative, instructive and the outer local cases
+RICH_CASES = {"olento", "tulento", "vajanto", "seuranto", "keinonto", "ulkoolento",
+              "ulkoeronto", "ulkotulento"}
+FINITE_MOODS = {"indicative", "conditional", "imperative", "potential"}
+HDD_SAMPLE = 42
 MTLD_THRESHOLD = 0.72
 _WORD = re.compile(r"\w+(?:-\w+)*", re.UNICODE)
 
@@ -65,6 +72,13 @@ class TextFeatures:
     finnish_share: float            # share of sentences identified as Finnish
     language: str | None            # the dominant language of the answer
     words_used_well: list[str] = field(default_factory=list)  # less frequent words, spelt right
+    # rates and shares that do not grow with the length of the text
+    hdd: float = 0.0                # HD-D: expected type share in a 42-word sample (lemmas)
+    mean_word_length: float = 0.0   # letters per correctly spelt word
+    rich_case_share: float = 0.0    # nominals in rich cases (see RICH_CASES)
+    advanced_verb_share: float = 0.0  # verbs in the conditional, passive, participles, MA/E/MINEN forms
+    finite_verbs: int = 0
+    clause_sentences: int = 0       # sentences with at least three words or a finite verb
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -92,17 +106,48 @@ def mtld(tokens: list[str], threshold: float = MTLD_THRESHOLD) -> float:
     return (one_way(tokens) + one_way(tokens[::-1])) / 2
 
 
+def hdd(tokens: list[str], sample: int = HDD_SAMPLE) -> float:
+    """HD-D (McCarthy & Jarvis 2007, 2010): the expected share of
+    distinct types in a random sample of ``sample`` tokens, from the hypergeometric
+    distribution. It does not depend on the order of the words, and hardly on length;
+    texts shorter than the sample use their own length."""
+    n = len(tokens)
+    if n == 0:
+        return 0.0
+    s = min(sample, n)
+
+    def log_comb(a: int, b: int) -> float:
+        return math.lgamma(a + 1) - math.lgamma(b + 1) - math.lgamma(a - b + 1)
+
+    total = 0.0
+    for count in Counter(tokens).values():
+        absent = math.exp(log_comb(n - count, s) - log_comb(n, s)) if n - count >= s else 0.0
+        total += 1.0 - absent
+    return total / s
+
+
+def _mean_sentence_words(sentence_words: list[list[str]]) -> float:
+    """Words per sentence, leaving out greetings and signatures (one or two words on a line)."""
+    full = [len(ws) for ws in sentence_words if len(ws) >= 3] or [len(ws) for ws in sentence_words if ws]
+    return sum(full) / len(full) if full else 0.0
+
+
 def _ngrams(words: list[str], n: int = 4) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
 def extract(text: str, prompt: str, analyzer: Analyzer, frequencies: FrequencyList,
             languages: LanguageIdentifier | None = None) -> TextFeatures:
-    sentences = analyzer.sentences(text) or ([text] if text.strip() else [])
+    from .evidence import split_sentences
+
+    sentences = split_sentences(text, analyzer)
     sentence_words = [analyzer.words(s) for s in sentences]
     words = [w for ws in sentence_words for w in ws]
     n = len(words)
-    starts = {id_ for ws in sentence_words for id_ in ([ws[0]] if ws else [])}
+    # a capitalised unknown word is a name unless it starts a sentence; on a short line
+    # of capitalised words (a signature: "Siriporn Chaiyasit") it is a name anyway
+    starts = {ws[0] for ws in sentence_words
+              if ws and not (len(ws) <= 3 and all(w[:1].isupper() for w in ws))}
 
     misspellings: list[Misspelling] = []
     lemmas: list[str] = []
@@ -110,7 +155,8 @@ def extract(text: str, prompt: str, analyzer: Analyzer, frequencies: FrequencyLi
     nominal = non_nominative = 0
     verb_forms: set = set()
     passives = conditionals = participles = compounds = 0
-    colloquial = 0
+    colloquial = rich = advanced = verbs = finite = 0
+    correct_lengths: list[int] = []
     for i, word in enumerate(words):
         lower = word.casefold()
         if lower in COLLOQUIAL:
@@ -124,11 +170,19 @@ def extract(text: str, prompt: str, analyzer: Analyzer, frequencies: FrequencyLi
             continue
         a = analyses[0]
         lemmas.append(a.get("BASEFORM", lower).casefold())
+        correct_lengths.append(sum(ch.isalpha() for ch in word))
         cls = a.get("CLASS", "")
+        if cls in ("teonsana", "kieltosana") or "PARTICIPLE" in a:
+            verbs += 1
+            finite += a.get("MOOD") in FINITE_MOODS
+            advanced += (a.get("MOOD") in ("conditional", "MA-infinitive", "E-infinitive",
+                                           "MINEN-infinitive") or a.get("PERSON") == "4"
+                         or "PARTICIPLE" in a)
         if cls in ("nimisana", "laatusana", "nimisana_laatusana") and "SIJAMUOTO" in a:
             nominal += 1
             cases[a["SIJAMUOTO"]] += 1
             non_nominative += a["SIJAMUOTO"] != "nimento"
+            rich += a["SIJAMUOTO"] in RICH_CASES
         if cls == "teonsana" and "MOOD" in a:
             verb_forms.add((a.get("MOOD"), a.get("TENSE"), a.get("PERSON"), a.get("NEGATIVE")))
             passives += a.get("PERSON") == "4"
@@ -148,7 +202,9 @@ def extract(text: str, prompt: str, analyzer: Analyzer, frequencies: FrequencyLi
     for lem in set(content_lemmas):
         z = frequencies.zipf(lem)
         bands["k1" if z >= 5 else "k2" if z >= 4 else "k3" if z >= 3 else "rare"] += 1
-    n_types = max(sum(bands.values()), 1)
+    # a misspelt word stays in the denominator as a word not known to be rare: spelling a
+    # common word wrong must not make the rest look rarer
+    n_types = max(sum(bands.values()) + len({m.word.casefold() for m in misspellings}), 1)
     misspelt_words = {m.word for m in misspellings}
     well = sorted({w for w, lem in zip(words, lemmas)
                    if w not in misspelt_words and lem in set(content_lemmas)
@@ -177,7 +233,7 @@ def extract(text: str, prompt: str, analyzer: Analyzer, frequencies: FrequencyLi
 
     return TextFeatures(
         n_words=n, n_sentences=len(sentences),
-        mean_sentence_words=n / len(sentences) if sentences else 0.0,
+        mean_sentence_words=_mean_sentence_words(sentence_words),
         misspelt_share=len(misspellings) / n if n else 0.0, misspellings=misspellings,
         colloquial=colloquial, lemma_types=len(set(lemmas)), mtld=mtld(known_lemmas),
         freq_profile={k: bands[k] / n_types for k in ("k1", "k2", "k3", "rare")},
@@ -189,4 +245,10 @@ def extract(text: str, prompt: str, analyzer: Analyzer, frequencies: FrequencyLi
         relatives=sum(lem in RELATIVES for lem in lemmas),
         discourse_markers=sum(w in DISCOURSE for w in lower_words),
         prompt_coverage=coverage, copied_share=copied, finnish_share=finnish, language=language,
-        words_used_well=well)
+        words_used_well=well,
+        hdd=hdd(known_lemmas),
+        mean_word_length=(sum(correct_lengths) / len(correct_lengths)) if correct_lengths else 0.0,
+        rich_case_share=rich / nominal if nominal else 0.0,
+        advanced_verb_share=advanced / verbs if verbs else 0.0,
+        finite_verbs=finite,
+        clause_sentences=sum(1 for ws in sentence_words if len(ws) >= 3) or len(sentences))

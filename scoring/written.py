@@ -24,6 +24,7 @@ import numpy as np
 
 from assessment.cefr import LEVELS
 
+from .evidence import Evidence, TaskVocabulary, TestMaterial, gather, topical_lemmas
 from .features import TextFeatures, extract
 from .ports import Analyzer, FrequencyList, LanguageIdentifier
 
@@ -33,44 +34,64 @@ MAX_WORDS = 5000
 
 
 def feature_vector(f: TextFeatures, min_words: int | None = None) -> dict[str, float]:
-    """The model's inputs, named. Structures enter as log counts (a longer text can only
-    show more of them) and quality as shares, so that cutting a text or spoiling its
-    forms never adds to any input that the model rewards."""
-    length_ratio = f.n_words / min_words if min_words else 1.0
+    """The model's inputs, named. Every input is a rate, a share or a variety measure that
+    does not grow with the length of the text; length enters only as the shortfall below
+    what the task asks (0 at or above it), so more words never raise a level on their own.
+    ``f`` describes the learner's own text (repeated, copied and off-task material left out)."""
+    n = max(f.n_words, 1)
+    sentences = max(f.clause_sentences, 1)
     return {
-        "log_words": math.log1p(f.n_words),
-        "length_ratio": min(length_ratio, 1.5),
+        "shortfall": max(0.0, 1.0 - f.n_words / min_words) if min_words else 0.0,
         "sentence_words": min(f.mean_sentence_words, 25.0),
+        "word_length": min(f.mean_word_length, 14.0),
         "misspelt": f.misspelt_share,
-        "colloquial": f.colloquial / max(f.n_words, 1),
-        "mtld": min(f.mtld, float(f.n_words), 150.0),
-        "rare_words": (f.freq_profile.get("k3", 0.0) + f.freq_profile.get("rare", 0.0))
-                      * min(1.0, f.n_words / 40),
-        "case_variety": math.log1p(f.case_variety),
+        "colloquial": f.colloquial / n,
+        "diversity": f.hdd,
+        "rare_words": f.freq_profile.get("k3", 0.0) + f.freq_profile.get("rare", 0.0),
         "non_nominative": f.non_nominative_share,
-        "verb_forms": math.log1p(f.verb_forms),
-        "subordination": math.log1p(f.subordinators + f.relatives),
-        "discourse": math.log1p(f.discourse_markers),
-        "participles_passives": math.log1p(f.participles + f.passives),
-        "compounds": math.log1p(f.compounds_share * f.n_words),
+        "rich_cases": f.rich_case_share,
+        "verb_forms": f.advanced_verb_share,
+        "subordination": min((f.subordinators + f.relatives) / sentences, 2.0),
+        "discourse": min(f.discourse_markers / sentences, 1.5),
+        "compounds": f.compounds_share,
         "prompt_coverage": f.prompt_coverage,
     }
 
 
-FEATURES = ("log_words", "length_ratio", "sentence_words", "misspelt", "colloquial", "mtld",
-            "rare_words", "case_variety", "non_nominative", "verb_forms", "subordination",
-            "discourse", "participles_passives", "compounds", "prompt_coverage")
+FEATURES = ("shortfall", "sentence_words", "word_length", "misspelt", "colloquial", "diversity",
+            "rare_words", "non_nominative", "rich_cases", "verb_forms", "subordination",
+            "discourse", "compounds", "prompt_coverage")
+NEGATIVE = ("shortfall", "misspelt", "colloquial")
 # the direction each input may push a level: the fit keeps to it (sign-constrained), so
 # the model is monotone by construction — more errors never raise a level
-SIGNS = {f: (-1.0 if f in ("misspelt", "colloquial") else 1.0) for f in FEATURES}
-# the features each analytic scale may use (the overall level uses them all)
+SIGNS = {f: (-1.0 if f in NEGATIVE else 1.0) for f in FEATURES}
+# the overall level: everything the language shows (how well the prompt is covered is the
+# task sub-score's business, not the level's)
+OVERALL_FEATURES = tuple(f for f in FEATURES if f != "prompt_coverage")
+# each analytic scale is the overall level plus a deviation from it, fitted on the
+# features that scale is about: a sub-score differs from the level only where the text
+# shows that scale to be stronger or weaker than the rest
 SCALE_FEATURES = {
-    "overall": FEATURES,
-    "task": ("log_words", "length_ratio", "prompt_coverage", "sentence_words", "discourse"),
-    "vocabulary": ("mtld", "rare_words", "compounds", "log_words", "colloquial", "misspelt"),
-    "accuracy": ("misspelt", "colloquial", "non_nominative", "case_variety", "verb_forms"),
-    "coherence": ("subordination", "discourse", "sentence_words", "log_words", "participles_passives"),
+    "overall": OVERALL_FEATURES,
+    "task": ("shortfall", "prompt_coverage"),
+    "vocabulary": ("diversity", "rare_words", "compounds", "word_length", "colloquial"),
+    "accuracy": ("misspelt", "non_nominative", "rich_cases", "colloquial"),
+    "coherence": ("subordination", "discourse", "sentence_words"),
 }
+# a text this short cannot show more than this level, however good its sentences:
+# (fewer own words than, highest numeric level)
+EVIDENCE_CEILING = ((8, 0.49), (15, 1.49), (25, 2.49), (35, 3.49))
+# the share of the answer that was set aside (repeated, copied, off-task) above which the
+# answer as a whole is recognised as such rather than scored on its remainder
+SET_ASIDE_WHOLE = 0.6
+TOO_SHORT = 0.3   # shortfall (share of the task's minimum missing) named to the learner
+
+
+def evidence_ceiling(own_words: int) -> float:
+    for below, ceiling in EVIDENCE_CEILING:
+        if own_words < below:
+            return ceiling
+    return 5.0
 
 
 @dataclass
@@ -83,6 +104,15 @@ class LevelModel:
     intercept: dict[str, float]
     residual_sd: dict[str, float]
     agreement: dict = field(default_factory=dict)
+    # the spread of the level's error as a function of the own words n:
+    # sd(n) = sd * sqrt(1 + words / n), fitted on out-of-fold errors of the training texts
+    confidence: dict = field(default_factory=lambda: {"sd": 0.6, "words": 20.0})
+    # words that answers to each task of the bank use (from the training texts), for
+    # telling on-task text from off-task text beside the prompt's own words
+    task_vocabulary: dict = field(default_factory=dict)
+    # analytic scales that carried no information of their own on held-out texts and are
+    # reported as part of another (scale -> the scale it is merged into)
+    merged: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "LevelModel":
@@ -96,10 +126,21 @@ class LevelModel:
         Path(path).write_text(json.dumps(self.__dict__, indent=2, ensure_ascii=False) + "\n",
                               encoding="utf-8")
 
-    def predict(self, x: dict[str, float], scale: str = "overall") -> float:
+    def _linear(self, x: dict[str, float], scale: str) -> float:
         w = self.weights[scale]
-        z = sum(w[k] * (x[k] - self.mean[k]) / self.scale[k] for k in w)
-        return float(np.clip(self.intercept[scale] + z, 0.0, 5.0))
+        return self.intercept[scale] + sum(w[k] * (x[k] - self.mean[k]) / self.scale[k] for k in w)
+
+    def predict(self, x: dict[str, float], scale: str = "overall") -> float:
+        """The overall level, or an analytic scale as the overall level plus that scale's
+        deviation from it."""
+        value = self._linear(x, "overall")
+        if scale != "overall":
+            value += self._linear(x, scale)
+        return float(np.clip(value, 0.0, 5.0))
+
+    def error_sd(self, own_words: int) -> float:
+        c = self.confidence
+        return float(c["sd"] * math.sqrt(1.0 + c["words"] / max(own_words, 1)))
 
 
 def level_of(score: float) -> str:
@@ -122,49 +163,128 @@ class WritingScore:
     subscores: dict[str, float]
     confidence: float
     feedback: list[dict]
-    recognised_as: str  # finnish_text | empty | not_finnish | copy_of_prompt
+    recognised_as: str  # finnish_text | empty | not_finnish | copy_of_prompt | off_task | word_list
     features: dict
     model_version: str
+    flags: list[str] = field(default_factory=list)
+    evidence: dict = field(default_factory=dict)
+    # the level the text would have had if nothing had been set aside: when the checks
+    # changed it, a person should look
+    unchecked_cefr: str | None = None
+
+    @property
+    def checks_changed_level(self) -> bool:
+        return self.unchecked_cefr is not None and self.unchecked_cefr != self.cefr
 
     def as_dict(self) -> dict:
         return {"cefr": self.cefr, "score": round(self.score, 2),
                 "subscores": {k: round(v, 2) for k, v in self.subscores.items()},
                 "confidence": round(self.confidence, 3), "feedback": self.feedback,
                 "recognised_as": self.recognised_as, "model_version": self.model_version,
+                "flags": list(self.flags), "evidence": self.evidence,
+                "unchecked_cefr": self.unchecked_cefr,
+                "checks_changed_level": self.checks_changed_level,
                 "features": self.features}
 
 
 class WritingScorer:
+    """Scores the learner's own, on-task text (see ``evidence.py``) with the level model.
+
+    ``material`` holds the Finnish texts the test shows (reading texts, prompts): an
+    answer that reproduces them is not scored as the learner's writing."""
+
     def __init__(self, analyzer: Analyzer, frequencies: FrequencyList,
-                 languages: LanguageIdentifier | None, model: LevelModel | None = None):
+                 languages: LanguageIdentifier | None, model: LevelModel | None = None,
+                 material: TestMaterial | None = None):
         self.analyzer = analyzer
         self.frequencies = frequencies
         self.languages = languages
         self.model = model or LevelModel.load()
+        self.material = material
+        self._vocabularies: dict[tuple, TaskVocabulary] = {}
 
-    def score(self, text: str, prompt: str = "", min_words: int | None = None) -> WritingScore:
-        f = extract(text, prompt, self.analyzer, self.frequencies, self.languages)
-        x = feature_vector(f, min_words)
-        special = self._recognise(f)
-        if special:
+    def vocabulary(self, prompt: str, task_id: str | None) -> TaskVocabulary:
+        key = (prompt, task_id)
+        if key not in self._vocabularies:
+            words = set(topical_lemmas(prompt, self.analyzer, self.frequencies)) if prompt else set()
+            words |= set(self.model.task_vocabulary.get(task_id or "", ()))
+            if len(self._vocabularies) > 1000:
+                self._vocabularies.clear()
+            self._vocabularies[key] = TaskVocabulary(words)
+        return self._vocabularies[key]
+
+    def gather(self, text: str, prompt: str = "", task_id: str | None = None) -> Evidence:
+        return gather(text, self.analyzer, self.frequencies, prompt=prompt, material=self.material,
+                      vocabulary=self.vocabulary(prompt, task_id))
+
+    def score(self, text: str, prompt: str = "", min_words: int | None = None,
+              task_id: str | None = None) -> WritingScore:
+        ev = self.gather(text, prompt, task_id)
+        whole = extract(text, prompt, self.analyzer, self.frequencies, self.languages)
+        special = self._recognise(whole, ev)
+        flags = list(ev.flags)
+        if special == "not_finnish":
+            flags.append("not_finnish")
+        elif special == "copy_of_prompt" and "copied" not in flags:
+            flags.append("copied")
+        if special in ("empty", "not_finnish", "copy_of_prompt"):
             return WritingScore("A1", 0.0, {k: 0.0 for k in SUBSCORES}, 0.95,
-                                [{"code": special}], special, _summary(f, x),
-                                self.model.version)
-        overall = self.model.predict(x)
-        subs = {k: self.model.predict(x, k) for k in SUBSCORES}
-        confidence = band_probability(overall, self.model.residual_sd["overall"])
-        return WritingScore(level_of(overall), overall, subs, confidence, feedback(f, x),
-                            "finnish_text", _summary(f, x), self.model.version)
+                                [{"code": special}], special, _summary(whole, feature_vector(whole, min_words)),
+                                self.model.version, flags=flags, evidence=ev.as_dict())
+        # the level is always read from the own text, rebuilt from its sentences, so that an
+        # answer and the same answer pasted twice are measured on the very same text
+        own = extract(ev.own_text(), prompt, self.analyzer, self.frequencies, None)
+        x = feature_vector(own, min_words)
+        if x["shortfall"] > TOO_SHORT:
+            flags.append("too_short")
+        unchecked = self._level(feature_vector(whole, min_words), whole.n_words)
+        if special in ("off_task", "word_list"):
+            # not writing that answers the task: the lowest level, and a person looks at it
+            return WritingScore("A1", 0.0, {k: 0.0 for k in SUBSCORES}, 0.5,
+                                [{"code": special}, *_set_aside_feedback(ev)], special,
+                                _summary(own, x), self.model.version, flags=flags,
+                                evidence=ev.as_dict(), unchecked_cefr=level_of(unchecked))
+        overall = self._level(x, own.n_words)
+        subs = {k: min(self.model.predict(x, k), evidence_ceiling(own.n_words) + 0.5)
+                for k in SUBSCORES}
+        for scale, into in self.model.merged.items():
+            subs[scale] = overall if into == "overall" else subs[into]
+        confidence = band_probability(overall, self.model.error_sd(own.n_words))
+        # material set aside leaves less evidence and says something about how the
+        # answer was made: the confidence falls with its share
+        confidence *= 1.0 - 0.5 * (1.0 - ev.n_own_words / max(ev.n_words, 1))
+        notes = feedback(own, x) + _set_aside_feedback(ev)
+        return WritingScore(level_of(overall), overall, subs, confidence, notes, "finnish_text",
+                            _summary(own, x), self.model.version, flags=flags,
+                            evidence=ev.as_dict(),
+                            unchecked_cefr=level_of(unchecked) if ev.flags else None)
+
+    def _level(self, x: dict[str, float], own_words: int) -> float:
+        return min(self.model.predict(x), evidence_ceiling(own_words))
 
     @staticmethod
-    def _recognise(f: TextFeatures) -> str | None:
+    def _recognise(f: TextFeatures, ev: Evidence | None = None) -> str | None:
         if f.n_words == 0:
             return "empty"
         if f.n_words >= 3 and f.finnish_share < 0.5:
             return "not_finnish"
-        if f.copied_share >= 0.6:
+        if f.copied_share >= 0.6 or (ev is not None and ev.share("copied") >= SET_ASIDE_WHOLE):
             return "copy_of_prompt"
+        if ev is not None and ev.share("off_task") >= SET_ASIDE_WHOLE:
+            return "off_task"
+        if ev is not None and ev.word_list:
+            return "word_list"
         return None
+
+
+def _set_aside_feedback(ev: Evidence) -> list[dict]:
+    """What was not counted, and why, for the learner."""
+    out = []
+    for status, code in (("repeated", "repetition"), ("copied", "copied"), ("off_task", "off_task_part")):
+        share = ev.share(status)
+        if share > 0:
+            out.append({"code": code, "share": round(share, 2)})
+    return out
 
 
 def feedback(f: TextFeatures, x: dict[str, float]) -> list[dict]:
@@ -180,7 +300,7 @@ def feedback(f: TextFeatures, x: dict[str, float]) -> list[dict]:
         out.append({"code": "sentence_variety_low"})
     elif f.subordinators + f.relatives >= 2:
         out.append({"code": "sentence_variety_good"})
-    if x["length_ratio"] < 0.7:
+    if x["shortfall"] > TOO_SHORT:
         out.append({"code": "too_short"})
     if f.prompt_coverage < 0.2 and f.n_words >= 10:
         out.append({"code": "off_topic"})
@@ -191,5 +311,5 @@ def feedback(f: TextFeatures, x: dict[str, float]) -> list[dict]:
 
 def _summary(f: TextFeatures, x: dict[str, float]) -> dict:
     return {"n_words": f.n_words, "n_sentences": f.n_sentences, "language": f.language,
-            "misspelt_share": round(f.misspelt_share, 3), "mtld": round(f.mtld, 1),
+            "misspelt_share": round(f.misspelt_share, 3),
             **{k: round(v, 3) for k, v in x.items()}}

@@ -94,6 +94,35 @@ def test_score_writing_explains_a_file_that_is_not_text(tmp_path, capsys):
     assert "not text" in capsys.readouterr().err
 
 
+def test_score_writing_batch_prints_one_line_per_answer_with_flags_and_explains_bad_lines(tmp_path, capsys):
+    text = ("Hei Minna! Olen sairas, koska minulla on kuumetta. En pääse huomenna töihin. "
+            "Soitan lääkärille aamulla ja kerron, milloin tulen takaisin. Terveisin Olga")
+    lines = [
+        {"id": "plain", "task_id": "wr-a2-viesti-sairas", "text": text},
+        {"id": "pasted-twice", "task_id": "wr-a2-viesti-sairas", "text": text + "\n\n" + text},
+        {"id": "list", "prompt_text": "Kerro itsestäsi.",
+         "text": "\n".join(["kestävyys", "hyvinvointi", "yhteiskunta", "osallisuus", "kehittäminen",
+                            "vuorovaikutus", "merkitys", "vastuullisuus", "monimuotoisuus", "tehokkuus"])},
+        {"id": "swedish", "prompt_text": "Kerro itsestäsi.", "text": "Jag heter Anna och jag bor i Esbo sedan tre år."},
+    ]
+    batch = tmp_path / "answers.jsonl"
+    batch.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines)
+                     + '\nnot json\n{"id": "x", "task_id": "no-such-task", "text": "Hei"}\n', encoding="utf-8")
+    assert main(["score", "writing", "--jsonl", str(batch)]) == 1   # two lines could not be scored
+    out = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    by_id = {o["id"]: o for o in out if "error" not in o}
+    assert set(by_id) == {"plain", "pasted-twice", "list", "swedish"}
+    plain, twice = by_id["plain"], by_id["pasted-twice"]
+    assert set(plain) >= {"cefr", "score", "subscores", "confidence", "feedback", "flags"}
+    assert twice["cefr"] == plain["cefr"] and twice["score"] == plain["score"]
+    assert "repetition" in twice["flags"] and twice["confidence"] < plain["confidence"]
+    assert by_id["list"]["flags"] == ["word_list"] and by_id["list"]["cefr"] == "A1"
+    assert "not_finnish" in by_id["swedish"]["flags"]
+    errors = [o for o in out if "error" in o]
+    assert [e["line"] for e in errors] == [5, 6]
+    assert "not a JSON object" in errors[0]["error"] and "no-such-task" in errors[1]["error"]
+
+
 def test_simulate_answers_from_a_perturbed_truth_and_reports_kind_shares(capsys):
     args = ["simulate", "--bank", "seed", "--examinees", "40", "--min-items", "15", "--max-items", "30",
             "--sem-target", "0.3", "--cefr-stop", "--seed", "1", "--json"]
