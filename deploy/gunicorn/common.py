@@ -29,6 +29,23 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = "-"
 # The request id set by the gateway (X-Request-ID) ties these lines to nginx's and the app's.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms rid=%({x-request-id}i)s'
+
+
+def _redacting_logger():
+    """gunicorn's logger whose access lines never hold an employer link's token or a query
+    string (services/common/log_redaction.py)."""
+    from gunicorn.glogging import Logger
+
+    class RedactingLogger(Logger):
+        def atoms(self, resp, req, environ, request_time):
+            from services.common.log_redaction import redact_atoms
+
+            return redact_atoms(super().atoms(resp, req, environ, request_time))
+
+    return RedactingLogger
+
+
+logger_class = _redacting_logger()
 # Addresses whose X-Forwarded-Proto is trusted: the gateway's ("*" where only it can
 # reach the pods, as in deploy/compose.yaml and deploy/k8s).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

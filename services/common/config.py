@@ -51,6 +51,7 @@ class Config:
     recording_retention_days: int = 30     # recordings and transcripts older than this are deleted
     session_hours: float = 10.0            # a browser session (staff or job seeker) at most
     secure_cookies: bool | None = None     # None: Secure when public_url is https
+    metrics_token: str | None = None       # /metrics for a scrape with this bearer token
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -84,6 +85,7 @@ class Config:
             recording_retention_days=_int("TAITOTASO_RECORDING_RETENTION_DAYS", 30),
             session_hours=_float("TAITOTASO_SESSION_HOURS", 10.0),
             secure_cookies=_bool("TAITOTASO_SECURE_COOKIES"),
+            metrics_token=os.environ.get("TAITOTASO_METRICS_TOKEN") or None,
         )
         cfg = replace(cfg, **overrides)
         from scoring.speech.engines import ENGINES

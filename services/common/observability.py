@@ -170,7 +170,40 @@ def init_observability(app: Flask, resources) -> None:
 
     @app.get("/metrics")
     def prometheus_metrics():
+        metrics_allowed(resources.config)
         return Response(metrics_text(resources.queue), mimetype="text/plain; version=0.0.4")
+
+
+_FORWARDED = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+
+def metrics_allowed(config) -> None:
+    """``/metrics`` is for the cluster's Prometheus, not the internet.
+
+    With ``TAITOTASO_METRICS_TOKEN`` set, the scrape sends ``Authorization: Bearer <token>``.
+    Without it, only a direct request from a loopback or private address is answered: one
+    that came through the gateway (nginx, the Ingress: they add X-Forwarded-For) is refused
+    even from inside, since the gateway itself sits on the private network."""
+    import hmac
+    import ipaddress
+
+    from .errors import APIError
+
+    token = getattr(config, "metrics_token", None)
+    if token:
+        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode()):
+            return
+        raise APIError(401, "Metrics need the scrape token: 'Authorization: Bearer <token>' "
+                            "(TAITOTASO_METRICS_TOKEN).")
+    try:
+        address = ipaddress.ip_address(request.environ.get("REMOTE_ADDR") or "")
+    except ValueError:
+        address = None
+    forwarded = any(request.headers.get(h) for h in _FORWARDED)
+    if address is None or forwarded or not (address.is_loopback or address.is_private):
+        raise APIError(403, "Metrics are answered only inside the cluster network (or with "
+                            "TAITOTASO_METRICS_TOKEN), not through the gateway.")
 
 
 def readiness_problems(resources) -> dict[str, str]:

@@ -393,3 +393,25 @@ def test_spreadsheet_cells(cell, expected):
     from services.common.spreadsheet import safe_cell
 
     assert safe_cell(cell) == expected
+
+
+# -- /metrics only from inside ---------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/metrics", "/results/metrics", "/authoring/metrics"])
+def test_metrics_through_the_gateway_are_refused(gateway, path):
+    client = gateway.test_client()
+    assert client.get(path).status_code == 200            # Prometheus, inside the cluster
+    r = client.get(path, headers={"X-Forwarded-For": "198.51.100.7"})   # via nginx / Ingress
+    assert r.status_code == 403 and "cluster" in r.get_data(as_text=True)
+    r = client.get(path, environ_base={"REMOTE_ADDR": "8.8.8.8"})   # a public address
+    assert r.status_code == 403
+
+
+def test_metrics_with_a_configured_token(tmp_path):
+    config = seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None,
+                           metrics_token="scrape-token-0123456789abcdef")
+    client = suite(config).test_client()
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    r = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789abcdef",
+                                        "X-Forwarded-For": "198.51.100.7"})
+    assert r.status_code == 200 and "taitotaso" in r.text
