@@ -234,6 +234,8 @@ def sittings():
                                           res.config.secret_key)
         except sit.SittingError as err:
             error, status = {err.field: str(err.message)}, err.status
+        else:  # the next sitting starts from an empty form
+            form = {"identity_method": "", "checked": False}
     return render_template("coach_sittings.html", made=made, code=code, error=error or {},
                            form=form, methods=sit.IDENTITY_METHODS,
                            valid_minutes=sit.VALID_MINUTES, date=_moment,
