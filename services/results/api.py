@@ -98,7 +98,8 @@ class MyResults(MethodView):
             out.append({"id": r["session_id"], "finished_at": _iso(r["finished_at"]),
                         "kept_at": _iso(r["claimed_at"]), "assurance": r["assurance"],
                         "overall": r["overall"], "skills": r["skills"],
-                        "n_items": r["n_items"], "item_bank_version": r["bank_version"]})
+                        "n_items": r["n_items"], "item_bank_version": r["bank_version"],
+                        "cut_scores_version": r["cut_scores_version"]})
         return {"results": out}, 200, {"Cache-Control": "no-store"}
 
 

@@ -65,6 +65,7 @@ class SharedResult:
     identity_confirmed_at: datetime | None
     shared_until: datetime
     purpose: str
+    cut_scores_version: str | None = None  # the CEFR cut scores the levels were made with
 
     @property
     def skills_in_order(self) -> list[str]:
@@ -155,7 +156,8 @@ def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[C
             assurance=owned.assurance or "unsupervised",
             supervised_by=names.get(owned.supervised_by),
             identity_confirmed_at=aware(owned.identity_confirmed_at),
-            shared_until=aware(share.expires_at), purpose=share.purpose or "")
+            shared_until=aware(share.expires_at), purpose=share.purpose or "",
+            cut_scores_version=result.get("cut_scores_version") or sess.cut_scores_version)
     for (seeker_id, _sid), shared in by_session.items():
         clients[seeker_id].results.append(shared)
     for client in clients.values():

@@ -223,6 +223,7 @@ def _result_out(owned: OwnedResult, sess: TestSession) -> dict:
             "identity_confirmed_at": aware(owned.identity_confirmed_at),
             "overall": res.get("overall", {}), "skills": res.get("skills", {}),
             "n_items": res.get("n_items"), "bank_version": sess.bank_version,
+            "cut_scores_version": res.get("cut_scores_version") or sess.cut_scores_version,
             "ui_language": sess.ui_language}
 
 
@@ -291,7 +292,8 @@ def export(db, seeker_id: str) -> dict:
         results.append({"id": r["session_id"], "finished_at": _iso(r["finished_at"]),
                         "kept_at": _iso(r["claimed_at"]), "assurance": r["assurance"],
                         "overall": r["overall"], "skills": r["skills"], "n_items": r["n_items"],
-                        "item_bank_version": r["bank_version"], "ui_language": r["ui_language"]})
+                        "item_bank_version": r["bank_version"], "ui_language": r["ui_language"],
+                        "cut_scores_version": r["cut_scores_version"]})
     return {"format": "taitotaso-job-seeker-export/1", "exported_at": _iso(now_utc()),
             "account": account, "identities": identity_out, "results": results,
             "shares": share_out}

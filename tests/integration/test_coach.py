@@ -342,6 +342,7 @@ def test_the_client_page_shows_the_profile_progress_and_answers_under_review(sui
     assert f'/results/coach/reviews/{world.reviews["aino_writing"]}"' in page
     assert f'/results/coach/reviews/{world.reviews["aino_speech"]}"' in page
     assert "Written answer" in page and "Spoken answer" in page
+    assert "<dt>Cut-score version</dt><dd>2026-11-provisional</dd>" in page
 
 
 def test_the_csv_export_has_one_row_per_shared_result_and_is_safe_in_excel(suite, world):

@@ -227,6 +227,7 @@ def test_keeping_the_browsers_test_and_the_history(app, db):
     mine = b.client.get("/api/v1/results/mine").json["results"]
     assert [r["id"] for r in mine] == [first, second]
     assert all(r["assurance"] == "unsupervised" and r["overall"]["cefr"] for r in mine)
+    assert {r["cut_scores_version"] for r in mine} == {"2026-11-provisional"}
     with db.session() as s:
         owned = s.scalars(select(OwnedResult).where(OwnedResult.session_id.in_([first, second]))).all()
         assert {o.assurance for o in owned} == {"unsupervised"}
