@@ -4,8 +4,9 @@ The engine keeps one posterior for the overall ability and one per skill (each f
 that skill's answers only, under the skill's own prior), picks items by maximum
 information at the overall estimate within the skill and kind the blueprint asks for,
 serves a testlet's questions together, serves a block's items together and scores them
-as one (see :class:`~assessment.pool.PoolItem`), and stops by the stopping rule. The
-test's length counts scored units: an item, or a whole block.
+as one (see :class:`~assessment.pool.PoolItem`; a block of yes/no words, or a text whose
+questions are scored together), and stops by the stopping rule. The test's length counts
+scored units: an item, or a whole block.
 """
 from __future__ import annotations
 
@@ -221,6 +222,8 @@ class AdaptiveTest:
                 continue
             if i is not None and self.unused[i]:
                 self._use(i)
+            if u >= 0 and self.unused[u]:  # a unit's part answered alone (stored before the
+                self._use(u)               # unit was scored together): the unit is spent
             if i is not None and self.pool.items[i] == item:
                 likelihood = self.pool.likelihood(i, int(score))
             else:
@@ -255,8 +258,12 @@ class AdaptiveTest:
             return False  # a block is never cut in the middle
         if self.queue and len(self.given) < self.stopping.max_items:
             return False  # a testlet is never cut in the middle
+        certainty = None
+        if self.stopping.level_certainty is not None:
+            probs = self.cuts.level_probabilities(self.overall.grid, self.overall.weights)
+            certainty = float(probs[self.cuts.level_index(self.overall.eap)])
         self.stop_reason = self.stopping.reason(len(self.given), self.overall.eap,
-                                                self.overall.sem, self.cuts)
+                                                self.overall.sem, self.cuts, certainty)
         return self.stop_reason is not None
 
     def _estimate(self, post: Posterior) -> Estimate:

@@ -26,6 +26,9 @@ class Blueprint:
     ranked by information alone. ``blocks`` says how items of a kind are grouped into
     blocks scored together (e.g. yes/no words: ``{"yes_no": {"size": 12,
     "testlet_sd": 0.3}}``); the item bank makes the blocks (``item_bank.assembly``).
+    ``texts`` names the skills whose texts (testlets with a stimulus) have their questions
+    scored together as one unit of kind ``"text"``, each with the SD of its person-by-text
+    effect (e.g. ``{"reading": {"testlet_sd": 0.5}}``).
     """
 
     shares: dict[str, float]
@@ -35,6 +38,7 @@ class Blueprint:
     # items every test has of a skill (when the bank has them), given by the test's minimum
     # length at the latest: a short test still has its writing task
     minimum: dict[str, int] = field(default_factory=dict)
+    texts: dict[str, dict] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path=None) -> "Blueprint":
@@ -46,7 +50,11 @@ class Blueprint:
             if any(v < 0 for v in named.values()) or sum(named.values()) <= 0:
                 raise ValueError("blueprint shares must be non-negative and not all zero")
         minimum = {k: int(v) for k, v in data.get("minimum", {}).items()}
-        return cls(shares, kinds, dict(data.get("blocks", {})), str(data.get("version", "")), minimum)
+        texts = {k: dict(v) for k, v in data.get("texts", {}).items()}
+        if any(float(v.get("testlet_sd", 0.0)) < 0 for v in [*texts.values(), *data.get("blocks", {}).values()]):
+            raise ValueError("blueprint testlet_sd values must not be negative")
+        return cls(shares, kinds, dict(data.get("blocks", {})), str(data.get("version", "")), minimum,
+                   texts)
 
     def next_skill(self, counts: dict[str, int], available: list[str],
                    items_left_before_minimum: int | None = None) -> str | None:

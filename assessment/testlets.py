@@ -27,6 +27,12 @@ FIT_GRID = np.linspace(-5.0, 5.0, 81)
 _QUAD_NODES, _QUAD_WEIGHTS = hermegauss(21)
 _QUAD_WEIGHTS = _QUAD_WEIGHTS / _QUAD_WEIGHTS.sum()
 THRESHOLD_BOUND = 8.0
+# The fit weighs theta by N(mean difficulty, FIT_POPULATION_SD²): the test takers a unit is
+# given to. An adaptive test gives a unit to those near its difficulty, and there a graded
+# model can follow the sum score closely; a wider weight lets the far tails, where guessing
+# keeps the low scores from vanishing (which a graded model cannot follow), flatten the fit
+# and throw away a third of the information of a text's questions or a block's words.
+FIT_POPULATION_SD = 1.0
 
 
 def number_right_distribution(p: np.ndarray) -> np.ndarray:
@@ -68,7 +74,8 @@ def _unpack(x: np.ndarray) -> tuple[float, np.ndarray]:
 
 def graded_approximation(a, b, c, testlet_sd: float, floor: int = 0) -> tuple[float, tuple[float, ...]]:
     """Graded response parameters ``(a, thresholds)`` closest (Kullback–Leibler, weighted
-    by a N(0, 1.5²) population on theta) to the sum-score distribution of the parts.
+    by a N(mean difficulty, ``FIT_POPULATION_SD``²) population on theta) to the sum-score
+    distribution of the parts.
 
     Memoised on the parameters relative to their mean difficulty, so the bank's many
     testlets of one shape cost one fit each."""
@@ -83,7 +90,7 @@ def graded_approximation(a, b, c, testlet_sd: float, floor: int = 0) -> tuple[fl
 @lru_cache(maxsize=256)
 def _fit(a: tuple, b: tuple, c: tuple, testlet_sd: float, floor: int) -> tuple[float, tuple[float, ...]]:
     target = np.clip(sum_score_probabilities(FIT_GRID, a, b, c, testlet_sd, floor), 1e-12, 1.0)
-    pop = np.exp(-0.5 * (FIT_GRID / 1.5) ** 2)
+    pop = np.exp(-0.5 * (FIT_GRID / FIT_POPULATION_SD) ** 2)
     pop /= pop.sum()
     n = target.shape[1] - 1
     # start: each boundary P(X >= k) crosses one half at its threshold

@@ -244,12 +244,8 @@ def cmd_simulate(args) -> int:
         pool = synthetic_pool(n, np.random.default_rng([args.seed, 1]))
     else:
         return _err("--bank must be 'seed' or 'synthetic:N'")
-    if args.examinees < 1 or args.max_items < 1:
-        return _err("--examinees and --max-items must be at least 1")
-    min_items = args.min_items if args.min_items is not None else args.max_items
     try:
-        stopping = StoppingRule(min_items=min(min_items, args.max_items), max_items=args.max_items,
-                                sem_target=args.sem_target, cefr_band=args.cefr_stop)
+        stopping = _simulation_rule(args, StoppingRule)
     except ValueError as err:
         return _err(str(err))
     if args.no_exposure_control:
@@ -265,9 +261,10 @@ def cmd_simulate(args) -> int:
     if truth_spec is not None:
         truth = perturbed_truth(pool, np.random.default_rng([args.seed, 2]), **truth_spec)
     block_sd = {}
-    if blueprint is not None:
-        block_sd = {pool.ids[u]: float(blueprint.blocks.get(pool.items[u].kind, {}).get("testlet_sd", 0.0))
-                    for u in pool.members}
+    if blueprint is not None:  # blocks' and texts' parts answered under a person-by-unit effect
+        from item_bank.assembly import unit_testlet_sd
+
+        block_sd = {pool.ids[u]: unit_testlet_sd(blueprint, pool.items[u]) for u in pool.members}
     report = simulate(pool, examinees=args.examinees, stopping=stopping, selector_factory=factory,
                       cuts=cuts, blueprint=blueprint, seed=args.seed, max_exposure_rate=max_rate,
                       truth=truth, block_sd=block_sd, progress=progress)
@@ -275,6 +272,7 @@ def cmd_simulate(args) -> int:
     out["config"] = {"bank": args.bank, "bank_size": pool.size, "seed": args.seed,
                      "min_items": stopping.min_items, "max_items": stopping.max_items,
                      "sem_target": stopping.sem_target, "cefr_stop": stopping.cefr_band,
+                     "level_certainty": stopping.level_certainty, "rule": args.rule,
                      "exposure_control": None if max_rate is None else
                      {"randomesque_k": args.randomesque, "max_rate": max_rate},
                      "estimator": "EAP", "cut_scores": cuts.version,
@@ -286,6 +284,27 @@ def cmd_simulate(args) -> int:
         for k, v in out.items():
             print(f"{k:>16}: {v}")
     return 0
+
+
+def _simulation_rule(args, StoppingRule):
+    """The stopping rule of ``taitotaso simulate``: the production rule (the file the testing
+    service reads) or one made of the flags. Raises ValueError with what to change."""
+    if args.examinees < 1:
+        raise ValueError("--examinees must be at least 1")
+    if args.rule == "production":
+        given = [flag for flag, value in (("--min-items", args.min_items), ("--max-items", args.max_items),
+                                          ("--sem-target", args.sem_target)) if value is not None]
+        given += ["--cefr-stop"] if args.cefr_stop else []
+        if given:
+            raise ValueError("--rule production takes its settings from assessment/data/stopping.json: "
+                             f"leave out {', '.join(given)}")
+        return StoppingRule.load()
+    max_items = 20 if args.max_items is None else args.max_items
+    if max_items < 1:
+        raise ValueError("--examinees and --max-items must be at least 1")
+    min_items = args.min_items if args.min_items is not None else max_items
+    return StoppingRule(min_items=min(min_items, max_items), max_items=max_items,
+                        sem_target=args.sem_target, cefr_band=args.cefr_stop)
 
 
 # -- serving -------------------------------------------------------------------------
@@ -579,7 +598,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="seeded simulations of adaptive tests")
     sim.add_argument("--bank", default="seed", help="'seed' (the item content) or 'synthetic:N'")
     sim.add_argument("--examinees", type=int, default=1000)
-    sim.add_argument("--max-items", type=int, default=20)
+    sim.add_argument("--rule", choices=["flags", "production"], default="flags",
+                     help="the stopping rule: 'production' (assessment/data/stopping.json, the one the "
+                          "testing service uses) or 'flags' (made of --min-items, --max-items, "
+                          "--sem-target and --cefr-stop; the default)")
+    sim.add_argument("--max-items", type=int, default=None, help="stop at this many items (default: 20)")
     sim.add_argument("--min-items", type=int, default=None,
                      help="never stop before this many items (default: --max-items, a fixed length)")
     sim.add_argument("--sem-target", type=float, default=None, help="stop when the SEM is this small")

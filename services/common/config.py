@@ -31,9 +31,12 @@ class Config:
     redis_url: str | None
     secret_key: str
     var_dir: Path
-    min_items: int = 15
-    max_items: int = 30
-    sem_target: float = 0.30
+    # the stopping rule (scored units): None takes the production rule's value
+    # (assessment/data/stopping.json); from_env fills them in, see stopping_rule()
+    min_items: int | None = None
+    max_items: int | None = None
+    sem_target: float | None = None
+    level_certainty: float | None = None
     randomesque_k: int = 2
     max_exposure_rate: float = 0.25
     pretest_items: int = 2  # reviewed items per test, given unscored for their calibration
@@ -64,14 +67,18 @@ class Config:
             database_url = "postgresql+psycopg://" + database_url[len("postgres://"):]
         elif database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        from assessment.stopping import StoppingRule
+
+        rule = StoppingRule.load()  # the production rule; the variables above override it
         cfg = cls(
             database_url=database_url,
             redis_url=os.environ.get("REDIS_URL") or None,
             secret_key=os.environ.get("TAITOTASO_SECRET_KEY") or "",
             var_dir=var_dir,
-            min_items=_int("TAITOTASO_MIN_ITEMS", 15),
-            max_items=_int("TAITOTASO_MAX_ITEMS", 30),
-            sem_target=_float("TAITOTASO_SEM_TARGET", 0.30),
+            min_items=_int("TAITOTASO_MIN_ITEMS", rule.min_items),
+            max_items=_int("TAITOTASO_MAX_ITEMS", rule.max_items),
+            sem_target=_float("TAITOTASO_SEM_TARGET", rule.sem_target),
+            level_certainty=_float("TAITOTASO_LEVEL_CERTAINTY", rule.level_certainty),
             randomesque_k=_int("TAITOTASO_RANDOMESQUE_K", 2),
             max_exposure_rate=_float("TAITOTASO_MAX_EXPOSURE", 0.25),
             pretest_items=_int("TAITOTASO_PRETEST_ITEMS", 2),
@@ -88,6 +95,11 @@ class Config:
             metrics_token=os.environ.get("TAITOTASO_METRICS_TOKEN") or None,
         )
         cfg = replace(cfg, **overrides)
+        try:
+            cfg.stopping_rule()
+        except ValueError as err:
+            raise SystemExit("TAITOTASO_MIN_ITEMS, TAITOTASO_MAX_ITEMS, TAITOTASO_SEM_TARGET and "
+                             f"TAITOTASO_LEVEL_CERTAINTY do not make a stopping rule: {err}") from None
         from scoring.speech.engines import ENGINES
 
         if cfg.asr_engine not in ENGINES:
@@ -101,6 +113,18 @@ class Config:
         if not cfg.secret_key:
             cfg = replace(cfg, secret_key=_embedded_secret(cfg.var_dir))
         return cfg
+
+    def stopping_rule(self):
+        """The production stopping rule (``assessment/data/stopping.json``) with the lengths,
+        SEM target and level certainty this configuration sets."""
+        from assessment.stopping import StoppingRule
+
+        rule = StoppingRule.load()
+        changes = {name: value for name, value in (
+            ("min_items", self.min_items), ("max_items", self.max_items),
+            ("sem_target", self.sem_target), ("level_certainty", self.level_certainty))
+            if value is not None}
+        return replace(rule, **changes)
 
     @property
     def is_sqlite(self) -> bool:

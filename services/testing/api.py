@@ -11,7 +11,8 @@ from services.common.errors import APIError
 from services.common.rate_limit import enforce
 from services.scoring.feedback import audio_problem
 
-from .schemas import (NextSchema, ResponseAcceptedSchema, ResponseCreateSchema, ResultSchema,
+from .schemas import (BlockResponseAcceptedSchema, BlockResponseCreateSchema, NextSchema,
+                      ResponseAcceptedSchema, ResponseCreateSchema, ResultSchema,
                       SessionCreatedSchema, SessionCreateSchema, SpeakingSchema,
                       SpeakingUploadSchema, SpeechJobSchema)
 
@@ -59,6 +60,22 @@ class Responses(MethodView):
     def post(self, body, session_id):
         """Answer the item that was served."""
         return service().answer(session_id, _bearer(), body["item_id"], body["answer"])
+
+
+@blp.route("/<string:session_id>/block-responses")
+class BlockResponses(MethodView):
+    @blp.arguments(BlockResponseCreateSchema)
+    @blp.response(201, BlockResponseAcceptedSchema)
+    @blp.alt_response(409, description="The block was not served in this session, a word of it "
+                                        "is answered already, or the test is finished")
+    @blp.doc(security=[{"bearerAuth": []}])
+    def post(self, body, session_id):
+        """Answer a block of yes/no words in one request: every word in ``block.items`` of
+        GET /next, each "yes" (a real Finnish word) or "no". A word left out, or an id that
+        is not a word of the block, is refused with 422 and ``errors.answers`` naming each
+        one; nothing is stored then. Each word keeps its own stored answer and score; the
+        block counts as one item of the test."""
+        return service().answer_block(session_id, _bearer(), body["block_id"], body["answers"])
 
 
 @blp.route("/<string:session_id>/result")

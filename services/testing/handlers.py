@@ -23,7 +23,8 @@ from assessment.engine import AdaptiveTest, Prior
 from assessment.pool import ItemPool, PoolItem
 from assessment.selection import Blueprint, Randomesque, restricted_eligibility
 from assessment.stopping import StoppingRule
-from item_bank.assembly import adaptive_kind, assemble, block_floor, block_unit, is_block_id
+from item_bank.assembly import (TEXT_KIND, adaptive_kind, assemble, block_floor, block_unit,
+                                is_block_id, is_unit_id)
 from item_bank.cut_scores import CutScoreCache
 from item_bank.model import SKILLS, Item
 from item_bank.orm import ItemRow
@@ -163,23 +164,29 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
 
 
 def _block_units(s, rows: list[SessionItem], blueprint: Blueprint | None = None) -> list[PoolItem]:
-    """The scored units of the blocks whose items ``rows`` answered in full, rebuilt from the
-    parameters the items had when given (for a replay outside the live pool)."""
+    """The scored units (blocks of yes/no words, texts whose questions are scored together)
+    whose items ``rows`` answered, rebuilt from the parameters the items had when given (for
+    a replay outside the live pool)."""
     blueprint = blueprint or Blueprint.load()
-    by_block: dict[str, list[SessionItem]] = {}
+    by_unit: dict[str, list[SessionItem]] = {}
     for r in rows:
-        if is_block_id(r.testlet_id):
-            by_block.setdefault(r.testlet_id, []).append(r)
+        if is_unit_id(r.testlet_id):
+            by_unit.setdefault(r.testlet_id, []).append(r)
     units = []
     repo = ItemRepository(s)
-    for block_id, members in by_block.items():
+    for unit_id, members in by_unit.items():
         items = [repo.get(r.item_id, r.item_version) for r in members]
         if any(i is None for i in items):  # pragma: no cover - items are never deleted
             continue
-        design = blueprint.blocks.get(items[0].kind, {})
-        units.append(block_unit(block_id, [replace(_pool_item(r), kind=i.kind)
-                                           for r, i in zip(members, items)],
-                                block_floor(items), float(design.get("testlet_sd", 0.0))))
+        parts = [replace(_pool_item(r), kind=i.kind) for r, i in zip(members, items)]
+        if is_block_id(unit_id):
+            design = blueprint.blocks.get(items[0].kind, {})
+            units.append(block_unit(unit_id, parts, block_floor(items),
+                                    float(design.get("testlet_sd", 0.0))))
+        else:
+            design = blueprint.texts.get(items[0].skill, {})
+            units.append(block_unit(unit_id, parts, 0, float(design.get("testlet_sd", 0.0)),
+                                    kind=TEXT_KIND))
     return units
 
 
@@ -205,8 +212,8 @@ class TestingService:
         from services.scoring.handlers import ScoringService
 
         self.scoring = ScoringService(db, config)  # the writing scorer, made on first use
-        self.stopping = StoppingRule(min_items=config.min_items, max_items=config.max_items,
-                                     sem_target=config.sem_target, cefr_band=True)
+        # the production rule (assessment/data/stopping.json) with the configuration's changes
+        self.stopping = config.stopping_rule()
         # uploads of one session are taken one at a time (striped by session id): with the
         # row lock on PostgreSQL this keeps one recording per task (SQLite has no row locks)
         self._upload_locks = tuple(threading.Lock() for _ in range(32))
@@ -278,14 +285,15 @@ class TestingService:
 
     def _progress(self, rows: list[SessionItem]) -> dict:
         """Answers so far against the test's length, both in scored units: the items of a
-        block (yes/no words) count as one, once all of them are answered."""
+        block (yes/no words) or of a text scored together count as one, once all of them
+        are answered."""
         pool = self.bank.get().pool
         answered = 0
         block_answers: dict[str, int] = {}
         for r in rows:
             if r.answer is None:
                 continue
-            if is_block_id(r.testlet_id) and not r.pretest:
+            if is_unit_id(r.testlet_id) and not r.pretest:
                 block_answers[r.testlet_id] = block_answers.get(r.testlet_id, 0) + 1
             else:
                 answered += 1
@@ -337,11 +345,16 @@ class TestingService:
                     finished = True
                 else:
                     item = pretest or bank.items[item_id]
-                    row = SessionItem(session_id=sess.id, item_id=item.id,
-                                      item_version=item.version, seq=len(rows), skill=item.skill,
-                                      irt=item.irt.as_dict(), testlet_id=item.testlet,
-                                      pretest=pretest is not None)
-                    s.add(row)
+                    # a block of yes/no words is served whole (one page, one request); a
+                    # text's questions come one at a time
+                    together = [item] + ([bank.items[bank.pool.ids[j]] for j in engine.queue]
+                                         if pretest is None and is_block_id(item.testlet) else [])
+                    served = [SessionItem(session_id=sess.id, item_id=it.id,
+                                          item_version=it.version, seq=len(rows) + n,
+                                          skill=it.skill, irt=it.irt.as_dict(),
+                                          testlet_id=it.testlet, pretest=pretest is not None)
+                              for n, it in enumerate(together)]
+                    s.add_all(served)
                     sess.updated_at = utcnow()
                     try:
                         s.flush()
@@ -351,16 +364,106 @@ class TestingService:
             if finished:
                 self._after_finish(session_id)
                 return {"done": True, "progress": self._progress(rows)}
-            self.exposure.item_served(bank.version, item.id)
-            return self._served(item, rows + [row])
+            for row in served:
+                self.exposure.item_served(bank.version, row.item_id)
+            return self._served(item, rows + served)
         raise APIError(409, "This session is being changed by another request; try again.")
 
     def _served(self, item: Item, rows: list[SessionItem]) -> dict:
+        out = {"done": False, "item": self._public(item), "progress": self._progress(rows)}
+        if is_block_id(item.testlet):
+            out["block"] = self._open_block(item.testlet, rows)
+        return out
+
+    def _public(self, item: Item) -> dict:
         public = item.public()
         if item.testlet:
             siblings = [i for i in self.bank.get().items.values() if i.testlet == item.testlet]
             public["testlet_position"] = {"index": item.position + 1, "of": len(siblings)}
-        return {"done": False, "item": public, "progress": self._progress(rows)}
+        return public
+
+    def _open_block(self, block_id: str, rows: list[SessionItem]) -> dict:
+        """The words of a served block still to answer, in order, for one page and one
+        request (POST /block-responses); ``answered``: its words answered already (by the
+        one-word path)."""
+        bank = self.bank.get()
+        mine = [r for r in rows if r.testlet_id == block_id and not r.pretest]
+        waiting = [r for r in mine if r.answer is None]
+        words = []
+        for r in waiting:
+            item = bank.items.get(r.item_id)
+            if item is None or item.version != r.item_version:  # the bank changed since
+                with self.db.session() as s:
+                    item = self._item(bank, s, r.item_id, r.item_version)
+            words.append(self._public(item))
+        return {"id": block_id, "kind": words[0]["kind"] if words else "yes_no",
+                "answered": len(mine) - len(waiting), "items": words}
+
+    def answer_block(self, session_id: str, token: str | None, block_id: str,
+                     answers: dict[str, str]) -> dict:
+        """Answer the open words of a served block at once (``answers``: item id -> "yes" or
+        "no"). Each word keeps its own stored answer and score (calibration uses them); the
+        block is scored as one unit by the estimate. Every open word must be answered: a
+        word left out, or an item that is not a word of the block, is a 422 that names
+        them; a block not served in this session, or a word already answered, a 409."""
+        bank = self.bank.get()
+        with self.db.session() as s:
+            sess = self._load(s, session_id, token)
+            if sess.status == "finished":
+                raise APIError(409, "This test is already finished; its result is ready.")
+            mine = [r for r in sess.items if r.testlet_id == block_id and not r.pretest]
+            if not is_block_id(block_id) or not mine:
+                raise APIError(409, f"Block {block_id} was not served in this session: answer "
+                                    "the block that GET /next returns.",
+                               {"block_id": ["not served in this session"]})
+            by_id = {r.item_id: r for r in mine}
+            strangers = sorted(set(answers) - set(by_id))
+            if strangers:
+                raise APIError(422, f"Not words of block {block_id}: {', '.join(strangers)}. "
+                                    "Answer the words that GET /next lists in block.items.",
+                               {"answers": {k: ["not a word of this block"] for k in strangers}})
+            again = sorted(k for k in answers if by_id[k].answer is not None)
+            if again:
+                raise APIError(409, f"Already answered (an answer cannot be changed): "
+                                    f"{', '.join(again)}.",
+                               {"answers": {k: ["already answered"] for k in again}})
+            waiting = [r for r in mine if r.answer is None]
+            items = {r.item_id: self._item(bank, s, r.item_id, r.item_version) for r in waiting}
+            missing = [r.item_id for r in waiting if r.item_id not in answers]
+            if missing:
+                words = {k: items[k].content.get("word", k) for k in missing}
+                raise APIError(422, "Answer every word of the block, yes or no. Not answered: "
+                                    + ", ".join(words.values()) + ".",
+                               {"answers": {k: [f"missing: answer yes or no for {w!r}"]
+                                            for k, w in words.items()}})
+            points = {}
+            for k in answers:
+                try:
+                    points[k] = score_answer(items[k], answers[k], self.scoring.analyzer)
+                except AnswerError as err:
+                    raise APIError(422, f"{k}: {err}", {"answers": {k: [str(err)]}}) from None
+            now = utcnow()
+            for k, score in points.items():
+                done = s.execute(
+                    update(SessionItem)
+                    .where(SessionItem.session_id == session_id, SessionItem.item_id == k,
+                           SessionItem.answer.is_(None))
+                    .values(answer=answers[k], score=score, answered_at=now))
+                if done.rowcount != 1:  # another request answered it first: nothing is kept
+                    raise APIError(409, f"Item {k} has already been answered.",
+                                   {"answers": {k: ["already answered"]}})
+            s.expire_all()
+            sess = self._load(s, session_id, token)
+            rows = list(sess.items)
+            engine = self._engine(sess, bank, rows)
+            finished = engine.is_finished()
+            if finished:
+                self._finish(sess, engine)
+            outcome = {"accepted": True, "answered": len(points), "done": finished,
+                       "progress": self._progress(rows)}
+        if finished:
+            self._after_finish(session_id)
+        return outcome
 
     def answer(self, session_id: str, token: str | None, item_id: str, answer) -> dict:
         bank = self.bank.get()

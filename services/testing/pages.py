@@ -88,11 +88,35 @@ def answer_from_form(form):
     return answer
 
 
+def block_answers_from_form(form) -> dict[str, str]:
+    """The answers of a block page: one radio pair a word, named ``w_<item id>``."""
+    return {k[2:]: v for k, v in form.items() if k.startswith("w_") and len(k) <= 82}
+
+
 @bp.route("/<lang>/test", methods=["GET", "POST"])
 def test():
     current = _current()
     error = None
-    if request.method == "POST":
+    chosen: dict[str, str] = {}
+    missing: set[str] = set()
+    if request.method == "POST" and "block_id" in request.form:
+        chosen = block_answers_from_form(request.form)
+        try:
+            outcome = service().answer_block(current["id"], current["token"],
+                                             request.form["block_id"][:80], chosen)
+        except APIError as err:
+            if err.status == 422:
+                missing = {str(k) for k in (err.errors.get("answers") or {})}
+                error = True  # the words are named below, once the page knows them
+            elif err.status == 409:  # answered already (a second click) or not this block
+                return redirect(url_for("pages.test"))
+            else:
+                raise
+        else:
+            if outcome["done"]:
+                return redirect(url_for("pages.speaking"))
+            return redirect(url_for("pages.test"))
+    elif request.method == "POST":
         item_id = request.form.get("item_id", "")
         answer = answer_from_form(request.form)
         if answer is None:
@@ -114,8 +138,15 @@ def test():
     nxt = service().next(current["id"], current["token"])
     if nxt["done"]:
         return redirect(url_for("pages.result"))
-    return render_template("item.html", item=nxt["item"], progress=nxt["progress"],
-                           skills=SKILL_NAMES, error=error), (422 if error else 200)
+    block = nxt.get("block")
+    if error is True:
+        words = [w["word"] for w in (block or {}).get("items", []) if w["id"] in missing]
+        error = (_("Choose Yes or No for every word. Not answered yet: %(words)s",
+                   words=", ".join(words)) if words else
+                 _("Choose Yes or No for every word before you continue."))
+    return render_template("item.html", item=nxt["item"], block=block, progress=nxt["progress"],
+                           skills=SKILL_NAMES, error=error, chosen=chosen,
+                           missing=missing), (422 if error else 200)
 
 
 @bp.get("/<lang>/result")

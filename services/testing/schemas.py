@@ -70,9 +70,25 @@ class ProgressSchema(Schema):
     max_items = fields.Integer()
 
 
+class BlockSchema(Schema):
+    id = fields.String(metadata={"description": "The block's id: send it with the answers to "
+                                                "POST /block-responses"})
+    kind = fields.String(metadata={"description": "yes_no: is each word a real Finnish word?"})
+    answered = fields.Integer(metadata={"description": "Words of the block answered already "
+                                                       "(one by one, through POST /responses)"})
+    items = fields.List(fields.Nested(PublicItemSchema), metadata={
+        "description": "The words still to answer, in order; answer all of them in one request"})
+
+
 class NextSchema(Schema):
     done = fields.Boolean()
-    item = fields.Nested(PublicItemSchema)
+    item = fields.Nested(PublicItemSchema, metadata={
+        "description": "The item to answer now; in a block, its first open word (a client "
+                       "that answers one item at a time can go on doing so)"})
+    block = fields.Nested(BlockSchema, metadata={
+        "description": "Only when the item is a word of a block of yes/no words: every open "
+                       "word of the block, to show on one page and answer with POST "
+                       "/block-responses"})
     progress = fields.Nested(ProgressSchema)
 
 
@@ -86,6 +102,22 @@ class ResponseAcceptedSchema(Schema):
     accepted = fields.Boolean()
     done = fields.Boolean()
     progress = fields.Nested(ProgressSchema)
+
+
+class BlockResponseCreateSchema(StrictSchema):
+    block_id = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                             metadata={"description": "block.id from GET /next"})
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=80)),
+        values=fields.String(validate=validate.OneOf(["yes", "no"])),
+        required=True, validate=validate.Length(min=1, max=60),
+        metadata={"description": "Every open word of the block: item id -> \"yes\" (a real "
+                                 "Finnish word) or \"no\". Example: {\"vo-a1-yn-talo\": "
+                                 "\"yes\", \"vo-a1-yn-tulo\": \"no\"}"})
+
+
+class BlockResponseAcceptedSchema(ResponseAcceptedSchema):
+    answered = fields.Integer(metadata={"description": "Words answered by this request"})
 
 
 class EstimateSchema(Schema):

@@ -96,10 +96,16 @@ SHORT_WRITTEN = "Minä olen Anna. Minä asun Espoossa. Minä pidän kahvista."
 
 def answer_items_until_speaking(page, base: str, lang: str) -> int:
     """Answer a short test's items as they come (any answer will do: the first option, or a
-    word in each field) until the speaking part opens; returns how many were answered."""
-    answered = 0
-    while "/test" in page.url and answered < 10:
-        if page.locator("input[type=radio][name=answer]").count():
+    word in each field; on a block page, "yes" for every word at once) until the speaking
+    part opens; returns how many scored items were answered (a text's questions, a page
+    each, and a block of words are one item each, as the test's length counts them)."""
+    pages = answered = 0
+    while "/test" in page.url and pages < 40:
+        answered = int(page.locator("progress").get_attribute("value")) + 1
+        if page.locator("input[name=block_id]").count():
+            for yes in page.locator("input[type=radio][value=yes]").all():
+                yes.check()
+        elif page.locator("input[type=radio][name=answer]").count():
             page.locator("input[type=radio][name=answer]").first.check()
         elif page.locator("input.gap").count():
             for gap in page.locator("input.gap").all():
@@ -110,6 +116,6 @@ def answer_items_until_speaking(page, base: str, lang: str) -> int:
             page.fill("#answer", "talo")
         with page.expect_navigation():
             page.click("button[type=submit]")
-        answered += 1
+        pages += 1
     assert page.url == f"{base}/{lang}/speaking", page.url
     return answered

@@ -12,6 +12,24 @@ def current_item(html: str) -> str:
     return re.search(r'name="item_id" value="([^"]+)"', html).group(1)
 
 
+def block_words(html: str) -> list[str]:
+    """The item ids of a block page's words, in order (one radio pair each)."""
+    return list(dict.fromkeys(re.findall(r'name="w_([^"]+)"', html)))
+
+
+def right_answers(html: str) -> dict:
+    """The form of the page's item (or block of words) with the right answers."""
+    form = {"_csrf": csrf(html)}
+    if 'name="block_id"' in html:
+        form["block_id"] = re.search(r'name="block_id" value="([^"]+)"', html).group(1)
+        return form | {f"w_{w}": KEYS[w] for w in block_words(html)}
+    item_id = form["item_id"] = current_item(html)
+    if isinstance(KEYS[item_id], list):  # a C-test: one field per gap
+        return form | {f"answer_{i}": part for i, part in enumerate(KEYS[item_id])} | {
+            "gaps": str(len(KEYS[item_id]))}
+    return form | {"answer": KEYS[item_id]}
+
+
 @pytest.fixture(params=["sqlite"])
 def config(request, tmp_path):  # pages use the same service layer: SQLite is enough here
     from .conftest import seeded_config
@@ -29,18 +47,11 @@ def test_a_whole_test_in_the_browser_pages(client, lang, heading, level_word):
     assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
     r = client.post(f"/{lang}/start", data={"_csrf": csrf(page.text), "sa_reading": "B1"})
     assert r.status_code == 302 and r.location.endswith(f"/{lang}/test")
-    for _ in range(40):
+    for _ in range(80):  # a text's questions are a page each; a block of words is one page
         page = client.get(f"/{lang}/test")
         if page.status_code == 302:
             break
-        item_id = current_item(page.text)
-        form = {"_csrf": csrf(page.text), "item_id": item_id}
-        if isinstance(KEYS[item_id], list):  # a C-test: one field per gap
-            form.update({f"answer_{i}": part for i, part in enumerate(KEYS[item_id])},
-                        gaps=str(len(KEYS[item_id])))
-        else:
-            form["answer"] = KEYS[item_id]
-        r = client.post(f"/{lang}/test", data=form)
+        r = client.post(f"/{lang}/test", data=right_answers(page.text))
         assert r.status_code == 302, r.text
     assert page.location.endswith(f"/{lang}/result")
     result = client.get(f"/{lang}/result")
@@ -72,3 +83,44 @@ def test_the_result_page_without_a_test_explains_what_to_do(client):
 
 def test_unknown_language_is_404(client):
     assert client.get("/de/").status_code == 404
+
+
+def test_a_block_of_words_is_one_page_and_names_the_words_left_out(client, app):
+    """One radio pair a word, every control labelled; a form sent with words left out comes
+    back (422) with them named and the choices made kept; a complete one moves on and
+    stores every word's own answer."""
+    from sqlalchemy import select
+
+    from services.testing.orm import SessionItem
+
+    page = client.get("/fi/")
+    client.post("/fi/start", data={"_csrf": csrf(page.text)})
+    for _ in range(40):
+        page = client.get("/fi/test")
+        if 'name="block_id"' in page.text:
+            break
+        assert client.post("/fi/test", data=right_answers(page.text)).status_code == 302
+    else:
+        raise AssertionError("no block of words in 40 pages")
+    words = block_words(page.text)
+    assert 10 <= len(words) <= 14
+    assert page.text.count('type="radio"') == 2 * len(words)
+    # every radio sits inside its label; each pair is a fieldset whose legend is the word
+    assert len(re.findall(r'<label class="yn-choice"><input type="radio"', page.text)) == 2 * len(words)
+    assert page.text.count('<fieldset class="yn') == len(words)
+    form = right_answers(page.text)
+    left_out = words[2]
+    del form[f"w_{left_out}"]
+    r = client.post("/fi/test", data=form)
+    assert r.status_code == 422 and 'role="alert"' in r.text
+    word = re.search(r'<legend>.*?<span class="yn-word" lang="fi">([^<]+)</span></legend>'
+                     r'\s*<p class="yn-error"', r.text, re.S)
+    assert word is not None and word.group(1) in r.text.split('role="alert"')[1].split("</p>")[0]
+    assert r.text.count(" checked") == len(words) - 1  # the other choices are kept
+    assert block_words(r.text) == words
+    r = client.post("/fi/test", data=right_answers(r.text))
+    assert r.status_code == 302
+    db = app.extensions["taitotaso.resources"].db
+    with db.session() as s:
+        rows = {row.item_id: row for row in s.scalars(select(SessionItem).where(SessionItem.item_id.in_(words)))}
+    assert {w: rows[w].answer for w in words} == {w: KEYS[w] for w in words}

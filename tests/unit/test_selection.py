@@ -64,8 +64,11 @@ def test_blueprint_file_gives_every_skill_its_kinds():
     assert set(bp.kinds) == set(bp.shares)
     for shares in bp.kinds.values():
         assert sum(shares.values()) == pytest.approx(1.0)
-    assert bp.kinds["listening"]["multiple_choice"] > 0 and bp.kinds["vocabulary"]["yes_no"] > 0
+    assert bp.kinds["listening"]["text"] > 0 and bp.kinds["vocabulary"]["yes_no"] > 0
     assert bp.blocks["yes_no"]["size"] >= 10 and bp.version
+    # reading texts and listening recordings have their questions scored together
+    assert set(bp.texts) == {"reading", "listening"}
+    assert all(t["testlet_sd"] > 0 for t in bp.texts.values())
 
 
 def test_kinds_come_furthest_below_their_share_first():

@@ -64,7 +64,8 @@ def test_every_kind_of_the_seed_bank_is_served(seed_bank):
     kinds = {it.kind for it in pool.items}
     assert set(report.kind_share) == kinds  # writing tasks and yes/no blocks included
     assert all(share > 0.02 for share in report.kind_share.values())
-    assert report.skill_kind_share["listening/multiple_choice"] > 0.03
+    assert report.skill_kind_share["listening/text"] > 0.03
+    assert report.skill_kind_share["reading/text"] > 0.05
     assert report.skill_kind_share["listening/dictation"] > 0.03
     assert sum(report.kind_share.values()) == pytest.approx(1.0)
     assert report.mean_answers > report.mean_items  # a block is one item of many answers
