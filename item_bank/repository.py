@@ -30,6 +30,7 @@ class SeedReport:
     new_versions: int = 0
     unchanged: int = 0
     retired: int = 0
+    parameters_updated: int = 0  # unchanged content whose provisional parameters changed
     audio_made: int = 0
 
     def as_dict(self) -> dict:
@@ -86,7 +87,14 @@ class ItemRepository:
              make_audio: AudioMaker | None = None, progress=None) -> SeedReport:
         """Make ``items`` the live bank. Changed content becomes a new version and the old
         one is retired, so sessions keep pointing at what they were given. Listening items
-        get their audio from ``make_audio`` (made once, then found by its recipe's cache)."""
+        get their audio from ``make_audio`` (made once, then found by its recipe's cache).
+
+        Unchanged content keeps its version, but its provisional IRT parameters (values
+        computed from the CEFR target, not yet calibrated) follow what the content now
+        computes, e.g. after the way a kind's initial parameters are derived changes.
+        Calibrated parameters (``irt.calibrated``, written by ``taitotaso calibrate``) are
+        never overwritten. Sessions keep a copy of the parameters each item was given
+        with, so their estimates do not move."""
         report = SeedReport()
         latest: dict[str, ItemRow] = {}
         for row in self.db.scalars(select(ItemRow)).all():
@@ -106,6 +114,10 @@ class ItemRepository:
                     old.status = item.status
                 if item.assets and old.assets != item.assets:
                     old.assets = item.assets
+                provisional = not (old.irt or {}).get("calibrated")
+                if provisional and old.irt != item.irt.as_dict():
+                    old.irt = item.irt.as_dict()
+                    report.parameters_updated += 1
                 report.unchanged += 1
                 continue
             version = 1
