@@ -219,6 +219,10 @@ def cmd_simulate(args) -> int:
     from assessment.simulation import parse_truth, perturbed_truth, simulate
     from assessment.stopping import StoppingRule
 
+    if getattr(args, "recalibrate_after", None) is not None:  # the loop through the service
+        from services.calibration_loop import cmd_recalibrate
+
+        return cmd_recalibrate(args)
     cuts = CutScores.load()
     blueprint = None
     try:
@@ -380,6 +384,12 @@ def cmd_calibrate(args) -> int:
     if args.apply:
         print(f"applied to {report['applied']} item versions with at least {report['min_n']} answers")
     return 0
+
+
+def cmd_validity_report(args) -> int:
+    from services import validity
+
+    return validity.cmd_report(args)
 
 
 def _fmt(x, width=8):
@@ -619,6 +629,21 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--no-exposure-control", action="store_true")
     sim.add_argument("--json", action="store_true")
     sim.add_argument("--progress", action="store_true", help="show progress also with --json")
+    loop = sim.add_argument_group("the calibration loop through the testing service")
+    loop.add_argument("--recalibrate-after", type=int, default=None, metavar="N",
+                      help="N simulated job seekers take tests through the testing service, then "
+                           "calibrate --apply publishes a new bank version; prints before, after and "
+                           "oracle for --examinees evaluation simulees (needs --bank seed)")
+    loop.add_argument("--anchors", type=float, default=0.2,
+                      help="share of items trusted (truth = their parameters) that anchor the scale")
+    loop.add_argument("--pretest", type=float, default=0.05, help="share of items given as pretest items")
+    loop.add_argument("--population-mean", type=float, default=0.0,
+                      help="mean ability of the simulated job seekers")
+    loop.add_argument("--calibration-mode", choices=["free", "anchored"], default=None,
+                      help="default: anchored when --anchors > 0")
+    loop.add_argument("--calibrate-min-n", type=int, default=100,
+                      help="apply estimates of items with at least this many answers")
+    loop.add_argument("--workers", type=int, default=1, help="processes taking tests at once")
     sim.set_defaults(func=cmd_simulate)
 
     cal = sub.add_parser("calibrate", help="estimate item parameters from the answers of finished tests")
@@ -629,6 +654,13 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--apply", action="store_true", help="write the estimates into the item bank")
     cal.add_argument("--json", action="store_true")
     cal.set_defaults(func=cmd_calibrate)
+
+    validity = sub.add_parser("validity", help="validity monitoring for admins")
+    vsub = validity.add_subparsers(dest="validity_command", required=True)
+    vrep = vsub.add_parser("report", help="machine vs coach agreement, the latest calibration's flags, "
+                                          "exposure, test length, SEM, provisional items")
+    vrep.add_argument("--json", action="store_true")
+    vrep.set_defaults(func=cmd_validity_report)
 
     score = sub.add_parser("score", help="score an answer and print the JSON")
     scsub = score.add_subparsers(dest="score_command", required=True)

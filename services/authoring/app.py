@@ -16,7 +16,7 @@ from services.common.app_support import RestApi, base_app
 from services.common.config import Config
 from services.common.i18n import LANGUAGES
 
-from . import api, auth, pages, standard_setting_api, standard_setting_pages
+from . import api, auth, pages, standard_setting_api, standard_setting_pages, validity_pages
 from .handlers import AuthoringService
 from .ports import InProcessRecentResults
 from .standard_setting import StandardSettingService
@@ -81,6 +81,7 @@ def create_app(config: Config | None = None, make_audio=None):
     rest.register_blueprint(standard_setting_api.blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(standard_setting_pages.bp)
+    app.register_blueprint(validity_pages.bp)
     # the job seeker's stylesheet, so that staff pages and previews look the same
     app.register_blueprint(Blueprint("testing_look", __name__, static_folder=str(TESTING_STATIC),
                                      static_url_path="/static/testing"))

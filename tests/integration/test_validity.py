@@ -1,0 +1,112 @@
+"""The validity report (`taitotaso validity report`, the authoring service's validity page):
+machine and coach agreement, the latest calibration's flags, exposure, test length, SEM
+and provisional items, from real tests on SQLite and PostgreSQL; admins only."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from services import calibration, validity
+from services.authoring.app import create_app as authoring_app
+from services.common.accounts import create_staff
+from services.scoring.orm import ScoreReview
+from services.testing.app import create_app as testing_app
+
+from .conftest import KEYS, Taker
+
+PASSWORD = "hyvä-salasana-42"
+# (kind, machine level, coach level)
+REVIEWS = [("writing", "B1", "B1"), ("writing", "B1", "B2"), ("writing", "A2", "B2"),
+           ("writing", "C1", "C1"), ("speech", "A2", "A2"), ("speech", "B2", "B1")]
+
+
+@pytest.fixture
+def world(config):
+    tapp = testing_app(config)
+    db = tapp.extensions["taitotaso.resources"].db
+    client = tapp.test_client()
+    rng = np.random.default_rng(3)
+    for _ in range(6):
+        Taker(client).finish(choose=lambda item: KEYS[item["id"]] if rng.random() < 0.6 else
+                             (next((c["id"] for c in item.get("choices", []) if c["id"] != KEYS[item["id"]]),
+                                   None) or ([""] * item["max_score"] if item["kind"] == "c_test" else "en tiedä")))
+    with db.session() as s:
+        for kind, machine, coach in REVIEWS:
+            s.add(ScoreReview(kind=kind, answer="…", machine={"cefr": machine}, confidence=0.4,
+                              status="reviewed", reviewed_cefr=coach, reviewer="coach@example.fi"))
+        s.add(ScoreReview(kind="writing", answer="…", machine={"cefr": "A1"}, confidence=0.3,
+                          status="open"))
+    aapp = authoring_app(config)
+    create_staff(db, "anna.admin@example.fi", "Anna Admin", ["admin"], PASSWORD)
+    create_staff(db, "aino.author@example.fi", "Aino Author", ["author"], PASSWORD)
+    yield db, config, aapp
+    aapp.extensions["taitotaso.resources"].db.dispose()
+    db.dispose()
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    r = client.post("/api/v1/auth/sign-in", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.json
+    return client
+
+
+def test_the_report_counts_what_happened(world):
+    db, config, _app = world
+    before = validity.report(db, config)
+    assert before["calibration"] is None
+    calibration.run(db, mode="free", min_n=2, apply=True)
+    out = validity.report(db, config)
+    w, sp, both = (out["agreement"][k] for k in ("writing", "speaking", "all"))
+    assert (w["reviewed"], sp["reviewed"], both["reviewed"]) == (4, 2, 6)   # open reviews left out
+    assert w["exact"] == 0.5 and w["adjacent"] == 0.75 and w["coach_higher"] == 2
+    assert sp["exact"] == 0.5 and sp["coach_lower"] == 1
+    assert both["qwk"] == pytest.approx(validity.quadratic_weighted_kappa(
+        [2, 2, 1, 4, 1, 3], [2, 3, 3, 4, 1, 2]), abs=1e-4)
+    assert out["exposure"]["tests"] == out["length"]["tests"] == out["sem"]["tests"] == 6
+    assert 0 < out["exposure"]["max_rate"] <= 1
+    assert out["exposure"]["live_items"] > out["exposure"]["never_shown"] > 0
+    assert 0 <= out["length"]["max_length_share"] <= 1
+    assert sum(out["length"]["stop_reasons"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert sum(b["share"] for b in out["sem"]["bins"]) == pytest.approx(1.0, abs=1e-3)
+    assert out["sem"]["p10"] <= out["sem"]["median"] <= out["sem"]["p90"]
+    cal = out["calibration"]
+    assert cal["mode"] == "free" and cal["persons"] == 6 and cal["applied"] > 0
+    items = out["items"]
+    assert items["live"] == before["items"]["live"]
+    assert items["provisional"] == before["items"]["provisional"] - cal["applied"]
+    json.dumps(out)   # all of it is JSON
+
+
+def test_only_admins_see_the_page(world):
+    db, _config, app = world
+    calibration.run(db, mode="free", min_n=2, apply=True)
+    admin = signed_in(app, "anna.admin@example.fi")
+    page = admin.get("/validity")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for heading in ("Machine and coach agreement", "Latest calibration", "Exposure", "Test length",
+                    "Precision", "Provisional items"):
+        assert heading in html
+    assert 'id="agreement"' in html and 'id="calibration"' in html and 'id="sem"' in html
+    author = signed_in(app, "aino.author@example.fi")
+    refused = author.get("/validity")
+    assert refused.status_code == 403
+    assert "Only an admin can see the validity report" in refused.get_data(as_text=True)
+    anonymous = app.test_client().get("/validity")
+    assert anonymous.status_code == 302 and "sign-in" in anonymous.headers["Location"]
+
+
+def test_the_cli_prints_the_report_as_json(world, monkeypatch, capsys):
+    from services.cli import main
+
+    _db, config, _app = world
+    monkeypatch.setenv("DATABASE_URL", config.database_url)
+    monkeypatch.setenv("TAITOTASO_VAR_DIR", str(config.var_dir))
+    assert main(["validity", "report", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["agreement"]["all"]["reviewed"] == 6 and out["exposure"]["tests"] == 6
+    assert main(["validity", "report"]) == 0
+    assert "machine vs coach, writing: 4 reviewed" in capsys.readouterr().out
