@@ -18,6 +18,11 @@ MESSAGES = {
     "empty": _l("The answer is empty: write your text and send it again."),
     "not_finnish": _l("The answer is not in Finnish, so it cannot be scored as Finnish writing."),
     "copy_of_prompt": _l("The answer copies the task. Write the text in your own words."),
+    "repetition": _l("Part of your text repeats what you already wrote (%(percent)s of the words). Repeated text counts only once: write something new instead."),
+    "copied": _l("Part of your text is copied from the test (%(percent)s of the words). Only your own words show your level."),
+    "off_task_part": _l("Part of your text is not about the task (%(percent)s of the words), so it was not scored. Write only about what the task asks."),
+    "off_task": _l("Your text is not about the task, so it cannot show your level. Read the task again and answer it."),
+    "word_list": _l("This is a list of words, not sentences. Write sentences that answer the task."),
     # spoken answers
     "skipped_words": _l("You skipped these words: %(words)s."),
     "changed_words": _l("These words sounded different from the text: %(words)s."),
@@ -61,7 +66,8 @@ def with_messages(feedback: list[dict], language: str) -> list[dict]:
         out = []
         for entry in feedback:
             template = MESSAGES.get(entry.get("code"))
-            values = {"words": _words(entry), "count": entry.get("count", "")}
+            values = {"words": _words(entry), "count": entry.get("count", ""),
+                      "percent": f"{round(100 * float(entry.get('share', 0)))} %"}
             message = str(template) % values if template is not None else ""
             out.append({**entry, "message": message})
         return out

@@ -20,6 +20,16 @@ from .orm import ScoreReview
 REVIEW_BELOW = 0.6  # confidence under which a coach checks the machine's level
 
 
+def needs_review(result: dict) -> bool:
+    """A coach checks a written level when the scorer is unsure of it, or when what it set
+    aside (repetition, copying, off-task text, a word list) changed the level. Answers
+    that are not Finnish writing at all (empty, another language, a copied prompt) get
+    the lowest level with a note, and are not a coach's question."""
+    if result["recognised_as"] in ("empty", "not_finnish", "copy_of_prompt"):
+        return False
+    return result["confidence"] < REVIEW_BELOW or bool(result.get("checks_changed_level"))
+
+
 @functools.cache
 def shared_tools():
     """Voikko, wordfreq and lingua, loaded once per process for every scorer."""
@@ -47,7 +57,9 @@ class ScoringService:
                     if self._factory is not None:
                         self._scorer = self._factory()
                     else:
-                        self._scorer = WritingScorer(*shared_tools())
+                        from scoring.adapters import writing_scorer
+
+                        self._scorer = writing_scorer(shared_tools())
         return self._scorer
 
     @property
@@ -66,11 +78,11 @@ class ScoringService:
         return self._tasks
 
     # -- scoring -------------------------------------------------------------------------
-    def score_text(self, text: str, prompt: str, min_words=None) -> dict:
+    def score_text(self, text: str, prompt: str, min_words=None, task_id: str | None = None) -> dict:
         """The written answer's scores (timed for the ``taitotaso_scoring_seconds`` metric)."""
         started = time.perf_counter()
         try:
-            return self.scorer.score(text, prompt, min_words).as_dict()
+            return self.scorer.score(text, prompt, min_words, task_id=task_id).as_dict()
         finally:
             observe_scoring("writing", time.perf_counter() - started)
 
@@ -82,8 +94,8 @@ class ScoringService:
                 raise APIError(404, f"There is no writing task {task_id!r}.",
                                {"task_id": ["unknown writing task"]})
             prompt, min_words = self.tasks()[task_id]
-        result = self.score_text(answer, prompt, min_words)
-        if result["confidence"] < REVIEW_BELOW and result["recognised_as"] == "finnish_text":
+        result = self.score_text(answer, prompt, min_words, task_id)
+        if needs_review(result):
             with self.db.session() as s:
                 review = ScoreReview(kind="writing", task_id=task_id, session_id=session_id,
                                      prompt=prompt, answer=answer, machine=result,

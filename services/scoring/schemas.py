@@ -31,6 +31,14 @@ class WritingResultSchema(Schema):
     recognised_as = fields.String()
     model_version = fields.String()
     features = fields.Dict()
+    flags = fields.List(fields.String(), metadata={
+        "description": "What the scorer set aside or recognised, each named to the learner in the "
+                       "feedback: repetition, copied, off_task, word_list, too_short, not_finnish"})
+    evidence = fields.Dict(metadata={"description": "How many words were scored as the learner's own, "
+                                                    "and the shares set aside as repeated, copied or off-task"})
+    unchecked_cefr = fields.String(allow_none=True, metadata={
+        "description": "The level the whole text would have had without the checks (null when nothing was set aside)"})
+    checks_changed_level = fields.Boolean()
     review_id = fields.Integer()
 
 

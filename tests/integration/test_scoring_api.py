@@ -91,10 +91,10 @@ def test_uncertain_scores_wait_in_the_review_queue_for_staff(app, client):
         if "review_id" in body:
             ids.append(body["review_id"])
     assert client.get("/api/v1/scoring/reviews").status_code == 401
-    create_staff(db, "coach@example.fi", "Coach", ["reviewer"], "salasana-123456")
+    create_staff(db, "coach@example.fi", "Coach", ["reviewer"], "tarkistaja-sana-2468")
     staff = app.test_client()
     assert staff.post("/authoring/api/v1/auth/sign-in",
-                      json={"email": "coach@example.fi", "password": "salasana-123456"}).status_code == 200
+                      json={"email": "coach@example.fi", "password": "tarkistaja-sana-2468"}).status_code == 200
     queue = staff.get("/api/v1/scoring/reviews").json["reviews"]
     assert [q["id"] for q in queue] == ids
     if ids:
@@ -131,3 +131,34 @@ def test_feedback_comes_in_the_learners_interface_language(client):
     en_spelling = next(f for f in en["feedback"] if f["code"] == "misspelt_words")
     assert "töisä" in fi_spelling["message"] and fi_spelling["message"] != en_spelling["message"]
     assert en_spelling["message"].startswith("Check the spelling")
+
+
+SICK_A1 = ("Hei Pekka. Mä oon kipee. Mulla on kuume ja pää on kipee. En tule huomena töihin. "
+           "Mä meen lääkäri. Anteeks. Terveisin Ali")
+CLIMATE = ("Suomessa on neljä selvästi erilaista vuodenaikaa. Talvi on pohjoisessa pitkä ja luminen, "
+           "ja kaamoksen aikana aurinko ei nouse lainkaan horisontin yläpuolelle. Etelärannikolla "
+           "talvet ovat leudompia, mutta sielläkin pakkanen voi kiristyä kovaksi. Kesällä yöt ovat "
+           "valoisia, ja Lapissa aurinko paistaa keskiyölläkin.")
+
+
+def test_padding_repetition_and_word_lists_never_raise_a_level_and_go_to_a_coach(client):
+    def score(answer):
+        r = client.post("/api/v1/scoring/writing", json={"task_id": "wr-a2-viesti-sairas", "answer": answer,
+                                                          "ui_language": "fi"})
+        assert r.status_code == 200, r.json
+        return r.json
+
+    alone = score(SICK_A1)
+    assert alone["flags"] == [] and alone["checks_changed_level"] is False
+    padded = score(SICK_A1 + "\n\n" + CLIMATE)
+    assert padded["cefr"] == alone["cefr"] == "A1"
+    assert "off_task" in padded["flags"] and padded["unchecked_cefr"] != "A1"
+    assert padded["checks_changed_level"] is True and "review_id" in padded
+    assert padded["confidence"] < alone["confidence"]
+    assert any("tehtävä" in f["message"] for f in padded["feedback"])    # named in Finnish
+    twice = score(SICK_A1 + "\n\n" + SICK_A1)
+    assert twice["cefr"] == alone["cefr"] and twice["score"] == alone["score"]
+    assert "repetition" in twice["flags"] and twice["evidence"]["repeated_share"] == 0.5
+    words = score("\n".join(["kestävyys", "hyvinvointi", "yhteiskunta", "osallisuus", "kehittäminen",
+                             "vuorovaikutus", "merkitys", "vastuullisuus", "monimuotoisuus"]))
+    assert words["recognised_as"] == "word_list" and words["cefr"] == "A1" and words["flags"] == ["word_list"]
