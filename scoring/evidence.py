@@ -24,6 +24,7 @@ off-task material as not ratable evidence.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
@@ -38,7 +39,9 @@ OFF_TASK_MIN_WORDS = 30
 OFF_TASK_SHARE = 0.3         # a passage sharing less of its topic words with the task is off it
 ON_TASK_SHARE = 0.34         # a sentence sharing this much is on it, whatever surrounds it
 TOPICAL_ZIPF = 4.6          # words more frequent than this say nothing about the topic
-PREFIX = 6                   # word starts that match (tolerant of endings and ASR slips)
+PREFIX = 6                   # word starts that match (tolerant of endings)
+FUZZY_PREFIX = 5             # ... and of what a speech recogniser heard, with
+FUZZY = 0.8                  # this similarity (difflib's ratio) to a task word
 FINITE_MOODS = {"indicative", "conditional", "imperative", "potential"}
 CONTENT_CLASSES = {"nimisana", "teonsana", "laatusana", "nimisana_laatusana"}
 _WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*", re.UNICODE)
@@ -131,11 +134,15 @@ def split_sentences(text: str, analyzer: Analyzer) -> list[str]:
 
 
 class TaskVocabulary:
-    """The words that belong to a task: base forms and compound parts, and their starts."""
+    """The words that belong to a task: base forms and compound parts, and their starts.
+    ``fuzzy`` (for what a speech recogniser heard) also takes words within a letter or
+    two of a task word (similarity ``FUZZY`` or more), and shorter starts."""
 
-    def __init__(self, lemmas: Iterable[str] = ()):
+    def __init__(self, lemmas: Iterable[str] = (), fuzzy: bool = False):
         self.lemmas = {w.casefold() for w in lemmas if len(w) >= 3}
-        self.prefixes = {w[:PREFIX] for w in self.lemmas if len(w) >= PREFIX}
+        self.fuzzy = fuzzy
+        self.prefix = FUZZY_PREFIX if fuzzy else PREFIX
+        self.prefixes = {w[:self.prefix] for w in self.lemmas if len(w) >= self.prefix}
 
     def __bool__(self) -> bool:
         return bool(self.lemmas)
@@ -146,7 +153,9 @@ class TaskVocabulary:
 
     def matches(self, forms: Iterable[str]) -> bool:
         for form in forms:
-            if form in self.lemmas or (len(form) >= PREFIX and form[:PREFIX] in self.prefixes):
+            if form in self.lemmas or (len(form) >= self.prefix and form[:self.prefix] in self.prefixes):
+                return True
+            if self.fuzzy and len(form) >= 5 and difflib.get_close_matches(form, self.lemmas, n=1, cutoff=FUZZY):
                 return True
         return False
 

@@ -9,6 +9,9 @@ Syllables are counted with Voikko's Finnish hyphenation.
 - speech rate: syllables per second over the spoken span (pauses included)
 - articulation rate: syllables per second of speech time (pauses excluded)
 - speech share: speech time / spoken span (phonation-time ratio)
+- pitch variation: the spread of F0 over voiced frames (semitones, and Hincks's pitch
+  variation quotient); speech flatter than live speech (``FLAT_PVQ``) is not rated above
+  B1 for fluency, so that a synthetic voice reading without pauses is not "C2"
 
 The level a fluency profile suggests is read off anchor values per CEFR level
 (``ANCHORS``) by piecewise-linear interpolation, each measure monotone in the right
@@ -28,6 +31,15 @@ from .ports import SAMPLE_RATE
 
 PAUSE_S = 0.25
 LONG_PAUSE_S = 1.0
+# pitch variation quotient below which speech counts as flat. Hincks (2005, "Measures and
+# perceptions of liveliness in student oral presentation speech") found PVQ 0.11–0.23 in
+# speakers' presentations and perceived monotony below about 0.10; espeak-ng's Finnish
+# voices measure 0.06–0.12 here. A flat voice is not evidence of fluent speech: the
+# fluency level of flat free speech is held at B1 at most (CEFR phonological control:
+# varied intonation belongs to B2 and up). Reading aloud is not held: a text read out
+# evenly is no sign of a machine.
+FLAT_PVQ = 0.10
+FLAT_FLUENCY_MAX = 2.0
 Segments = list[tuple[float, float]]
 
 # value of each measure at the levels A1, A2, B1, B2, C1, C2
@@ -52,6 +64,16 @@ class Fluency:
     long_pauses: int
     pauses_per_minute: float
     pauses: list[tuple[float, float]]
+    # intonation: the spread of the voice's pitch over voiced frames (see ``pitch_variation``)
+    pitch_sd_semitones: float = 0.0
+    pitch_variation: float = 0.0    # PVQ: SD / mean of F0 in Hz (Hincks 2005)
+    voiced_frames: int = 0
+
+    @property
+    def flat_intonation(self) -> bool:
+        """Pitch varies less than in live speech: a synthetic or read-out monotone. Only
+        judged with enough voiced speech (two seconds)."""
+        return self.voiced_frames >= 200 and self.pitch_variation < FLAT_PVQ
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -81,11 +103,50 @@ def count_syllables(words: list[str], syllables: Callable[[str], list[str]]) -> 
     return total
 
 
+def pitch_track(audio: np.ndarray, fmin: float = 70.0, fmax: float = 400.0,
+                frame_s: float = 0.04, hop_s: float = 0.01) -> np.ndarray:
+    """F0 (Hz) of the voiced frames: the lag of the normalised autocorrelation's highest
+    peak between 1/fmax and 1/fmin, kept where that peak is above 0.6 (clearly periodic)
+    and the frame is not near-silent. Autocorrelation pitch detection as in Boersma
+    (1993), without his refinements; enough for a spread of pitch."""
+    n, hop = int(frame_s * SAMPLE_RATE), int(hop_s * SAMPLE_RATE)
+    if len(audio) < n:
+        return np.zeros(0)
+    frames = np.lib.stride_tricks.sliding_window_view(audio.astype(np.float64), n)[::hop]
+    frames = frames - frames.mean(axis=1, keepdims=True)
+    rms = np.sqrt(np.mean(frames ** 2, axis=1))
+    frames = frames[rms >= 0.1 * np.sqrt(np.mean(audio.astype(np.float64) ** 2))]
+    if not len(frames):
+        return np.zeros(0)
+    size = 1 << (2 * n - 1).bit_length()
+    spectrum = np.fft.rfft(frames, size, axis=1)
+    ac = np.fft.irfft(spectrum * np.conj(spectrum), size, axis=1)[:, :n]
+    ac = ac / np.maximum(ac[:, :1], 1e-12)
+    lo, hi = int(SAMPLE_RATE / fmax), int(SAMPLE_RATE / fmin)
+    window = ac[:, lo:hi + 1]
+    best = window.argmax(axis=1)
+    voiced = window[np.arange(len(window)), best] > 0.6
+    return SAMPLE_RATE / (lo + best[voiced])
+
+
+def pitch_spread(f0: np.ndarray) -> tuple[float, float]:
+    """(SD in semitones around the median, SD/mean in Hz) of a pitch track, the outer 5 %
+    on each side left out (octave errors of the tracker)."""
+    if len(f0) < 10:
+        return 0.0, 0.0
+    lo, hi = np.percentile(f0, [5, 95])
+    kept = f0[(f0 >= lo) & (f0 <= hi)]
+    semitones = 12 * np.log2(kept / np.median(kept))
+    return float(np.std(semitones)), float(np.std(kept) / np.mean(kept))
+
+
 def measure(audio: np.ndarray, n_syllables: int, segments: Segments | None = None) -> Fluency:
     segs = silero_segments(audio) if segments is None else segments
     duration = len(audio) / SAMPLE_RATE
     if not segs:
         return Fluency(duration, 0.0, 0.0, n_syllables, 0.0, 0.0, 0.0, 0, 0.0, 0, 0.0, [])
+    f0 = pitch_track(audio)
+    sd_st, pvq = pitch_spread(f0)
     span = segs[-1][1] - segs[0][0]
     speech = sum(b - a for a, b in segs)
     pauses = [(segs[i][1], segs[i + 1][0]) for i in range(len(segs) - 1)
@@ -98,7 +159,8 @@ def measure(audio: np.ndarray, n_syllables: int, segments: Segments | None = Non
         speech_share=speech / span if span > 0 else 0.0,
         pause_count=len(pauses), mean_pause_s=float(np.mean(lengths)) if lengths else 0.0,
         long_pauses=sum(1 for x in lengths if x >= LONG_PAUSE_S),
-        pauses_per_minute=60.0 * len(pauses) / span if span > 0 else 0.0, pauses=pauses)
+        pauses_per_minute=60.0 * len(pauses) / span if span > 0 else 0.0, pauses=pauses,
+        pitch_sd_semitones=sd_st, pitch_variation=pvq, voiced_frames=len(f0))
 
 
 def _level(value: float, anchors: tuple[float, ...]) -> float:
@@ -119,7 +181,9 @@ def fluency_levels(f: Fluency) -> dict[str, float]:
     return out
 
 
-def fluency_score(f: Fluency) -> float:
-    """Numeric fluency level 0..5: rate counts twice, pausing and continuity once each."""
+def fluency_score(f: Fluency, free_speech: bool = False) -> float:
+    """Numeric fluency level 0..5: rate counts twice, pausing and continuity once each.
+    In free speech (not reading aloud) flat intonation holds it at ``FLAT_FLUENCY_MAX``."""
     lv = fluency_levels(f)
-    return float((2 * lv["speech_rate"] + lv["mean_pause_s"] + lv["speech_share"]) / 4)
+    score = float((2 * lv["speech_rate"] + lv["mean_pause_s"] + lv["speech_share"]) / 4)
+    return min(score, FLAT_FLUENCY_MAX) if free_speech and f.flat_intonation else score

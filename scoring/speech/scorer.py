@@ -28,9 +28,11 @@ import numpy as np
 
 from assessment.cefr import LEVELS
 
+from ..evidence import TaskVocabulary, gather, topical_lemmas
 from ..features import extract
 from ..ports import Analyzer, FrequencyList, LanguageIdentifier
-from ..written import LevelModel, band_probability, feature_vector, level_of
+from ..written import (SET_ASIDE_WHOLE, LevelModel, band_probability, evidence_ceiling,
+                       feature_vector, level_of)
 from . import fluency as fl
 from .audio import Clip, load
 from .ports import Recognizer, Transcript
@@ -45,6 +47,7 @@ OTHER_LANGUAGES = {"en", "sv", "ru", "et", "uk", "ar", "so", "fa", "es", "de", "
                    "zh", "vi", "pt", "pl", "ku"}
 FLUENCY_LIFT_MAX = 0.5   # fluency alone lifts a level at most this far above the language
 LOOP_RATIO = 2.4   # Whisper's compression-ratio limit: above it the decoder went round in a loop
+SURE_WORD = 0.8    # a recognised word's probability from which it counts as heard for sure
 
 
 def speaks_other_language(t: Transcript) -> bool:
@@ -141,47 +144,71 @@ class SpeechScorer:
     def open_speaking(self, clip: Clip, prompt: str, transcript: Transcript,
                       max_seconds: float | None = None) -> dict:
         text = transcript.text
-        f = extract(text, prompt, self.analyzer, self.frequencies, self.languages)
+        whole = extract(text, prompt, self.analyzer, self.frequencies, self.languages)
+        # the same checks as for writing, on what was said: repeated material counts once,
+        # read-out task text is not the speaker's own, and a stretch about something else
+        # is off-task; task words match by their starts and by near spellings, since the
+        # recogniser may get an ending or a letter wrong
+        vocabulary = TaskVocabulary(topical_lemmas(prompt, self.analyzer, self.frequencies), fuzzy=True)
+        ev = gather(text, self.analyzer, self.frequencies, prompt=prompt, vocabulary=vocabulary)
+        f = extract(ev.own_text(), prompt, self.analyzer, self.frequencies, None)
         words = [w for w in text.split() if normalise(w)]
         flu = fl.measure(clip.samples, fl.count_syllables(words, self.analyzer.syllables))
         x = feature_vector(f)
         for name in SPEECH_NEUTRAL:
             x[name] = self.model.mean[name]
-        x["length_ratio"] = (min(flu.span_s / (0.6 * max_seconds), 1.5) if max_seconds
-                             else self.model.mean["length_ratio"])
-        language = self.model.predict(x)
-        subs = {"fluency": fl.fluency_score(flu), "range": self.model.predict(x, "vocabulary"),
+        # length against the task: the share of the expected speaking time missing
+        x["shortfall"] = max(0.0, 1.0 - flu.span_s / (0.6 * max_seconds)) if max_seconds else 0.0
+        language = min(self.model.predict(x), evidence_ceiling(f.n_words))
+        subs = {"fluency": fl.fluency_score(flu, free_speech=True), "range": self.model.predict(x, "vocabulary"),
                 "accuracy": self.model.predict(x, "accuracy"), "task": self.model.predict(x, "task")}
         overall = float(np.clip(min(0.65 * language + 0.35 * subs["fluency"],
                                     language + 2 * FLUENCY_LIFT_MAX), 0, 5))
         probs = [w.probability for w in transcript.words if w.probability is not None]
         asr_sd = 1.2 * (1.0 - float(np.mean(probs))) if probs else 0.6
-        sd = math.hypot(self.model.residual_sd["overall"], asr_sd)
-        confidence = band_probability(overall, sd)
+        sd = math.hypot(self.model.error_sd(f.n_words), asr_sd)
+        confidence = band_probability(overall, sd) * (1.0 - 0.5 * (1.0 - ev.n_own_words / max(ev.n_words, 1)))
+        flags = list(ev.flags)
+        if flu.flat_intonation:
+            flags.append("flat_intonation")
+            confidence *= 0.8
         recognised_as = "speech"
-        if f.n_words == 0 or transcript.no_speech_prob > 0.8 and f.n_words < 3:
+        if whole.n_words == 0 or transcript.no_speech_prob > 0.8 and whole.n_words < 3:
             recognised_as = "no_speech"
-        elif (f.n_words >= 3 and f.finnish_share < 0.5) or speaks_other_language(transcript):
+        elif (whole.n_words >= 3 and whole.finnish_share < 0.5) or speaks_other_language(transcript):
             recognised_as = "not_finnish"
-        elif transcript.compression_ratio > LOOP_RATIO:
+        elif transcript.compression_ratio > LOOP_RATIO and ev.share("repeated") < 0.5:
             recognised_as = "unclear"
-        elif f.copied_share >= 0.6:
+        elif whole.copied_share >= 0.6 or ev.share("copied") >= SET_ASIDE_WHOLE:
             recognised_as = "copy_of_prompt"
+        elif ev.share("off_task") >= SET_ASIDE_WHOLE:
+            recognised_as = "off_task"
         if recognised_as == "unclear":
             confidence = 0.0
+        elif recognised_as == "off_task":
+            overall, subs, confidence = 0.0, {k: 0.0 for k in subs}, 0.5
         elif recognised_as != "speech":
             overall, subs, confidence = 0.0, {k: 0.0 for k in subs}, 0.95
+        sure = self._sure_words(transcript)
         return {
             "task": "open_speaking", "recognised_as": recognised_as, "transcript": text,
             "cefr": None if recognised_as == "unclear" else level_of(overall), "score": round(overall, 2),
             "language": transcript.language, "finnish_probability": transcript.finnish_probability,
-            "confidence": round(float(confidence), 3),
+            "confidence": round(float(confidence), 3), "flags": flags, "evidence": ev.as_dict(),
             "subscores": {k: round(v, 2) for k, v in subs.items()},
-            "n_words": f.n_words, "asr_word_probability": round(float(np.mean(probs)), 3) if probs else None,
+            "n_words": whole.n_words, "asr_word_probability": round(float(np.mean(probs)), 3) if probs else None,
             "features": _round({k: v for k, v in x.items() if k not in SPEECH_NEUTRAL}),
             **_fluency_keys(flu),
-            "feedback": _speaking_feedback(recognised_as, f, flu, subs),
+            "feedback": _speaking_feedback(recognised_as, f, flu, subs, ev, sure, self.analyzer),
         }
+
+    @staticmethod
+    def _sure_words(transcript: Transcript) -> set[str] | None:
+        """The words the recogniser was sure of (None when it gives no word probabilities)."""
+        if not any(w.probability is not None for w in transcript.words):
+            return None
+        return {normalise(w.text) for w in transcript.words
+                if w.probability is not None and w.probability >= SURE_WORD}
 
     def _text_level(self, text: str) -> float:
         """How hard a passage is, by the writing model's level of the text itself."""
@@ -230,16 +257,26 @@ def _fluency_feedback(flu: fl.Fluency, fluency_level: float) -> list[dict]:
     return out
 
 
-def _speaking_feedback(recognised_as: str, f, flu: fl.Fluency, subs: dict) -> list[dict]:
+def _speaking_feedback(recognised_as: str, f, flu: fl.Fluency, subs: dict, ev, sure: set[str] | None,
+                       analyzer: Analyzer) -> list[dict]:
     if recognised_as == "unclear":
         return [{"code": "unclear_audio"}]
+    if recognised_as == "off_task":
+        return [{"code": "speech_off_task"}]
     if recognised_as != "speech":
         return [{"code": "speech_" + recognised_as}]
     out = _fluency_feedback(flu, subs["fluency"])
+    if flu.flat_intonation:
+        out.append({"code": "flat_intonation"})
     if f.n_words < 15:
         out.append({"code": "say_more"})
-    if f.prompt_coverage < 0.2 and f.n_words >= 10:
-        out.append({"code": "off_topic"})
-    if f.words_used_well:
-        out.append({"code": "words_used_well", "words": f.words_used_well})
+    for status, code in (("repeated", "speech_repetition"), ("off_task", "speech_off_task_part")):
+        if ev.share(status) >= 0.1:
+            out.append({"code": code, "share": round(ev.share(status), 2)})
+    # praise only words the recogniser was sure it heard and that are Finnish words:
+    # a word the recogniser invented is not the speaker's achievement
+    well = [w for w in f.words_used_well
+            if analyzer.spell(w) and (sure is None or normalise(w) in sure)]
+    if well:
+        out.append({"code": "words_used_well", "words": well})
     return out

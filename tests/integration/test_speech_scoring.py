@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from assessment.cefr import LEVELS
 from scoring.speech import synthetic as sy
 from scoring.speech.engines import make_recognizer
 from scoring.speech.read_aloud import reference_words
@@ -96,3 +97,22 @@ def test_cli_prints_the_json(tmp_path, readings):
     out = subprocess.run([sys.executable, "-m", "services.cli", "score", "speech",
                           "--prompt-text", "Kerro.", str(bad)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 2 and "not a recording" in out.stderr
+
+
+def test_open_speaking_is_not_raised_by_repetition_and_a_flat_voice_is_not_fluent(scorer):
+    """What holds for writing holds for what was said: saying the answer twice counts once;
+    an even synthetic voice without pauses is not rated as fluent as live speech; only
+    words the recogniser was sure of, and that are Finnish words, are praised."""
+    answer = ("Minä asun Espoossa perheeni kanssa. Meillä on pieni asunto lähellä metroasemaa. "
+              "Haluaisin löytää työtä kaupasta tai ravintolasta, koska pidän asiakaspalvelusta.")
+    prompt = "Kerro itsestäsi ja kodistasi."
+    once = scorer.score(sy.synthesize(answer), prompt_text=prompt, max_seconds=60)
+    twice = scorer.score(sy.synthesize(answer + " " + answer), prompt_text=prompt, max_seconds=60)
+    assert twice["recognised_as"] == "speech"
+    assert LEVELS.index(twice["cefr"]) <= LEVELS.index(once["cefr"])
+    assert "repetition" in twice["flags"] and twice["evidence"]["repeated_share"] >= 0.3
+    assert any(f["code"] == "speech_repetition" for f in twice["feedback"])
+    # espeak-ng's voice is flat: its fluency is held at B1 however fast and smooth it is
+    assert once["fluency"]["pitch_variation"] < 0.10 and "flat_intonation" in once["flags"]
+    assert once["subscores"]["fluency"] <= 2.0
+    assert "off_task" not in once["flags"] and once["recognised_as"] == "speech"   # it is on the task
