@@ -507,9 +507,11 @@ class TestingService:
 
     def _score_writing(self, s, item: Item, answer, session_id: str) -> tuple[int, str]:
         """A writing task is scored on submission (0..5 = A1..C2, the graded response
-        model's categories); an uncertain score also goes to the coaches' review queue."""
+        model's categories); an uncertain score, or one that the scorer's checks changed
+        (repetition, copying, off-task text, a word list), also goes to the coaches' review
+        queue."""
         from scoring.textinput import TextInputError, clean
-        from services.scoring.handlers import REVIEW_BELOW
+        from services.scoring.handlers import needs_review
         from services.scoring.orm import ScoreReview
 
         if not isinstance(answer, str):
@@ -518,8 +520,9 @@ class TestingService:
             text = clean(answer)
         except TextInputError as err:
             raise APIError(422, str(err), {"answer": str(err)}) from None
-        result = self.scoring.score_text(text, item.content["prompt"], item.content.get("min_words"))
-        if result["confidence"] < REVIEW_BELOW and result["recognised_as"] == "finnish_text":
+        result = self.scoring.score_text(text, item.content["prompt"], item.content.get("min_words"),
+                                         task_id=item.id)
+        if needs_review(result):
             s.add(ScoreReview(kind="writing", task_id=item.id, session_id=session_id,
                               prompt=item.content["prompt"], answer=text, machine=result,
                               confidence=result["confidence"], status="open"))
