@@ -7,9 +7,8 @@ library; ``panelist`` sits on standard-setting panels that set the CEFR cut scor
 (reviewers may too); ``admin`` makes staff accounts, runs standard-setting studies and
 sees the whole review queue. A person may hold several roles.
 
-Passwords are hashed with scrypt (hashlib, n=2**14, r=8, p=1, a random 16-byte salt) and
-stored as ``scrypt$n$r$p$salt_b64$hash_b64``, so that the cost can be raised later without
-breaking old hashes. Who is signed in is kept as a small record,
+Passwords are hashed with Argon2id (argon2-cffi, services/common/passwords.py); the older
+``scrypt$n$r$p$salt$hash`` hashes are still checked and replaced at the next sign-in. Who is signed in is kept as a small record,
 ``{"user_id", "roles", "provider"}``: signing in with a password is one provider, and others
 (e.g. the city's single sign-on) can make the same record later.
 
@@ -20,9 +19,7 @@ Redis when one is configured, otherwise in the database.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import logging
 import re
 import secrets
@@ -44,7 +41,6 @@ MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -99,31 +95,9 @@ class Staff:
 
 
 # -- passwords -----------------------------------------------------------------------
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def hash_password(password: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=32,
-                            maxmem=128 * r * n * 2)
-    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Constant-time check of ``password`` against a stored ``scrypt$…`` hash."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        n, r, p = int(n), int(r), int(p)
-        expected = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=n, r=r, p=p,
-                             dklen=len(expected), maxmem=128 * r * n * 2)
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(got, expected)
-
+# Argon2id (argon2-cffi) with older scrypt hashes still accepted and replaced at sign-in;
+# the rule for new passwords (length, common passwords): services/common/passwords.py
+from .passwords import hash_password, needs_rehash, password_problem, verify_password  # noqa: E402
 
 # a hash of nothing anyone knows: unknown emails cost as much time as known ones
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
@@ -166,8 +140,9 @@ def create_staff(db, email: str, name: str, roles, password: str) -> Staff:
     if not name or len(name) > 200:
         raise AccountError("a name of 1–200 characters is needed")
     roles = parse_roles(roles)
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        raise AccountError(problem)
     try:
         with db.session() as s:
             if s.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
@@ -221,6 +196,8 @@ def authenticate(db, email: str, password: str) -> Staff | None:
         ok = verify_password(password or "", stored)
         if row is None or not ok or not row.active:
             return None
+        if needs_rehash(stored):   # an older scheme: the password is at hand, store Argon2id
+            row.password_hash = hash_password(password)
         return _staff(row)
 
 
@@ -272,7 +249,7 @@ class SignInThrottle:
         next one waits)."""
         if self.redis is not None:
             try:
-                used = int(self.redis.get(f"{self.prefix}:pair:{self._pair(account, address)}") or 0)
+                used = int(self.redis.get(self._redis_key("pair", self._pair(account, address))) or 0)
                 return max(0, self.max_failures - used)
             except Exception:
                 log.exception("could not read sign-in attempts from Redis; using the database")
@@ -286,29 +263,27 @@ class SignInThrottle:
         """The password was right: this pair starts afresh (the account-wide count stays)."""
         if self.redis is not None:
             try:
-                self.redis.delete(f"{self.prefix}:pair:{self._pair(account, address)}")
+                self.redis.delete(self._redis_key("pair", self._pair(account, address)))
             except Exception:
                 log.exception("could not clear sign-in attempts in Redis")
         with self.db.session() as s:
             s.execute(delete(SignInFailure).where(SignInFailure.email == self._pair(account, address)))
 
+    def _redis_key(self, kind: str, who: str) -> str:
+        """Fixed windows of ``window_seconds``: the window's number is part of the key."""
+        return f"{self.prefix}:{kind}:{who}:{int(self._clock() // self.window_seconds)}"
+
     def _reserve_redis(self, account: str, address: str | None) -> int:
-        pair = f"{self.prefix}:pair:{self._pair(account, address)}"
-        whole = f"{self.prefix}:account:{self._account(account)}"
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.incr(pair)
-        pipe.expire(pair, self.window_seconds, nx=True)
-        pipe.ttl(pair)
-        count, _set, ttl = pipe.execute()
-        if count > self.max_failures:
-            return max(1, int(ttl))
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.incr(whole)
-        pipe.expire(whole, self.window_seconds, nx=True)
-        pipe.ttl(whole)
-        count, _set, ttl = pipe.execute()
-        if count > self.account_max_failures:
-            return max(1, int(ttl))
+        now = self._clock()
+        wait = max(1, int(self.window_seconds - now % self.window_seconds + 0.999))
+        for kind, who, limit in (("pair", self._pair(account, address), self.max_failures),
+                                 ("account", self._account(account), self.account_max_failures)):
+            pipe = self.redis.pipeline(transaction=True)
+            pipe.incr(self._redis_key(kind, who))
+            pipe.expire(self._redis_key(kind, who), self.window_seconds + 5)
+            count, _set = pipe.execute()
+            if count > limit:
+                return wait
         return 0
 
     def _since(self) -> datetime:

@@ -36,6 +36,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common.accounts import hash_password, normalise_email, verify_password
+from services.common.passwords import needs_rehash, password_problem
 from services.testing.orm import TestSession
 
 from .orm import AuditEvent, Identity, JobSeeker, OwnedResult, Share, ShareView
@@ -111,13 +112,11 @@ def sign_up(db, email: str, password: str, display_name: str | None = None,
         raise SeekerError(_l("Write your email address in the form name@example.fi."),
                           field="email")
     password = password or ""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise SeekerError(_l("The password must have at least %(n)s characters.",
-                             n=MIN_PASSWORD_LENGTH), field="password")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise SeekerError(_l("The password can have at most %(n)s characters.",
-                             n=MAX_PASSWORD_LENGTH), field="password")
     name = clean_display_name(display_name)
+    # length, the common-password list, not her own email or name (services/common/passwords)
+    problem = password_problem(password, email=email, name=name, gettext=_l)
+    if problem:
+        raise SeekerError(problem, field="password")
     taken = SeekerError(_l("An account with this email address already exists. Sign in "
                            "instead."), field="email", status=409)
     try:
@@ -150,6 +149,8 @@ def authenticate(db, email: str, password: str) -> Seeker | None:
         ok = verify_password((password or "")[:MAX_PASSWORD_LENGTH], stored)
         if found is None or not ok:
             return None
+        if needs_rehash(stored):   # an older scheme: the password is at hand, store Argon2id
+            found[0].secret = hash_password((password or "")[:MAX_PASSWORD_LENGTH])
         return _seeker(found[1], PASSWORD_PROVIDER)
 
 

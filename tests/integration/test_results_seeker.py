@@ -161,7 +161,7 @@ def test_sign_up_sign_out_and_sign_in_with_the_password(app, db):
     with db.session() as s:
         ident = s.scalar(select(Identity).where(Identity.job_seeker_id == record["id"]))
         assert ident.provider == "password" and ident.subject == b.email
-        assert ident.secret.startswith("scrypt$") and PASSWORD not in ident.secret
+        assert ident.secret.startswith("$argon2id$") and PASSWORD not in ident.secret
 
     r = b.client.post("/results/en/sign-out", data={"_csrf": b.token()})
     assert r.status_code == 303

@@ -172,7 +172,7 @@ from services.common.sessions import KEY_PREFIX  # noqa: E402
 
 from .conftest import csrf  # noqa: E402
 
-STAFF_PASSWORD = "reviewer-password-123"
+STAFF_PASSWORD = "lumi-kallio-katto-88"
 SEEKER_PASSWORD = "correct horse battery"
 
 
@@ -415,3 +415,64 @@ def test_metrics_with_a_configured_token(tmp_path):
     r = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789abcdef",
                                         "X-Forwarded-For": "198.51.100.7"})
     assert r.status_code == 200 and "taitotaso" in r.text
+
+
+# -- passwords: a common-password list, Argon2id with rehash at sign-in ----------------------
+def _legacy_scrypt(password: str) -> str:
+    """A hash as the suite stored them before Argon2id."""
+    import base64
+    import hashlib
+    import os
+
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1, dklen=32)
+    return f"scrypt${2**14}$8$1${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+@pytest.mark.parametrize("password,words", [
+    ("salasana123", "most common passwords"), ("Password2024!", "most common passwords"),
+    ("qwertyuiop", "most common passwords"), ("olga.common.sana", "email address or name"),
+    ("short", "at least 10 characters")])
+def test_sign_up_refuses_common_and_personal_passwords(gateway, password, words):
+    client = gateway.test_client()
+    page = client.get("/results/en/sign-up")
+    r = client.post("/results/en/sign-up", data={
+        "_csrf": csrf(page.text), "email": "olga.common@example.fi", "password": password,
+        "password_again": password, "display_name": "Olga"})
+    assert r.status_code == 422 and words in r.get_data(as_text=True)
+
+
+def test_staff_accounts_refuse_common_passwords(sqlite_config):
+    from services.common.accounts import AccountError
+    from services.common.db import Database
+
+    with pytest.raises(AccountError, match="most common"):
+        create_staff(Database(sqlite_config.database_url), "new@example.fi", "New", ["author"],
+                     "password123")
+
+
+def test_old_hashes_are_replaced_with_argon2id_at_sign_in(gateway):
+    from sqlalchemy import select
+
+    from services.common.accounts import StaffUser
+    from services.results.orm import Identity
+
+    db = gateway.extensions["taitotaso.resources"].db
+    create_staff(db, "old.staff@example.fi", "Old", ["author"], STAFF_PASSWORD)
+    _seeker(gateway, "olga.old@example.fi")
+    with db.session() as s:
+        s.scalar(select(StaffUser).where(StaffUser.email == "old.staff@example.fi")).password_hash = \
+            _legacy_scrypt(STAFF_PASSWORD)
+        s.scalar(select(Identity).where(Identity.subject == "olga.old@example.fi")).secret = \
+            _legacy_scrypt(SEEKER_PASSWORD)
+    assert gateway.test_client().post("/authoring/api/v1/auth/sign-in", json={
+        "email": "old.staff@example.fi", "password": STAFF_PASSWORD}).status_code == 200
+    _sign_in_seeker(gateway, "olga.old@example.fi")
+    with db.session() as s:
+        staff_hash = s.scalar(select(StaffUser.password_hash).where(StaffUser.email == "old.staff@example.fi"))
+        seeker_hash = s.scalar(select(Identity.secret).where(Identity.subject == "olga.old@example.fi"))
+    assert staff_hash.startswith("$argon2id$") and seeker_hash.startswith("$argon2id$")
+    # and the new hashes still sign in
+    assert gateway.test_client().post("/authoring/api/v1/auth/sign-in", json={
+        "email": "old.staff@example.fi", "password": STAFF_PASSWORD}).status_code == 200
+    _sign_in_seeker(gateway, "olga.old@example.fi")

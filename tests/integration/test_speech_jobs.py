@@ -161,9 +161,9 @@ def test_a_coach_hears_a_spoken_answer_the_machine_could_not_judge(tmp_path, rea
     assert [f["code"] for f in result["feedback"]] == ["unclear_audio"]
     review_id = result["review_id"]
     assert client.get(f"/api/v1/scoring/reviews/{review_id}/audio").status_code == 401
-    create_staff(Database(config.database_url), "coach@example.fi", "Coach", ["reviewer"], "salasana-123456")
+    create_staff(Database(config.database_url), "coach@example.fi", "Coach", ["reviewer"], "tarkistaja-sana-2468")
     assert client.post("/authoring/api/v1/auth/sign-in", json={
-        "email": "coach@example.fi", "password": "salasana-123456"}).status_code == 200
+        "email": "coach@example.fi", "password": "tarkistaja-sana-2468"}).status_code == 200
     queue = client.get("/api/v1/scoring/reviews").json["reviews"]
     assert [q["id"] for q in queue if q["kind"] == "speech"] == [review_id]
     audio = client.get(f"/api/v1/scoring/reviews/{review_id}/audio")
