@@ -230,7 +230,8 @@ class Simulee:
 
 class _InlineQueue:
     """Runs queued jobs at once (the embedded queue's thread would write while the
-    simulation copies the database)."""
+    simulation copies the database). Like the embedded queue, a job that fails is tried
+    again (two workers may add the same item's statistics row at once) and then logged."""
 
     def __init__(self, db):
         from services.common.queue import JobContext
@@ -239,9 +240,18 @@ class _InlineQueue:
 
     def enqueue(self, path: str, *args, **kwargs):
         import importlib
+        import logging
 
         module, _, name = path.rpartition(".")
-        getattr(importlib.import_module(module), name)(self.ctx, *args, **kwargs)
+        job = getattr(importlib.import_module(module), name)
+        for attempt in range(3):
+            try:
+                return job(self.ctx, *args, **kwargs)
+            except Exception:  # noqa: BLE001 - a failed statistics job never stops a test
+                if attempt == 2:
+                    logging.getLogger(__name__).exception("queued job %s failed", path)
+                time.sleep(0.05 * (attempt + 1))
+        return None
 
 
 def open_database(path: Path) -> Database:
