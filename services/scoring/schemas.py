@@ -3,6 +3,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate, validates_schema, ValidationError
 
 from assessment.cefr import LEVELS
+from services.common.i18n import LEARNER_LANGUAGES
 
 
 class WritingRequestSchema(Schema):
@@ -13,7 +14,7 @@ class WritingRequestSchema(Schema):
                            metadata={"description": "The learner's text (HTML is stripped)"})
     task_id = fields.String(validate=validate.Length(min=1, max=80))
     prompt_text = fields.String(validate=validate.Length(min=1, max=5000))
-    ui_language = fields.String(load_default="en", validate=validate.OneOf(["fi", "sv", "en"]),
+    ui_language = fields.String(load_default="en", validate=validate.OneOf(LEARNER_LANGUAGES),
                                 metadata={"description": "Language of the feedback messages"})
 
     @validates_schema
@@ -70,7 +71,7 @@ class SpeechRequestSchema(Schema):
                                 metadata={"description": "Open speaking: the task the learner answered"})
     passage_cefr = fields.String(validate=validate.OneOf(LEVELS))
     max_seconds = fields.Float(validate=validate.Range(min=5, max=120))
-    ui_language = fields.String(load_default="en", validate=validate.OneOf(["fi", "sv", "en"]))
+    ui_language = fields.String(load_default="en", validate=validate.OneOf(LEARNER_LANGUAGES))
 
     @validates_schema
     def one_task(self, data, **kwargs):
@@ -80,5 +81,5 @@ class SpeechRequestSchema(Schema):
 
 
 class JobQuerySchema(Schema):
-    ui_language = fields.String(validate=validate.OneOf(["fi", "sv", "en"]),
+    ui_language = fields.String(validate=validate.OneOf(LEARNER_LANGUAGES),
                                 metadata={"description": "Language of the feedback messages"})

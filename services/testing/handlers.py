@@ -31,6 +31,7 @@ from item_bank.orm import ItemRow
 from item_bank.repository import ItemRepository, row_to_item
 from item_bank.orm import utcnow
 from scoring.objective import AnswerError, score as score_answer
+from services.common.i18n import LEARNER_LANGUAGES
 from services.common.config import Config
 from services.common.db import Database
 from services.common.errors import APIError
@@ -38,7 +39,7 @@ from services.scoring.orm import SpeechJob
 
 from .orm import SessionItem, TestSession
 
-UI_LANGUAGES = ("fi", "sv", "en")
+UI_LANGUAGES = LEARNER_LANGUAGES  # services/translations/languages.json
 # the optional speaking part: item kind -> the speech scorer's task, in the order given
 SPEAKING_TASKS = {"read_aloud": "read_aloud", "speaking_prompt": "open_speaking"}
 READ_ALOUD_SECONDS = 120  # the recording limit of a read-aloud answer (the scorer's maximum)

@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from assessment.cefr import LEVELS
 from services.common.errors import APIError, error_body
-from services.common.i18n import language_in_path
+from services.common.i18n import LEARNER_LANGUAGES, language_in_path
 from services.common.rate_limit import enforce
 
 from . import next_steps
@@ -26,7 +26,7 @@ def service():
     return current_app.extensions["taitotaso.testing"]
 
 
-language_in_path(bp)
+language_in_path(bp, LEARNER_LANGUAGES)
 
 
 @bp.get("/")
@@ -34,16 +34,41 @@ def landing():
     return render_template("landing.html")
 
 
+@bp.app_context_processor
+def _language_switch():
+    return {"same_page_in": same_page_in}
+
+
+def same_page_in(code: str) -> str:
+    """This page in another language (a GET page of the test keeps its place in the test;
+    anything else goes to the start page, which offers to continue a test in progress)."""
+    endpoint = request.endpoint or ""
+    if request.method == "GET" and endpoint.startswith("pages.") and request.view_args is not None \
+            and current_app.url_map.is_endpoint_expecting(endpoint, "lang"):
+        return url_for(endpoint, **{**request.view_args, "lang": code})
+    return url_for("pages.start", lang=code)
+
+
+def _start_page(status: int = 200, **extra):
+    return render_template("start.html", can_do=CAN_DO, skills=SKILL_NAMES, levels=LEVELS,
+                           config_max_items=service().stopping.max_items,
+                           test_in_progress=bool(session.get("test")), **extra), status
+
+
 @bp.get("/<lang>/")
 def start():
-    return render_template("start.html", can_do=CAN_DO, skills=SKILL_NAMES, levels=LEVELS,
-                           config_max_items=service().stopping.max_items)
+    return _start_page()
 
 
 @bp.post("/<lang>/start")
 def begin():
     levels = {skill: request.form.get(f"sa_{skill}", "") for skill in CAN_DO}
     levels = {k: v for k, v in levels.items() if v in LEVELS}
+    if session.get("test") and not request.form.get("replace_test"):
+        # a start form from before the test began (another tab, the back button): never end
+        # the test in progress without the job seeker saying so
+        return _start_page(409, start_error=_("You already have a test in progress. Continue it, "
+                                              "or start a new test with the button below."))
     enforce(current_app.extensions["taitotaso.session_starts"],
             _("Too many tests have been started from your network in a minute. Wait a moment "
               "and try again."))
@@ -56,17 +81,13 @@ def begin():
         try:
             sitting = sittings.check_code(res.db, code, res.config.secret_key)
         except sittings.SittingError as err:
-            return render_template("start.html", can_do=CAN_DO, skills=SKILL_NAMES, levels=LEVELS,
-                                   config_max_items=service().stopping.max_items,
-                                   supervision_error=err.message, supervision_code=code), 422
+            return _start_page(422, supervision_error=err.message, supervision_code=code)
     session_id, token = service().start(g.lang, levels)
     if sitting is not None:
         try:
             sittings.start_with(res.db, sitting, session_id)
         except sittings.SittingError as err:  # the same code used a moment ago elsewhere
-            return render_template("start.html", can_do=CAN_DO, skills=SKILL_NAMES, levels=LEVELS,
-                                   config_max_items=service().stopping.max_items,
-                                   supervision_error=err.message, supervision_code=code), 422
+            return _start_page(422, supervision_error=err.message, supervision_code=code)
     session["test"] = {"id": session_id, "token": token}
     return redirect(url_for("pages.test"))
 

@@ -5,6 +5,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from assessment.cefr import LEVELS
 from item_bank.model import SKILLS
+from services.common.i18n import LEARNER_LANGUAGES
 
 
 class StrictSchema(Schema):
@@ -18,7 +19,7 @@ SelfAssessmentSchema = StrictSchema.from_dict(
 
 
 class SessionCreateSchema(StrictSchema):
-    ui_language = fields.String(required=True, validate=validate.OneOf(["fi", "sv", "en"]),
+    ui_language = fields.String(required=True, validate=validate.OneOf(LEARNER_LANGUAGES),
                                 metadata={"description": "Interface language of the job seeker"})
     self_assessment = fields.Nested(
         SelfAssessmentSchema, load_default=dict,

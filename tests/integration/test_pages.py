@@ -44,7 +44,7 @@ def config(request, tmp_path):  # pages use the same service layer: SQLite is en
 ])
 def test_a_whole_test_in_the_browser_pages(client, lang, heading, level_word):
     page = client.get(f"/{lang}/")
-    assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
+    assert page.status_code == 200 and f'<html lang="{lang}" dir="ltr">' in page.text
     r = client.post(f"/{lang}/start", data={"_csrf": csrf(page.text), "sa_reading": "B1"})
     assert r.status_code == 302 and r.location.endswith(f"/{lang}/test")
     for _ in range(80):  # a text's questions are a page each; a block of words is one page
