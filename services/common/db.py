@@ -25,6 +25,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            # deleted rows are overwritten with zeros, not left in free pages (erasure: a
+            # deleted account leaves no email in the file; services/results/erasure.py)
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine

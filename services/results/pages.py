@@ -498,8 +498,11 @@ def delete_account():
         if request.form.get("confirm") != "yes":
             return render_template("account_delete.html", seeker=seeker, error=_(
                 "Tick the box to confirm that you want to delete your account.")), 422
-        seekers.delete_account(db(), seeker.id)
         from services.common.sessions import revoke_sessions_of
+
+        from .erasure import erase_account
+
+        erase_account(db(), seeker.id)   # answers, recordings, notes, tokens: nothing stays
 
         revoke_sessions_of(f"seeker:{seeker.id}")   # every browser she signed in with
         session.pop(SESSION_KEY, None)

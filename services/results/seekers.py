@@ -295,9 +295,11 @@ def export(db, seeker_id: str) -> dict:
                         "overall": r["overall"], "skills": r["skills"], "n_items": r["n_items"],
                         "item_bank_version": r["bank_version"], "ui_language": r["ui_language"],
                         "cut_scores_version": r["cut_scores_version"]})
+    from .erasure import kept_about   # answers, recordings, transcripts, reviews, notes
+
     return {"format": "taitotaso-job-seeker-export/1", "exported_at": _iso(now_utc()),
             "account": account, "identities": identity_out, "results": results,
-            "shares": share_out}
+            "shares": share_out, **kept_about(db, seeker_id)}
 
 
 def delete_account(db, seeker_id: str) -> None:

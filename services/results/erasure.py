@@ -1,0 +1,161 @@
+"""Deleting a job seeker's account so that nothing about her stays (GDPR art. 17).
+
+:func:`erase_account` removes, in one transaction, everything kept about the person beyond
+the account row itself (which :func:`services.results.seekers.delete_account` empties to a
+tombstone without email or name):
+
+- her tests: every answer in them and their bearer tokens (replaced, so that a copied token
+  returns nothing; a test stays only as its anonymous levels, which a withdrawn credential
+  stated); her written and spoken answers in the review queue; the recordings and their
+  transcripts (scoring's speech jobs);
+- supervised sittings of her tests, and the audit log's entries about them, about reviews of
+  her answers and about her account (a coach's note, e.g. identity details, goes with them);
+- her shares' views, the employer's name and email and the link's token hash (the share
+  itself stays withdrawn, so that a credential an employer holds answers "revoked");
+- her browser sessions (the caller ends them with ``revoke_sessions_of``).
+
+Then the database is made to forget the bytes too: SQLite overwrites deleted rows with zeros
+(``PRAGMA secure_delete``, set on every connection in services/common/db.py) and the WAL is
+checkpointed and truncated; PostgreSQL rewrites the touched tables and their indexes
+(``VACUUM FULL``), so that no dead tuple with her data stays in a table file. What remains
+is outside the database's files: PostgreSQL's WAL segments until they are recycled, and
+backups until they expire (README: security).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+
+from sqlalchemy import delete, select, text, update
+
+from services.scoring.orm import ScoreReview, SpeechJob
+from services.testing.orm import SessionItem, TestSession
+
+from . import seekers
+from .orm import AuditEvent, OwnedResult, Share, ShareView, SupervisedSitting
+
+log = logging.getLogger(__name__)
+
+# the tables that held her data: rewritten on PostgreSQL after an erasure
+TOUCHED = ("job_seekers", "job_seeker_identities", "owned_results", "shares", "share_views",
+           "audit_events", "supervised_sittings", "test_sessions", "session_items",
+           "score_reviews", "speech_jobs")
+
+
+def her_sessions(s, seeker_id: str) -> set[str]:
+    owned = s.scalars(select(OwnedResult.session_id).where(OwnedResult.job_seeker_id == seeker_id))
+    shared = s.scalars(select(Share.session_id).where(Share.job_seeker_id == seeker_id))
+    return {*owned, *shared}
+
+
+def erase_account(db, seeker_id: str) -> dict:
+    """Delete the account and everything about the person; returns what was deleted (counts)."""
+    with db.session() as s:
+        sessions = her_sessions(s, seeker_id)
+    seekers.delete_account(db, seeker_id)   # the account row emptied, identities, results
+    counts = {}
+    with db.session() as s:
+        ids = list(sessions)
+        reviews = set(s.scalars(select(ScoreReview.id).where(ScoreReview.session_id.in_(ids)))) if ids else set()
+        sittings = set(s.scalars(select(SupervisedSitting.id)
+                                 .where(SupervisedSitting.session_id.in_(ids)))) if ids else set()
+        targets = ({f"score_review:{r}" for r in reviews} | {f"sitting:{t}" for t in sittings}
+                   | {f"job_seeker:{seeker_id}"} | {f"session:{x}" for x in ids}
+                   | {f"result:{x}" for x in ids})
+        doomed = set(s.scalars(select(AuditEvent.id).where(AuditEvent.target.in_(targets))))
+        if ids:   # an entry that names one of her tests in its details (e.g. a review's)
+            for event_id, detail, reason in s.execute(select(AuditEvent.id, AuditEvent.detail,
+                                                             AuditEvent.reason)):
+                blob = json.dumps(detail or {}) + (reason or "")
+                if any(x in blob for x in ids):
+                    doomed.add(event_id)
+        counts["audit_events"] = len(doomed)
+        if doomed:
+            s.execute(delete(AuditEvent).where(AuditEvent.id.in_(doomed)))
+        share_ids = list(s.scalars(select(Share.id).where(Share.job_seeker_id == seeker_id)))
+        if share_ids:   # who looked; the links' token hashes (the shares stay, withdrawn and
+            # emptied, so that a credential an employer holds still answers "revoked")
+            counts["share_views"] = s.execute(delete(ShareView).where(ShareView.share_id.in_(share_ids))).rowcount
+            s.execute(update(Share).where(Share.id.in_(share_ids)).values(token_hash=None))
+        if ids:
+            counts["score_reviews"] = s.execute(delete(ScoreReview).where(ScoreReview.id.in_(reviews))).rowcount \
+                if reviews else 0
+            counts["speech_jobs"] = s.execute(delete(SpeechJob).where(SpeechJob.session_id.in_(ids))).rowcount
+            counts["supervised_sittings"] = s.execute(delete(SupervisedSitting).where(
+                SupervisedSitting.session_id.in_(ids))).rowcount
+            counts["session_items"] = s.execute(delete(SessionItem).where(SessionItem.session_id.in_(ids))).rowcount
+            # the test stays only as its anonymous levels (what a withdrawn credential said):
+            # its token is replaced by one nobody has, its self-assessment is emptied
+            for sid in ids:
+                s.execute(update(TestSession).where(TestSession.id == sid).values(
+                    token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                    self_assessment={}))
+            counts["test_sessions"] = len(ids)
+        # the one line the audit keeps: that an account was deleted (no email, no name)
+        s.add(AuditEvent(actor="job seeker", action="account_deleted", target=f"job_seeker:{seeker_id}",
+                         detail={}))
+    forget_bytes(db)
+    log.info("erased job seeker %s: %s", seeker_id, counts)
+    return counts
+
+
+def forget_bytes(db) -> None:
+    """Make the database files forget deleted rows (see the module docs)."""
+    engine = db.engine
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in TOUCHED:
+                conn.execute(text(f"VACUUM (FULL) {table}"))
+
+
+__all__ = ["erase_account", "forget_bytes", "her_sessions"]
+
+
+def kept_about(db, seeker_id: str) -> dict:
+    """For the data export: what :func:`erase_account` would delete beyond the account and its
+    results, i.e. her answers, recordings (base64 WAV), transcripts, reviews of her answers and
+    the notes about her in the audit log."""
+    import base64
+
+    from .seekers import _iso
+
+    with db.session() as s:
+        ids = sorted(her_sessions(s, seeker_id))
+        if not ids:
+            return {"answers": [], "spoken_answers": [], "reviews": [], "notes": []}
+        items = s.scalars(select(SessionItem).where(SessionItem.session_id.in_(ids))
+                          .order_by(SessionItem.session_id, SessionItem.seq)).all()
+        answers = [{"test": i.session_id, "item_id": i.item_id, "skill": i.skill,
+                    "answer": i.answer, "score": i.score, "answered_at": _iso(i.answered_at)}
+                   for i in items if i.answer is not None]
+        jobs = s.scalars(select(SpeechJob).where(SpeechJob.session_id.in_(ids))
+                         .order_by(SpeechJob.created_at)).all()
+        spoken = [{"test": j.session_id, "item_id": j.item_id, "task": j.task,
+                   "created_at": _iso(j.created_at), "duration_s": j.duration_s,
+                   "transcript": (j.result or {}).get("transcript"),
+                   "result": j.result,
+                   "recording_wav_base64": base64.b64encode(j.audio).decode("ascii") if j.audio else None}
+                  for j in jobs]
+        review_rows = s.scalars(select(ScoreReview).where(ScoreReview.session_id.in_(ids))
+                                .order_by(ScoreReview.created_at)).all()
+        reviews = [{"test": r.session_id, "kind": r.kind, "answer": r.answer, "status": r.status,
+                    "machine_cefr": (r.machine or {}).get("cefr"), "reviewed_cefr": r.reviewed_cefr,
+                    "reviewer": r.reviewer, "note": r.note, "created_at": _iso(r.created_at),
+                    "reviewed_at": _iso(r.reviewed_at)} for r in review_rows]
+        sittings = {t.id for t in s.scalars(select(SupervisedSitting).where(
+            SupervisedSitting.session_id.in_(ids)))}
+        targets = ({f"score_review:{r.id}" for r in review_rows} | {f"sitting:{t}" for t in sittings}
+                   | {f"job_seeker:{seeker_id}"})
+        notes = []
+        for e in s.scalars(select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)):
+            blob = json.dumps(e.detail or {}) + (e.reason or "")
+            if e.target in targets or any(x in blob for x in ids):
+                notes.append({"at": _iso(e.at), "by": e.actor, "action": e.action,
+                              "detail": e.detail, "note": e.reason})
+    return {"answers": answers, "spoken_answers": spoken, "reviews": reviews, "notes": notes}
