@@ -1,16 +1,27 @@
 """Scoring open written answers to a CEFR level, with analytic sub-scores, a confidence
 and feedback a learner can use.
 
-The level model is transparent and versioned: standardised text features (see
-``features.py``) enter one ridge regression per scale (overall, task, vocabulary,
-accuracy, coherence) onto the numeric level 0..5 (A1..C2). Its parameters live in
-``scoring/data/writing_model.json``; ``taitotaso fit writing-model CSV`` refits them.
-The confidence is the probability, under the model's held-in residual spread, that the
-true level lies in the band of the given one.
+The level is read from what the text shows, not from how much of it there is:
 
-Answers that are not Finnish writing are recognised before the model: an empty answer,
-one in another language, and one that copies the prompt get the lowest level with a
-note saying why, never a score as if they were Finnish text.
+1. The learner's own, on-task text is found first (``evidence.py``): repeated material
+   counts once, text copied from the test (the prompt, the bank's reading texts) and
+   passages about something else are set aside, and a word list is recognised as not
+   writing. Each is flagged, named to the learner, lowers the confidence, and sends the
+   answer to a coach when it changed the level.
+2. Features that do not grow with length (rates, shares, HD-D diversity, word and
+   sentence length; ``features.py``) enter a sign-constrained ridge regression onto the
+   numeric level 0..5 (A1..C2). Length enters only as the shortfall below what the task
+   asks, so more words never raise a level on their own; a text too short to show a level
+   is held below it (``EVIDENCE_CEILING``).
+3. Each analytic scale is the level plus a deviation fitted on that scale's features; a
+   scale whose deviation did not follow the ratings out of fold is merged into the level.
+4. The confidence is the probability that the true level lies in the band given, with an
+   error spread that grows as the own text gets shorter, fitted so that stated confidence
+   matches observed agreement (out of fold on the training texts).
+
+Its parameters live in ``scoring/data/writing_model.json``; ``taitotaso fit writing-model
+CSV`` refits them. Answers that are not Finnish writing (empty, another language, a copied
+prompt, off-task, a word list) get the lowest level with a note saying why.
 """
 from __future__ import annotations
 
@@ -171,6 +182,7 @@ class WritingScore:
     # the level the text would have had if nothing had been set aside: when the checks
     # changed it, a person should look
     unchecked_cefr: str | None = None
+    merged_subscores: dict = field(default_factory=dict)
 
     @property
     def checks_changed_level(self) -> bool:
@@ -184,6 +196,7 @@ class WritingScore:
                 "flags": list(self.flags), "evidence": self.evidence,
                 "unchecked_cefr": self.unchecked_cefr,
                 "checks_changed_level": self.checks_changed_level,
+                "merged_subscores": dict(self.merged_subscores),
                 "features": self.features}
 
 
@@ -219,6 +232,13 @@ class WritingScorer:
 
     def score(self, text: str, prompt: str = "", min_words: int | None = None,
               task_id: str | None = None) -> WritingScore:
+        result = self._score(text, prompt, min_words, task_id)
+        # sub-scores that carried no information of their own on held-out texts are the
+        # level itself: the result says so, so that no page shows them as separate findings
+        result.merged_subscores = dict(self.model.merged)
+        return result
+
+    def _score(self, text: str, prompt: str, min_words: int | None, task_id: str | None) -> WritingScore:
         ev = self.gather(text, prompt, task_id)
         whole = extract(text, prompt, self.analyzer, self.frequencies, self.languages)
         special = self._recognise(whole, ev)

@@ -36,7 +36,7 @@ MESSAGES = {
     "speech_no_speech": _l("We heard no speech in the recording. Check your microphone and record again."),
     "speech_not_finnish": _l("The answer is not in Finnish, so it cannot be scored as Finnish speech."),
     "speech_copy_of_prompt": _l("You read the task aloud. Answer the questions in your own words."),
-    "speech_off_task": _l("What you said is not about the task, so it cannot show your level. Listen to the task again and answer it."),
+    "speech_off_task": _l("What you said is not about the task, so it cannot show your level. Read the task again and answer it."),
     "speech_off_task_part": _l("Part of what you said is not about the task (%(percent)s of the words), so it was not scored."),
     "speech_repetition": _l("You said the same things more than once (%(percent)s of the words). Repeated speech counts only once."),
     "flat_intonation": _l("Your voice stayed on one note. Let your voice rise and fall as in a conversation."),
