@@ -138,3 +138,26 @@ def test_the_start_page_offers_to_continue_and_never_silently_replaces_a_test(cl
 def test_without_a_test_the_start_page_has_no_continue_box(client):
     page = client.get("/et/")
     assert 'id="in-progress"' not in page.text and 'name="replace_test"' not in page.text
+
+
+@pytest.mark.parametrize("lang,words", [
+    ("ru", ["Начать тест", "Сначала расскажите о своём финском"]),
+    ("uk", ["Почати тест"]),
+    ("et", ["Alusta testi"]),
+    ("ar", ["ابدأ الاختبار", "لا أعرف"]),
+    ("so", ["Bilow imtixaanka"]),
+    ("fa", ["شروع آزمون", "نمی‌دانم"]),
+])
+def test_the_start_page_is_in_the_learners_language(client, lang, words):
+    page = html.unescape(client.get(f"/{lang}/").text)
+    for w in words:
+        assert w in page, (lang, w)
+
+
+def test_an_item_page_in_arabic_keeps_the_finnish_material_in_finnish(client):
+    page = client.get("/ar/")
+    client.post("/ar/start", data={"_csrf": csrf(page.text)})
+    item = html.unescape(client.get("/ar/test").text)
+    assert '<html lang="ar" dir="rtl">' in item
+    assert 'lang="fi"' in item  # the item itself, shown left to right inside the page
+    assert "التالي" in item  # the Next button

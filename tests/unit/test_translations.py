@@ -1,4 +1,5 @@
 """Every interface string is translated into Finnish and Swedish, placeholders intact."""
+import json
 import re
 from pathlib import Path
 
@@ -75,3 +76,59 @@ def test_finnish_interface_text_passes_voikko(voikko):
             if w not in skip and not voikko.spell(w):
                 bad.append(w)
     assert not bad, bad
+
+
+# -- learner languages: every string the job seeker sees ------------------------------------
+LANGUAGE_ROWS = json.loads((ROOT / "languages.json").read_text(encoding="utf-8"))["languages"]
+LEARNER_ONLY = [r["code"] for r in LANGUAGE_ROWS if not r["staff"]]
+# The job seeker's strings are the msgids with a source location in the job seeker's pages and
+# modules: the testing service (start page, items, practice, result, speaking), the feedback of
+# the scoring service and the shared templates used on those pages. Staff, coach, employer,
+# Katso and account pages (services/results, authoring, library) come in fi/sv/en only.
+JOB_SEEKER_SOURCES = ("services/testing/", "services/scoring/feedback.py", "services/common/templates/")
+
+
+def job_seeker_ids() -> set[str]:
+    with open(ROOT / "messages.pot", "rb") as fh:
+        return {m.id for m in read_po(fh) if m.id and any(
+            path.startswith(JOB_SEEKER_SOURCES) for path, _ in m.locations)}
+
+
+def test_every_listed_language_has_a_catalogue_and_every_catalogue_is_listed():
+    listed = {r["code"] for r in LANGUAGE_ROWS}
+    on_disk = {p.parent.parent.name for p in ROOT.glob("*/LC_MESSAGES/messages.po")}
+    assert listed == on_disk
+    assert set(LEARNER_ONLY) >= {"ru", "uk", "et", "ar", "so", "fa"}
+
+
+def test_the_job_seeker_strings_are_the_test_pages_and_the_feedback():
+    ids = job_seeker_ids()
+    assert {"Start the test", "Your result", "Levels by skill", "Write the word in the gap in the right form.",
+            "The answer is empty: write your text and send it again."} <= ids
+    assert "Share your result" not in ids and "Sign in" not in ids  # accounts and staff pages
+
+
+@pytest.mark.parametrize("lang", LEARNER_ONLY)
+def test_every_job_seeker_string_is_translated_with_placeholders_intact(lang):
+    cat = catalogue(lang)
+    missing, broken, untouched = [], [], []
+    for mid in sorted(job_seeker_ids()):
+        msg = cat.get(mid)
+        if msg is None or not msg.string or "fuzzy" in msg.flags:
+            missing.append(mid)
+            continue
+        if sorted(PLACEHOLDER.findall(mid)) != sorted(PLACEHOLDER.findall(msg.string)):
+            broken.append(mid)
+        if msg.string == mid and " " in mid:
+            untouched.append(mid)  # English copied over
+    assert not missing, f"untranslated job-seeker strings in {lang}: {missing}"
+    assert not broken, f"placeholders changed in {lang}: {broken}"
+    assert not untouched, f"left in English in {lang}: {untouched}"
+
+
+@pytest.mark.parametrize("lang", LEARNER_ONLY)
+def test_a_learner_catalogue_keeps_placeholders_wherever_it_translates(lang):
+    for msg in catalogue(lang):
+        for form in forms(msg.string) if msg.id else []:
+            if form:  # an empty form is untranslated: gettext shows the English
+                assert sorted(PLACEHOLDER.findall(form)) == sorted(PLACEHOLDER.findall(forms(msg.id)[-1])), msg.id
