@@ -34,7 +34,32 @@ def create_app(config: Config | None = None):
     app.register_blueprint(pages.bp)
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.filters["prompt_lines"] = prompt_lines
     return app
+
+
+# The length a writing prompt states in Finnish; the page says it in the learner's language
+LENGTH_LINE = "Kirjoita {min}–{max} sanaa."
+
+
+def prompt_lines(prompt: str, min_words: int | None = None, max_words: int | None = None
+                 ) -> list[list[str]]:
+    """A writing prompt as paragraphs of lines, every line break kept (a prompt's lines are a
+    list of what to write); the prompt's own line stating the length the page states already
+    (``Kirjoita 15–30 sanaa.``) is left out, so the length appears once."""
+    length = LENGTH_LINE.format(min=min_words, max=max_words).replace("–", "-")
+    out, lines = [], []
+    for ln in str(prompt).strip().splitlines():
+        ln = ln.strip()
+        if not ln:
+            if lines:
+                out.append(lines)
+            lines = []
+        elif ln.replace("–", "-") != length:
+            lines.append(ln)
+    if lines:
+        out.append(lines)
+    return out
 
 
 def paragraphs(text: str) -> list[list[str]]:

@@ -374,6 +374,15 @@ class TestingService:
         out = {"done": False, "item": self._public(item), "progress": self._progress(rows)}
         if is_block_id(item.testlet):
             out["block"] = self._open_block(item.testlet, rows)
+        elif item.testlet:
+            # the text's questions in the order this test served them (the engine picks them
+            # adaptively, so the bank's order says nothing about which one comes first)
+            served = [r.item_id for r in sorted(rows, key=lambda r: r.seq)
+                      if r.testlet_id == item.testlet]
+            if item.id in served:
+                position = out["item"]["testlet_position"]
+                position["index"] = served.index(item.id) + 1
+                position["of"] = max(position["of"], len(served))
         return out
 
     def _public(self, item: Item) -> dict:
@@ -479,6 +488,9 @@ class TestingService:
             if row.answer is not None:
                 raise APIError(409, f"Item {item_id} has already been answered; an answer "
                                     "cannot be changed.")
+            if isinstance(answer, str) and not answer.strip():
+                raise APIError(422, "The answer is empty or only spaces: write an answer and "
+                                    "send it again.", {"answer": "empty"})
             item = self._item(bank, s, row.item_id, row.item_version)
             if item.kind == "writing_task":
                 points, answer = self._score_writing(s, item, answer, session_id)

@@ -114,10 +114,22 @@ def block_answers_from_form(form) -> dict[str, str]:
     return {k[2:]: v for k, v in form.items() if k.startswith("w_") and len(k) <= 82}
 
 
+def _answered_elsewhere():
+    """An answer to a question that was answered already (a page left open in another tab,
+    or sent twice): the answer is not saved, and the next page says so instead of dropping
+    it without a word."""
+    session["test_notice"] = "answered_elsewhere"
+    return redirect(url_for("pages.test"))
+
+
 @bp.route("/<lang>/test", methods=["GET", "POST"])
 def test():
     current = _current()
     error = None
+    notice = None
+    if request.method == "GET" and session.pop("test_notice", None) == "answered_elsewhere":
+        notice = _("That question had already been answered, perhaps in another tab or window, so "
+                   "the answer from that page was not saved. Here is where your test is now.")
     chosen: dict[str, str] = {}
     missing: set[str] = set()
     if request.method == "POST" and "block_id" in request.form:
@@ -130,7 +142,7 @@ def test():
                 missing = {str(k) for k in (err.errors.get("answers") or {})}
                 error = True  # the words are named below, once the page knows them
             elif err.status == 409:  # answered already (a second click) or not this block
-                return redirect(url_for("pages.test"))
+                return _answered_elsewhere()
             else:
                 raise
         else:
@@ -142,6 +154,9 @@ def test():
         answer = answer_from_form(request.form)
         if answer is None:
             error = _("Choose an answer before you continue.")
+        elif isinstance(answer, str) and not answer.strip():
+            error = _("Write your answer before you continue. An answer of only spaces is not "
+                      "sent.")
         else:
             try:
                 outcome = service().answer(current["id"], current["token"], item_id, answer)
@@ -149,7 +164,7 @@ def test():
                 if err.status == 422:
                     error = _("This answer could not be read. Choose one of the options or type a word.")
                 elif err.status == 409 and "already" in err.message:
-                    return redirect(url_for("pages.test"))
+                    return _answered_elsewhere()
                 else:
                     raise
             else:
@@ -166,7 +181,7 @@ def test():
                    words=", ".join(words)) if words else
                  _("Choose Yes or No for every word before you continue."))
     return render_template("item.html", item=nxt["item"], block=block, progress=nxt["progress"],
-                           skills=SKILL_NAMES, error=error, chosen=chosen,
+                           skills=SKILL_NAMES, error=error, chosen=chosen, notice=notice,
                            missing=missing), (422 if error else 200)
 
 
