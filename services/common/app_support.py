@@ -1,10 +1,9 @@
 """Wiring every service's app shares: config, database, Redis, queue, errors, i18n."""
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
-from flask import Blueprint, Flask, abort, request, session
+from flask import Blueprint, Flask, request
 from flask_smorest import Api
 
 from .config import Config
@@ -94,18 +93,23 @@ def _security_headers(app: Flask) -> None:
 
 
 def _csrf(app: Flask) -> None:
-    """Forms carry a per-session token; the JSON API uses bearer tokens instead."""
+    """Forms carry a per-session token (Flask-WTF's CSRFProtect, in the field ``_csrf``);
+    the JSON API under /api/ uses bearer tokens and the staff session's SameSite cookie
+    instead. Tokens last as long as the session; no Referer check over HTTPS, since the
+    suite's pages send no Referer (Referrer-Policy: no-referrer)."""
+    from flask_wtf.csrf import CSRFError, CSRFProtect
 
-    def csrf_token() -> str:
-        if "_csrf" not in session:
-            session["_csrf"] = secrets.token_urlsafe(24)
-        return session["_csrf"]
+    from .errors import error_response
 
-    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.config.update(WTF_CSRF_FIELD_NAME="_csrf", WTF_CSRF_CHECK_DEFAULT=False,
+                      WTF_CSRF_TIME_LIMIT=None, WTF_CSRF_SSL_STRICT=False)
+    csrf = CSRFProtect(app)
 
     @app.before_request
     def _check():
-        if request.method == "POST" and not request.path.startswith("/api/"):
-            sent = request.form.get("_csrf", "")
-            if not sent or not secrets.compare_digest(sent, session.get("_csrf", "")):
-                abort(400, description="The form has expired. Go back, reload the page and try again.")
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and not request.path.startswith("/api/"):
+            csrf.protect()
+
+    @app.errorhandler(CSRFError)
+    def _expired(_err):
+        return error_response(400, "The form has expired. Go back, reload the page and try again.")

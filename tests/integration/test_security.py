@@ -476,3 +476,20 @@ def test_old_hashes_are_replaced_with_argon2id_at_sign_in(gateway):
     assert gateway.test_client().post("/authoring/api/v1/auth/sign-in", json={
         "email": "old.staff@example.fi", "password": STAFF_PASSWORD}).status_code == 200
     _sign_in_seeker(gateway, "olga.old@example.fi")
+
+
+# -- CSRF by Flask-WTF -----------------------------------------------------------------------
+def test_forms_without_this_sessions_token_are_refused(gateway):
+    mine, other = gateway.test_client(), gateway.test_client()
+    page = mine.get("/results/en/sign-in")
+    theirs = csrf(other.get("/results/en/sign-in").text)
+    form = {"email": "x@example.fi", "password": "whatever-it-is"}
+    for token in (None, theirs, "forged"):
+        data = form if token is None else {**form, "_csrf": token}
+        r = mine.post("/results/en/sign-in", data=data)
+        assert r.status_code == 400 and "form has expired" in r.get_data(as_text=True)
+    r = mine.post("/results/en/sign-in", data={**form, "_csrf": csrf(page.text)})
+    assert r.status_code == 401   # the token is right; the password is not
+    from flask_wtf.csrf import CSRFProtect
+
+    assert isinstance(gateway.extensions["csrf"], CSRFProtect)
