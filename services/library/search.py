@@ -7,7 +7,9 @@ Every text is indexed in its own language under *keys*:
   ``kakku``, ``syntymäpäivä``, ``päiväkakku``), so that a search for a part finds the whole;
 - Swedish and English through the Snowball stemmers (``fester`` → ``fest``,
   ``candles`` → ``candl``);
-- in every language the lower-cased word itself.
+- in every language the lower-cased word itself;
+- every key also without its diacritics, a little weaker (``kynttilä`` → ``kynttila``), so
+  that a word typed without ä, ö or å (a keyboard without them) still finds the material.
 
 A query word is turned into keys in all three languages at once (the searcher need not say
 which language they type), and a material matches where any key meets a key of the same
@@ -24,6 +26,7 @@ materials that match more of the query words come first.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 LANGS = ("fi", "sv", "en")
@@ -33,6 +36,13 @@ MAX_QUERY_WORDS = 8
 FIELD_WEIGHTS = {"title": 3.0, "short": 1.5, "body": 1.0}
 # how good each kind of key match is
 EXACT, PART, PREFIX = 1.0, 0.6, 0.5
+FOLDED = 0.9  # a key met only without its diacritics counts a little less
+
+
+def fold(word: str) -> str:
+    """The word without diacritics: ``kynttilä`` → ``kynttila``, ``tårta`` → ``tarta``."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @dataclass
@@ -97,6 +107,8 @@ class Normaliser:
                     keys.setdefault(part, PART)
         else:
             keys.setdefault(self._stem(lang, word), EXACT)
+        for key, quality in list(keys.items()):
+            keys.setdefault(fold(key), quality * FOLDED)
         if len(self._cache) > 200_000:
             self._cache.clear()
         self._cache[(lang, word)] = keys

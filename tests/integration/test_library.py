@@ -154,6 +154,7 @@ def search(client, lang, q):
     ("moskeijassa", "/katso/fi/cards/mosque"),                  # moskeija
     ("kirkkoon", "/katso/fi/cards/church"),                     # kirkko, illative
     ("lahjoja", "/katso/fi/cards/gift"),                        # lahja, partitive plural
+    ("kynttila", "/katso/fi/cards/candle"),                     # typed without ä (issue 17)
 ])
 def test_search_understands_inflected_finnish(library, query, expected):
     app, _db = library

@@ -55,3 +55,19 @@ def test_compound_runs():
     assert _compound_runs("+syntymä(syntymä)+päivä(päivä)+kakku(kakku)") == [
         "syntymä", "päivä", "kakku", "syntymäpäivä", "päiväkakku"]
     assert _compound_runs("+juhla(juhla)") == []
+
+
+@pytest.mark.parametrize("query, slug", [
+    ("kynttila", "birthday-cake"),          # typed without ä (issue 17)
+    ("syntymapaivakakku", "birthday-cake"),
+    ("tarta", "birthday-cake"),             # Swedish without å
+    ("moske", "mosque"),                    # without é
+])
+def test_a_word_typed_without_diacritics_finds_the_material(index, query, slug):
+    assert slugs(index, query)[:1] == [slug]
+
+
+def test_the_word_with_its_diacritics_still_ranks_above_the_folded_match(index):
+    exact = index.search("kynttilä")[0]
+    folded = index.search("kynttila")[0]
+    assert exact.slug == folded.slug == "birthday-cake" and exact.score > folded.score
