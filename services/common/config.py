@@ -55,6 +55,14 @@ class Config:
     session_hours: float = 10.0            # a browser session (staff or job seeker) at most
     secure_cookies: bool | None = None     # None: Secure when public_url is https
     metrics_token: str | None = None       # /metrics for a scrape with this bearer token
+    # mail (password reset links) through SMTP; no host: nothing is sent
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "Taitotaso <no-reply@localhost>"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    reset_link_minutes: int = 30           # a password reset link is valid this long, once
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -93,6 +101,13 @@ class Config:
             session_hours=_float("TAITOTASO_SESSION_HOURS", 10.0),
             secure_cookies=_bool("TAITOTASO_SECURE_COOKIES"),
             metrics_token=os.environ.get("TAITOTASO_METRICS_TOKEN") or None,
+            smtp_host=os.environ.get("TAITOTASO_SMTP_HOST") or None,
+            smtp_port=_int("TAITOTASO_SMTP_PORT", 25),
+            smtp_from=os.environ.get("TAITOTASO_SMTP_FROM") or "Taitotaso <no-reply@localhost>",
+            smtp_user=os.environ.get("TAITOTASO_SMTP_USER") or None,
+            smtp_password=os.environ.get("TAITOTASO_SMTP_PASSWORD") or None,
+            smtp_starttls=bool(_bool("TAITOTASO_SMTP_STARTTLS")),
+            reset_link_minutes=_int("TAITOTASO_RESET_LINK_MINUTES", 30),
         )
         cfg = replace(cfg, **overrides)
         try:
