@@ -25,4 +25,13 @@ def safe_row(values) -> list:
     return [safe_cell(v) for v in values]
 
 
-__all__ = ["safe_cell", "safe_row", "FORMULA_START"]
+def csv_separators(lang: str | None) -> tuple[str, str]:
+    """``(delimiter, decimal mark)`` of a CSV file for a reader in ``lang``. Excel and
+    LibreOffice under a Finnish or Swedish locale split a CSV at the list separator of the
+    locale, ``;`` (the comma is their decimal mark), so a comma-separated file opens there as
+    one column; with ``;`` and decimal commas (and the UTF-8 byte order mark) it opens in
+    columns. Other readers get commas and decimal points."""
+    return (";", ",") if lang in ("fi", "sv") else (",", ".")
+
+
+__all__ = ["safe_cell", "safe_row", "csv_separators", "FORMULA_START"]

@@ -316,8 +316,10 @@ def stats():
 @bp.get("/stats.csv")
 @curator_only
 def stats_csv():
+    from services.common.spreadsheet import csv_separators
+
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=csv_separators(g.get("lang"))[0])
     writer.writerow(["material", "kind", "name", *EVENTS])
     for r in _usage_rows(None):   # captions are curators' text: never a formula in a sheet
         writer.writerow(safe_row([r["material"], r["kind"], r["name"], *(r[e] for e in EVENTS)]))

@@ -175,8 +175,11 @@ def clients_csv():
         name = str(SKILL_NAMES.get(s, s))
         header += [_("%(skill)s level", skill=name), _("%(skill)s SEM", skill=name)]
     header += [_("Item bank version"), _("Shared until")]
+    from services.common.spreadsheet import csv_separators
+
+    delimiter, decimal = csv_separators(g.get("lang"))
     body = coaching.clients_csv(shown, header, skills, _label,
-                                lambda a: str(ASSURANCE_NAMES.get(a, a)))
+                                lambda a: str(ASSURANCE_NAMES.get(a, a)), delimiter, decimal)
     from datetime import date
 
     name = f"taitotaso-clients-{date.today().isoformat()}.csv"

@@ -295,28 +295,30 @@ def csv_cell(value: Any) -> str:
 
 
 def clients_csv(clients: list[Client], header: list[str], skills: list[str], label,
-                assurance_name) -> bytes:
+                assurance_name, delimiter: str = ",", decimal: str = ".") -> bytes:
     """One row per shared result: client, ids, date, assurance, overall and per-skill
-    level with SEM. UTF-8 with a byte order mark, so that Excel reads the letters right."""
+    level with SEM. UTF-8 with a byte order mark, so that Excel reads the letters right;
+    ``delimiter`` and ``decimal`` as the reader's spreadsheet expects them
+    (services.common.spreadsheet.csv_separators)."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+    writer = csv.writer(buf, lineterminator="\r\n", delimiter=delimiter)
     writer.writerow([csv_cell(h) for h in header])
     for c in clients:
         for r in reversed(c.results):  # newest first, like the pages
             row = [label(c), c.short_id, r.session_id, r.finished_at.date().isoformat(),
-                   assurance_name(r.assurance), level_text(r.overall), _sem(r.overall)]
+                   assurance_name(r.assurance), level_text(r.overall), _sem(r.overall, decimal)]
             for skill in skills:
                 est = r.skills.get(skill)
-                row += [level_text(est), _sem(est)]
+                row += [level_text(est), _sem(est, decimal)]
             row += [r.bank_version, r.shared_until.date().isoformat()]
             writer.writerow([csv_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
-def _sem(estimate: dict | None) -> str:
+def _sem(estimate: dict | None, decimal: str = ".") -> str:
     if not estimate or estimate.get("sem") is None:
         return ""
-    return f"{float(estimate['sem']):.2f}"
+    return f"{float(estimate['sem']):.2f}".replace(".", decimal)
 
 
 __all__ = ["Client", "SharedResult", "ReviewView", "NotShared", "AlreadyDone", "coach_clients",

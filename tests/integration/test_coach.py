@@ -352,6 +352,38 @@ def test_the_client_page_shows_the_profile_progress_and_answers_under_review(sui
     assert "<dt>Cut-score version</dt><dd>2026-11-provisional</dd>" in page
 
 
+def test_the_coachs_progress_chart_colours_each_skill_as_the_job_seekers_chart_does(suite, world):
+    """Listening and vocabulary (and every skill) keep one colour across the pages: the
+    coach's series are classed by skill, and coach.css gives each the colour of results.css."""
+    from pathlib import Path
+
+    coach = signed_in(suite, COACH)
+    page = coach.get(f"/results/coach/clients/{world.clients['aino']}").text
+    classes = re.findall(r'<g class="series series-([\w-]+)', page)
+    assert classes and "overall" in classes and not any(c.isdigit() for c in classes)
+    static = Path(__file__).resolve().parents[2] / "services" / "results"
+    seeker = dict(re.findall(r"\.series-(\w+) \{ stroke:(#[0-9a-f]{6});", (static / "static" / "results.css").read_text()))
+    coach_css = dict(re.findall(r"\.series-(\w+) \.line[^{]*\{ stroke:(#[0-9a-f]{6});",
+                                (static / "coach_static" / "coach.css").read_text()))
+    skills = {"overall", "reading", "listening", "vocabulary", "structure", "writing", "speaking"}
+    assert set(seeker) >= skills and set(coach_css) >= skills
+    assert {k: coach_css[k] for k in skills} == {k: seeker[k] for k in skills}
+    assert len({seeker[k] for k in skills}) == len(skills)  # no two skills share a colour
+
+
+def test_the_csv_export_in_finnish_and_swedish_uses_semicolons_and_decimal_commas(suite, world):
+    """Excel under a Finnish or Swedish locale splits at ';': a comma file opens as one column."""
+    coach = signed_in(suite, COACH)
+    for lang in ("fi", "sv"):
+        r = coach.get(f"/results/coach/clients.csv?lang={lang}")
+        assert r.status_code == 200 and r.data.startswith(b"\xef\xbb\xbf")
+        rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig")), delimiter=";"))
+        assert len(rows[0]) >= 9 and len(rows) == 4
+        assert all(re.fullmatch(r"0,\d\d", row[6]) for row in rows[1:])
+    r = coach.get("/results/coach/clients.csv?lang=en")
+    assert ";" not in r.data.decode("utf-8-sig").splitlines()[0]
+
+
 def test_the_csv_export_has_one_row_per_shared_result_and_is_safe_in_excel(suite, world):
     coach = signed_in(suite, COACH)
     r = coach.get("/results/coach/clients.csv")

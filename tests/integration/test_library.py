@@ -260,6 +260,9 @@ def test_views_downloads_and_prints_are_counted_per_material(library):
     assert "Candle" in stats or "candle" in stats
     csv_text = signed_in(app).get("/katso/staff/stats.csv").data.decode("utf-8-sig")
     assert "card:candle,Card," in csv_text and ",2,1,1" in csv_text
+    # in Finnish and Swedish the spreadsheet's list separator: ';' (issue 17)
+    finnish = signed_in(app).get("/katso/staff/stats.csv?lang=fi").data.decode("utf-8-sig")
+    assert "card:candle;Kortti;Kynttilä;2;1;1" in finnish
 
 
 # -- the curators' pages -----------------------------------------------------------------------
