@@ -10,7 +10,7 @@ from services.common.app_support import RestApi, base_app
 from services.common.config import Config
 
 from . import api, coach, pages, wellknown
-from . import password_reset  # noqa: F401  (its pages join pages.bp)
+from . import password_reset, sign_up_mail  # noqa: F401  (their pages join pages.bp)
 
 
 def create_app(config: Config | None = None):

@@ -250,6 +250,16 @@ def sign_up():
             errors = {"password_again": _("The two passwords are not the same. Write the same "
                                           "password twice.")}
             status = 422
+        elif context().config.smtp_host:   # the address confirmed by mail: see sign_up_mail
+            from . import sign_up_mail
+
+            try:
+                sign_up_mail.start(form["email"], request.form.get("password", ""),
+                                   form["display_name"], g.lang)
+            except SeekerError as err:
+                errors, status = _form_errors(err), err.status
+            else:   # the same page whether or not the address has an account
+                return sign_up_mail.sent_page(form["email"])
         else:
             try:
                 seeker = seekers.sign_up(db(), form["email"], request.form.get("password", ""),

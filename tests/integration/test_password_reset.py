@@ -50,16 +50,36 @@ def app(request, tmp_path, smtp):
                            smtp_from="Taitotaso <no-reply@taitotaso.example.fi>",
                            public_url="http://localhost")
     application = suite(config)
+    application.config["TEST_INBOX"] = _inbox
     yield application
     application.extensions["taitotaso.resources"].db.dispose()
 
 
-def _sign_up(app, address):
+def _link(message, path) -> str:
+    return re.search(r"http://localhost(" + re.escape(path) + r"\S*)",
+                     message.get_payload(decode=True).decode()).group(1)
+
+
+def _ask_sign_up(app, address, password=PASSWORD):
     client = app.test_client()
     page = client.get("/results/en/sign-up")
-    r = client.post("/results/en/sign-up", data={"_csrf": csrf(page.text), "email": address,
-                                                 "password": PASSWORD, "password_again": PASSWORD})
-    assert r.status_code == 303
+    return client, client.post("/results/en/sign-up", data={
+        "_csrf": csrf(page.text), "email": address, "password": password, "password_again": password})
+
+
+def _sign_up(app, address, inbox=None):
+    """Sign up through the mail: the form, the message, the link, the button."""
+    inbox = inbox or app.config["TEST_INBOX"]
+    before = len(inbox.messages)
+    client, r = _ask_sign_up(app, address)
+    assert r.status_code == 200 and "Check your email" in r.text
+    assert len(inbox.messages) == before + 1
+    link = _link(inbox.messages[-1][1], "/results/en/sign-up/confirm/")
+    page = client.get(link)
+    assert page.status_code == 200 and "Finish creating my account" in page.text
+    r = client.post(link, data={"_csrf": csrf(page.text)})
+    assert r.status_code == 303 and client.get("/results/en/results").status_code == 200
+    inbox.messages.pop()
     return client
 
 
@@ -79,7 +99,7 @@ def _sign_in(app, address, password):
 def test_a_reset_link_by_mail_sets_a_new_password_once(app, smtp):
     inbox, _port = smtp
     address = "olga.reset@example.fi"
-    phone = _sign_up(app, address)
+    phone = _sign_up(app, address, inbox)
     with_account, without = _ask(app, address), _ask(app, "nobody.here@example.fi")
     # the same answer whether or not the address has an account
     assert with_account.status_code == without.status_code == 200
@@ -131,3 +151,25 @@ def test_reset_links_expire(app, smtp):
         time.sleep(0.2)
     assert tokens.peek("password-reset", token) is None
     assert tokens.consume("password-reset", token) is None
+
+
+def test_sign_up_answers_alike_for_new_and_taken_addresses(app, smtp):
+    inbox, _port = smtp
+    _sign_up(app, "taken.address@example.fi")
+    _c1, taken = _ask_sign_up(app, "taken.address@example.fi")
+    _c2, new = _ask_sign_up(app, "brand.new@example.fi")
+    strip = lambda r: re.sub(r'name="_csrf" value="[^"]+"|[\w.]+@example\.fi', "", r.text)  # noqa: E731
+    assert taken.status_code == new.status_code == 200 and strip(taken) == strip(new)
+    assert "already exists" not in taken.text
+    (to_taken, note), (to_new, confirm) = inbox.messages[-2:]
+    assert to_taken == ["taken.address@example.fi"] and "already has one" in note.get_payload(decode=True).decode()
+    assert to_new == ["brand.new@example.fi"] and "/sign-up/confirm/" in confirm.get_payload(decode=True).decode()
+    # the account exists only after its owner opened the link, and the link works once
+    assert _sign_in(app, "brand.new@example.fi", PASSWORD).status_code == 401
+    link = _link(confirm, "/results/en/sign-up/confirm/")
+    client = app.test_client()
+    page = client.get(link)
+    assert client.post(link, data={"_csrf": csrf(page.text)}).status_code == 303
+    assert _sign_in(app, "brand.new@example.fi", PASSWORD).status_code == 303
+    again = app.test_client()
+    assert again.get(link).status_code == 404
