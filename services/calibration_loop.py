@@ -421,10 +421,17 @@ def parameter_recovery(path: Path, world: World) -> dict:
         rows = s.scalars(select(ItemRow).where(ItemRow.status.in_(("live", "reviewed")))).all()
         current = {r.id: dict(r.irt) for r in rows}
     db.dispose()
-    provisional = {i.id: i.irt for i in world.items}
+    provisional = {i.id: i.irt.as_dict() for i in world.items}
 
-    def diff(item_id, irt_b):
-        return irt_b - world.truth[item_id].b
+    def difficulty(irt: dict) -> float:
+        """b of a dichotomous item, the mean threshold of a graded one (a graded item's
+        provisional ``b`` is its target's midpoint, not the mean of its thresholds)."""
+        return float(np.mean(irt["thresholds"])) if irt.get("model") == "grm" else float(irt["b"])
+
+    def diff(item_id, irt):
+        t = world.truth[item_id]
+        true = float(np.mean(t.thresholds)) if t.model == "grm" else t.b
+        return difficulty(irt) - true
 
     out = {}
     for label, ids in (("calibrated", [i for i, irt in current.items()
@@ -432,8 +439,8 @@ def parameter_recovery(path: Path, world: World) -> dict:
                                        and (irt.get("calibrated") or {}).get("mode") in ("free", "anchored")]),
                        ("pretest", [i for i in world.pretest if i in current])):
         done = [i for i in ids if (current[i].get("calibrated") or {}).get("mode") in ("free", "anchored")]
-        before = [diff(i, provisional[i].b) for i in done]
-        after = [diff(i, current[i]["b"]) for i in done]
+        before = [diff(i, provisional[i]) for i in done]
+        after = [diff(i, current[i]) for i in done]
         out[label] = {"items": len(ids), "calibrated": len(done),
                       "rmse_b_provisional": _rms(before), "rmse_b_calibrated": _rms(after),
                       "mean_b_error_provisional": _mean(before), "mean_b_error_calibrated": _mean(after)}
