@@ -22,8 +22,12 @@ def _gunicorn_access_line(path: str, query: str = "") -> str:
     from gunicorn.config import Config
     from gunicorn.glogging import SafeAtoms
 
+    import os
+    from unittest import mock
+
     namespace = {"__file__": str(DEPLOY / "gunicorn" / "common.py"), "__name__": "__config__"}
-    exec(compile((DEPLOY / "gunicorn" / "common.py").read_text(), "common.py", "exec"), namespace)
+    with mock.patch.dict(os.environ):   # the config sets PROMETHEUS_MULTIPROC_DIR: not for later tests
+        exec(compile((DEPLOY / "gunicorn" / "common.py").read_text(), "common.py", "exec"), namespace)
     cfg = Config()
     cfg.set("logger_class", namespace["logger_class"])
     logger = namespace["logger_class"](cfg)
