@@ -61,8 +61,10 @@ class Entry:
     url: str | None = None
 
     def localised(self, lang: str) -> dict:
-        """The entry as the result page shows it, in ``lang`` (English when missing)."""
+        """The entry as the result page shows it, in ``lang`` (English when missing, as
+        for the learner languages beyond fi/sv/en: ``lang`` then says "en")."""
         return {"id": self.id, "kind": self.kind, "url": self.url, "skills": self.skills,
+                "lang": lang if lang in self.name and lang in self.description else "en",
                 "name": self.name.get(lang, self.name["en"]),
                 "description": self.description.get(lang, self.description["en"])}
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from .test_pages import right_answers
 from .conftest import ITEMS, KEYS, Taker, csrf
 
 BY_ID = {i.id: i for i in ITEMS}
@@ -29,13 +30,7 @@ def finish_in_pages(client, lang="en"):
         page = client.get(f"/{lang}/test")
         if page.status_code == 302:
             break
-        item_id = item_id_of(page.text)
-        form = {"_csrf": csrf(page.text), "item_id": item_id}
-        if isinstance(KEYS[item_id], list):
-            form.update({f"answer_{i}": part for i, part in enumerate(KEYS[item_id])},
-                        gaps=str(len(KEYS[item_id])))
-        else:
-            form["answer"] = KEYS[item_id]
+        form = right_answers(page.text)  # an item, or a block of words on one page
         assert client.post(f"/{lang}/test", data=form).status_code == 302
     assert page.status_code == 302
 
@@ -94,7 +89,7 @@ def test_the_practice_page_in_finnish_and_without_a_test(client):
     assert r.status_code == 404
     finish_in_pages(client, "fi")
     page = client.get("/fi/practice")
-    assert page.status_code == 200 and '<html lang="fi">' in page.text
+    assert page.status_code == 200 and '<html lang="fi" dir="ltr">' in page.text
     assert item_id_of(page.text).startswith("pr-")
 
 

@@ -246,7 +246,7 @@ def test_the_speaking_page_works_without_javascript(embedded_app):
     assert r.location.endswith("/fi/speaking")
 
     page = client.get("/fi/speaking")
-    assert page.status_code == 200 and '<html lang="fi">' in page.text
+    assert page.status_code == 200 and '<html lang="fi" dir="ltr">' in page.text
     assert 'enctype="multipart/form-data"' in page.text
     assert re.search(r'<input type="file" id="audio" name="audio" accept="audio/\*" capture', page.text)
     assert '<label for="audio"' in page.text and 'role="alert"' in page.text

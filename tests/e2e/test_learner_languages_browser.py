@@ -1,0 +1,180 @@
+"""The job seeker's pages on a phone in every learner language (issue 17), in Debian's
+headless Chromium at 360 × 740: no sideways scrolling, touch targets of at least 44 px,
+right to left for Arabic and Persian, and an axe-core scan with no serious or critical
+violation on every page: the first page, the start page, the first question pages of a
+test, the speaking page, the result and practice."""
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+
+from .conftest import BIN, served, suite_env, unlabelled_controls
+from .test_browser import WRITTEN, answer_until
+
+pytestmark = pytest.mark.e2e
+
+ROWS = json.loads((Path(__file__).resolve().parents[2] / "services" / "translations" /
+                   "languages.json").read_text(encoding="utf-8"))["languages"]
+LANGS = [(r["code"], r["dir"]) for r in ROWS]
+WIDTH, HEIGHT = 360, 740
+AXE_OPTIONS = {"resultTypes": ["violations"],
+               "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                     "best-practice"]}}
+# what a finger presses: buttons, button links, the language menu, answer choices and fields
+TARGETS = ("button, a.button, .langs a, .choose-lang a, .option label, .yn-choice, "
+           "input[type=text], textarea")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    var = tmp_path_factory.mktemp("var")
+    env = suite_env(var)
+    subprocess.run([str(BIN), "db", "seed"], env=env, check=True, capture_output=True)
+    keys = {}
+    out = subprocess.run([str(BIN), "items", "export", "--with-keys"], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        row = json.loads(line)
+        keys[row["id"]] = row["key"] if row["key"] is not None else WRITTEN
+    with served(env, var) as base:
+        yield base, keys, var
+
+
+def answer_one(page, keys) -> None:
+    """Answer the page's question (or block of words) rightly, by touch, and send it."""
+    if page.locator("input[name=block_id]").count():
+        for yn in page.locator("fieldset.yn input[value=yes]").all():
+            name = yn.get_attribute("name")
+            page.check(f"input[name='{name}'][value='{keys[name[2:]]}']")
+    else:
+        key = keys[page.locator("input[name=item_id]").input_value()]
+        if isinstance(key, list):
+            for i, part in enumerate(key):
+                page.fill(f"#answer_{i}", part)
+        elif page.locator("#answer").count():
+            page.fill("#answer", key)
+        else:
+            page.check(f"#c_{key}")
+    with page.expect_navigation():
+        page.tap("button[type=submit]")
+
+
+def phone(browser):
+    return browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, is_mobile=True,
+                            has_touch=True)
+
+
+def phone_problems(page, lang: str, direction: str) -> list[str]:
+    """What keeps this page from working on a 360 px phone in ``lang``."""
+    where = page.url
+    problems = []
+    html = page.locator("html")
+    if (html.get_attribute("lang"), html.get_attribute("dir")) != (lang, direction):
+        problems.append(f"{where}: lang/dir {html.get_attribute('lang')}/{html.get_attribute('dir')}")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    if width > WIDTH:
+        wide = page.evaluate(f"""() => [...document.querySelectorAll('body *')]
+            .filter(e => {{ const r = e.getBoundingClientRect(); return r.right > {WIDTH} + 1 || r.left < -1; }})
+            .filter(e => !e.closest('.skip, .visually-hidden'))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className)""")
+        problems.append(f"{where}: {width} px wide: {wide}")
+    small = page.evaluate(f"""() => [...document.querySelectorAll({TARGETS!r})]
+        .filter(e => e.offsetParent !== null)
+        .map(e => [e.tagName + '.' + e.className + ' ' + (e.textContent || e.name || '').trim().slice(0, 30),
+                   e.getBoundingClientRect()])
+        .filter(([_, r]) => r.height < 44 || r.width < 44)
+        .map(([name, r]) => name + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))""")
+    problems += [f"{where}: small target {s}" for s in small]
+    if unlabelled_controls(page):
+        problems.append(f"{where}: unlabelled {unlabelled_controls(page)}")
+    results = Axe().run(page, options=AXE_OPTIONS)
+    problems += [f"{where}: axe {v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']][:3]}"
+                 for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    return problems
+
+
+def test_the_first_page_on_a_phone_names_every_language_in_its_own_script(server, browser):
+    base, _keys, var = server
+    page = phone(browser)
+    page.goto(base + "/")
+    links = page.locator(".choose-lang a")
+    assert links.count() == len(ROWS)
+    for k, row in enumerate(ROWS):
+        link = links.nth(k)
+        assert link.inner_text().strip() == row["name"]
+        assert (link.get_attribute("lang"), link.get_attribute("dir")) == (row["code"], row["dir"])
+    problems = phone_problems(page, "fi", "ltr")
+    assert problems == [], "\n".join(problems)
+    page.screenshot(path=str(var / "landing-360.png"), full_page=True)
+    page.close()
+
+
+@pytest.mark.parametrize("lang,direction", LANGS)
+def test_the_start_page_and_the_first_questions_work_on_a_phone(server, browser, lang, direction):
+    base, keys, var = server
+    page = phone(browser)
+    page.goto(f"{base}/{lang}/")
+    problems = phone_problems(page, lang, direction)
+    if direction == "rtl":  # the page is mirrored: the brand sits at the right
+        brand = page.locator(".brand").bounding_box()
+        assert brand["x"] > WIDTH / 2, brand
+    page.screenshot(path=str(var / f"start-{lang}-360.png"), full_page=True)
+    with page.expect_navigation():
+        page.tap("button[type=submit]")
+    assert page.url == f"{base}/{lang}/test"
+    for n in range(5):  # the first pages of the test (a block of words, texts, typed answers)
+        problems += phone_problems(page, lang, direction)
+        if n == 0:
+            page.screenshot(path=str(var / f"item-{lang}-360.png"), full_page=True)
+        if direction == "rtl" and page.locator("[lang=fi]").count():
+            # the Finnish material keeps its own direction inside the mirrored page
+            assert page.evaluate("getComputedStyle(document.querySelector('main [lang=fi]')).direction") == "ltr"
+        if "/test" not in page.url:
+            break
+        answer_one(page, keys)
+    page.close()
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_speaking_result_and_practice_pages_work_on_a_phone_in_every_language(server, browser):
+    """One whole test (in Arabic, right to left); its speaking, result and practice pages are
+    then read in every learner language (the language menu keeps the place in the test)."""
+    base, keys, var = server
+    page = phone(browser)
+    page.goto(f"{base}/ar/")
+    with page.expect_navigation():
+        page.tap("button[type=submit]")
+    answer_until(page, keys, "#skip-all", limit=80)
+    problems = []
+    for lang, direction in LANGS:
+        page.goto(f"{base}/{lang}/speaking")
+        problems += phone_problems(page, lang, direction)
+        if lang in ("ar", "ru"):
+            page.screenshot(path=str(var / f"speaking-{lang}-360.png"), full_page=True)
+    with page.expect_navigation():
+        page.tap("#skip-all")
+    for lang, direction in LANGS:
+        page.goto(f"{base}/{lang}/result")
+        assert page.locator("svg[role=img]").count() >= 1
+        # a level such as C1+ keeps its + after the letters inside right-to-left text
+        assert page.locator(".overall bdi.level[dir=ltr]").count() == 1
+        problems += phone_problems(page, lang, direction)
+        # every label of the levels chart lies inside the chart (right to left too)
+        outside = page.evaluate("""() => [...document.querySelectorAll('.chart svg')].flatMap(svg => {
+            const box = svg.getBoundingClientRect();
+            return [...svg.querySelectorAll('text')].map(t => t.getBoundingClientRect())
+                .filter(r => r.left < box.left - 1 || r.right > box.right + 1)
+                .map(r => Math.round(r.left) + '..' + Math.round(r.right)); })""")
+        assert outside == [], (lang, outside)
+        if lang not in ("fi", "sv", "en"):  # courses and services exist in fi/sv/en only
+            assert page.locator(".next-step p:not([lang=en])").count() == 0, lang
+        if lang in ("ar", "fa", "so"):
+            page.screenshot(path=str(var / f"result-{lang}-360.png"), full_page=True)
+        page.goto(f"{base}/{lang}/practice")
+        problems += phone_problems(page, lang, direction)
+    page.close()
+    assert problems == [], "\n".join(problems)
