@@ -167,6 +167,23 @@ def _sign_in(seeker: seekers.Seeker) -> None:
     from services.common.sessions import remember_sign_in
 
     remember_sign_in(f"seeker:{seeker.id}")   # a fresh session id, listed under the account
+    _keep_if_asked(seeker)
+
+
+KEEP_INTENT = "keep_test"
+
+
+def _keep_if_asked(seeker: seekers.Seeker) -> None:
+    """The job seeker came from the result page's "Keep this result" (``/keep``) and has
+    now signed up or in: the result is kept at once, not after a second click."""
+    if not session.pop(KEEP_INTENT, None) or not session.get("test"):
+        return
+    try:
+        seekers.claim(db(), seeker.id, session.get("test"))
+    except SeekerError as err:   # no finished test, or kept by another account: say so
+        flash(str(err.message))
+    else:
+        flash(_("The result is now kept in your account."))
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -227,9 +244,11 @@ def home():
 
 @bp.get("/<lang>/keep")
 def keep():
-    """Where the test's result page sends a job seeker who wants to keep the result."""
+    """Where the test's result page sends a job seeker who wants to keep the result: once
+    signed up or in, the result is kept (``_keep_if_asked``)."""
     if current_seeker() is not None:
         return redirect(url_for("results_pages.results"))
+    session[KEEP_INTENT] = True
     return redirect(url_for("results_pages.sign_up", next=url_for("results_pages.results")))
 
 

@@ -178,3 +178,31 @@ def test_the_speaking_result_and_practice_pages_work_on_a_phone_in_every_languag
         problems += phone_problems(page, lang, direction)
     page.close()
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_my_results_on_a_phone_after_keeping_a_result_from_the_result_page(server, browser, width):
+    """Result page → "Keep this result" → sign up: the result is kept at once (no second
+    click), and "My results" fits the phone: its table scrolls inside its own box."""
+    base, keys, var = server
+    page = browser.new_page(viewport={"width": width, "height": HEIGHT}, is_mobile=True, has_touch=True)
+    page.goto(f"{base}/en/")
+    with page.expect_navigation():
+        page.tap("button[type=submit]")
+    answer_until(page, keys, "#skip-all", limit=80)
+    with page.expect_navigation():
+        page.tap("#skip-all")
+    with page.expect_navigation():
+        page.tap("#keep-link")
+    assert "/results/en/sign-up" in page.url
+    page.fill("#email", f"phone-{width}@example.fi")
+    page.fill("#password", "pitkä-salasana-123")
+    page.fill("#password_again", "pitkä-salasana-123")
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.tap()
+    assert page.url.endswith("/results/en/results")
+    assert page.locator("#results-table tbody tr").count() == 1  # kept without another click
+    assert page.locator("#keep-result").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.screenshot(path=str(var / f"my-results-{width}.png"), full_page=True)
+    page.close()
