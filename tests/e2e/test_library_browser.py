@@ -154,3 +154,23 @@ def test_the_scan_does_find_violations(browser):
     page.close()
     assert any(p.startswith("image-alt") for p in problems)
     assert any(p.startswith("label") for p in problems)
+
+
+@pytest.mark.parametrize("lang", ["fi", "en"])
+def test_every_public_page_fits_a_phone(server, browser, lang):
+    """360 × 740 (issue 17): no page scrolls sideways, and buttons and the navigation are
+    touch targets of at least 44 px."""
+    page = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    problems = []
+    for path in PUBLIC_PAGES:
+        url = server + path.format(lang=lang)
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 360:
+            problems.append(f"{path}: {width} px wide")
+        small = page.evaluate("""() => [...document.querySelectorAll('button, a.button, nav a')]
+            .filter(e => e.offsetParent !== null).map(e => [e.textContent.trim().slice(0, 30), e.getBoundingClientRect()])
+            .filter(([_, r]) => r.height < 44 || r.width < 44).map(([t, r]) => t + ' ' + Math.round(r.width) + 'x' + Math.round(r.height))""")
+        problems += [f"{path}: small target {s}" for s in small]
+    page.close()
+    assert problems == [], "\n".join(problems)
