@@ -65,9 +65,10 @@ def test_a_job_seeker_keeps_shares_and_withdraws_a_result(server, browser):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert page.url == base + "/results/en/results"
-    assert "Your account has been created" in page.locator("[role=status]").inner_text()
-    press_enter_on(page, "#keep-result")
-    assert "now kept in your account" in page.locator("[role=status]").inner_text()
+    statuses = " ".join(page.locator("[role=status]").all_inner_texts())
+    # kept at once: coming from the result page, signing up keeps the result (issue 17)
+    assert "Your account has been created" in statuses and "now kept in your account" in statuses
+    assert page.locator("#keep-result").count() == 0
     rows = page.locator("#results-table tbody tr")
     assert rows.count() == 1
     assert rows.first.locator(".overall-cell").inner_text() == level
@@ -130,6 +131,16 @@ def test_a_job_seeker_keeps_shares_and_withdraws_a_result(server, browser):
     card = page.locator("#active-shares article.share")
     assert card.count() == 1
     assert card.locator(".view-count").inner_text() == "3"  # the page, the credential, the page
+    # the employer's page on a phone (360 × 740): nothing scrolls sideways
+    phone = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    small = phone.new_page()
+    assert small.goto(link + "?lang=fi").status == 200
+    small.screenshot(path=str(var / "employer-view-360.png"), full_page=True)
+    wide = small.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > 361)
+        .map(e => e.tagName + '.' + e.getAttribute('class') + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    assert small.evaluate("document.documentElement.scrollWidth") <= 360, wide
+    phone.close()
     withdraw = page.get_by_role("button", name=re.compile(r"^Withdraw"))
     assert withdraw.count() == 1
     withdraw.focus()
