@@ -17,7 +17,7 @@ bp = Blueprint("validity", __name__, template_folder="templates")
 STOP_REASON_NAMES = {
     "max_items": _l("maximum length"),
     "sem_target": _l("precision target (SEM)"),
-    "cefr_band": _l("level certain (95 % interval in one band)"),
+    "cefr_band": _l("level certain (its 95 per cent interval within one band)"),
     "level_certainty": _l("level certain (probability)"),
     "bank_exhausted": _l("no items left"),
 }
