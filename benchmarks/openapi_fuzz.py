@@ -34,10 +34,10 @@ def main() -> int:
         tmp = Path(tmp)
         app = create_app(seeded_config(tmp, f"sqlite:///{tmp / 'fuzz.db'}", None))
         create_staff(app.extensions["taitotaso.resources"].db, "fuzz@example.fi", "Fuzz", ["reviewer", "admin"],
-                     "fuzzing-password-1")
+                     "kalibrointi-ovi-7319")
         client = app.test_client()
         page = client.get("/authoring/sign-in")
-        client.post("/authoring/sign-in", data={"email": "fuzz@example.fi", "password": "fuzzing-password-1",
+        client.post("/authoring/sign-in", data={"email": "fuzz@example.fi", "password": "kalibrointi-ovi-7319",
                                                 "_csrf": csrf(page.text)})
         taker = Taker(app.test_client())
         state = {"session_id": taker.id, "token": taker.token,

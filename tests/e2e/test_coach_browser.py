@@ -113,7 +113,8 @@ def server(tmp_path_factory):
                 s.add(OwnedResult(session_id=sid, job_seeker_id=seeker.id))
                 s.add(Share(id=str(uuid.uuid4()), job_seeker_id=seeker.id, session_id=sid,
                             recipient_kind="coach", coach_id=to, purpose="job search",
-                            credential_id=str(uuid.uuid4()), expires_at=now + timedelta(days=30)))
+                            credential_id=str(uuid.uuid4()), expires_at=now + timedelta(days=30),
+                            show_contact=True))  # "show my name": the coach sees the names
         written = s.scalars(select(SessionItem).where(SessionItem.session_id == real,
                                                       SessionItem.item_id.like("wr-%"))).first()
         machine = LEVELS[int(written.score)]

@@ -10,7 +10,7 @@ from services.gateway import create_app as gateway_app
 from .conftest import Taker, csrf, seeded_config
 from .openapi_fuzz import fuzz
 
-PASSWORD = "fuzzing-password-1"
+PASSWORD = "kalibrointi-ovi-7319"
 
 
 @pytest.fixture
