@@ -48,6 +48,9 @@ class IRT:
     # how the values were estimated (`taitotaso calibrate`): when, from how many answers,
     # standard errors; None while they are initial values from the CEFR target
     calibrated: dict | None = field(default=None, compare=False)
+    # provisional values moved by how far the calibrated items of the kind lay from their
+    # CEFR targets (`taitotaso calibrate --apply`); 0 while they are the target's values
+    provisional_shift: float = field(default=0.0, compare=False)
 
     def as_dict(self) -> dict:
         d = {"a": self.a, "b": self.b, "c": self.c, "model": self.model}
@@ -55,6 +58,8 @@ class IRT:
             d["thresholds"] = list(self.thresholds)
         if self.calibrated:
             d["calibrated"] = self.calibrated
+        if self.provisional_shift:
+            d["provisional_shift"] = self.provisional_shift
         return d
 
 

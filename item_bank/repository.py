@@ -92,8 +92,8 @@ class ItemRepository:
         Unchanged content keeps its version, but its provisional IRT parameters (values
         computed from the CEFR target, not yet calibrated) follow what the content now
         computes, e.g. after the way a kind's initial parameters are derived changes.
-        Calibrated parameters (``irt.calibrated``, written by ``taitotaso calibrate``) are
-        never overwritten. Sessions keep a copy of the parameters each item was given
+        Calibrated parameters (``irt.calibrated``, written by ``taitotaso calibrate``) and
+        provisional ones it moved (``irt.provisional_shift``) are never overwritten. Sessions keep a copy of the parameters each item was given
         with, so their estimates do not move."""
         report = SeedReport()
         latest: dict[str, ItemRow] = {}
@@ -114,7 +114,8 @@ class ItemRepository:
                     old.status = item.status
                 if item.assets and old.assets != item.assets:
                     old.assets = item.assets
-                provisional = not (old.irt or {}).get("calibrated")
+                provisional = not ((old.irt or {}).get("calibrated")
+                                   or (old.irt or {}).get("provisional_shift"))
                 if provisional and old.irt != item.irt.as_dict():
                     old.irt = item.irt.as_dict()
                     report.parameters_updated += 1

@@ -16,7 +16,11 @@ graded response model, by marginal maximum likelihood. Two modes:
 
 With ``apply`` the estimates of items with enough answers are written into the items'
 IRT parameters (content and version stay; sessions keep the values they were given) and
-the bank version changes, so the testing service reloads the bank. Every run is kept
+the bank version changes, so the testing service reloads the bank. The items still
+provisional move by how far the newly calibrated items of their kind lay from their CEFR
+targets (``provisional_shift``; ``shift_provisional=False`` leaves them): with a bank whose
+targets sit 0.3 logits off the scale, the uncalibrated items otherwise keep pulling every
+estimate by their share of the test. Every run is kept
 (``CalibrationRun``) with its flags: misfit (Q1 p < ``FIT_ALPHA``) and drift (an anchor's
 displacement, or a recalibrated item's change, of at least ``DRIFT_LOGITS`` and
 significant at 1 %).
@@ -25,12 +29,13 @@ from __future__ import annotations
 
 import math
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
 import numpy as np
 from sqlalchemy import select
 
+from item_bank.assembly import ADAPTIVE_KINDS
 from item_bank.calibration import calibrate
 from item_bank.orm import CalibrationRun, ItemRow
 from item_bank.repository import ItemRepository
@@ -38,6 +43,7 @@ from item_bank.repository import ItemRepository
 from .testing.orm import SessionItem, TestSession
 
 FIT_ALPHA = 0.01
+PROVISIONAL_MIN_ITEMS = 10
 DRIFT_LOGITS = 0.5
 DRIFT_Z = 2.576
 
@@ -83,8 +89,30 @@ def _drift(delta, se) -> bool:
             and se is not None and math.isfinite(se) and se > 0 and abs(delta) / se >= DRIFT_Z)
 
 
+def _difficulty(irt: dict) -> float:
+    return float(np.mean(irt["thresholds"])) if irt.get("model") == "grm" else float(irt["b"])
+
+
+def provisional_offsets(pairs: dict[str, list[tuple[float, float]]], min_items: int = PROVISIONAL_MIN_ITEMS) -> dict:
+    """How far items lie from their CEFR-target difficulties, by kind: the precision-weighted
+    mean of (estimate - target value) over the items calibrated for the first time (a kind
+    with fewer than ``min_items`` of them takes the mean over all kinds). ``pairs``: kind ->
+    [(difference, SE of the estimate)]."""
+    def mean(values):
+        w = np.array([1.0 / max(se, 0.05) ** 2 for _, se in values])
+        return float(np.sum(w * np.array([d for d, _ in values])) / w.sum())
+
+    everything = [p for v in pairs.values() for p in v]
+    if len(everything) < min_items:
+        return {}
+    overall = mean(everything)
+    out = {kind: mean(v) if len(v) >= min_items else overall for kind, v in pairs.items()}
+    out["*"] = overall
+    return out
+
+
 def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_reference="fi",
-        progress=None) -> dict:
+        progress=None, shift_provisional: bool = True) -> dict:
     if mode not in (None, "free", "anchored"):
         raise ValueError("mode must be 'free' or 'anchored'")
     if min_n < 1:
@@ -150,12 +178,40 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
             irt["calibrated"] = {"at": now, "n": est.n, "mode": mode, "se_a": _r(est.se_a),
                                  "se_b": [_r(b) for b in est.se_b]}
             updates[key] = irt
+    # items calibrated for the first time tell how far the CEFR targets lie from the scale;
+    # the items still provisional move by as much (per kind), so that they stop pulling the
+    # estimates towards the targets' old origin while their own answers accumulate
+    first = defaultdict(list)
+    for est, key in zip(result.items, keys):
+        old = rows[key].irt
+        if key in updates and not old.get("calibrated"):
+            se = float(np.sqrt(np.mean(np.square(est.se_b))))
+            target = _difficulty(old) - float(old.get("provisional_shift") or 0.0)
+            first[rows[key].kind].append((est.difficulty - target, se))
+    offsets = provisional_offsets(first) if apply and shift_provisional else {}
+    shifted = 0
     with db.session() as s:
         repo = ItemRepository(s)
         before = repo.bank_version()
         for (item_id, version), irt in updates.items():
             s.get(ItemRow, (item_id, version)).irt = irt
-        if updates:
+        if offsets:
+            for row in s.scalars(select(ItemRow).where(ItemRow.status.in_(("live", "reviewed")))).all():
+                irt = dict(row.irt)
+                if (irt.get("calibrated") or (row.id, row.version) in updates
+                        or row.kind not in ADAPTIVE_KINDS):
+                    continue
+                new = round(offsets.get(row.kind, offsets["*"]), 4)
+                move = new - float(irt.get("provisional_shift") or 0.0)
+                if abs(move) < 1e-4:
+                    continue
+                irt["b"] = float(irt["b"]) + move
+                if irt.get("thresholds"):
+                    irt["thresholds"] = [float(t) + move for t in irt["thresholds"]]
+                irt["provisional_shift"] = new
+                row.irt = irt
+                shifted += 1
+        if updates or shifted:
             s.flush()
             repo._touch()
         after = repo.bank_version()
@@ -169,6 +225,8 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
                    "anchors": sum(r["anchored"] for r in report_items),
                    "dif_groups": [dif_reference, focal] if focal else None,
                    "applied": len(updates), "min_n": min_n, "seconds": round(seconds, 3),
+                   "provisional_offsets": {k: round(v, 4) for k, v in offsets.items()},
+                   "provisional_shifted": shifted,
                    "em_seconds": round(result.seconds, 3),
                    "bank_version_before": before, "bank_version_after": after,
                    "flagged": flagged}

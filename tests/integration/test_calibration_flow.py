@@ -108,3 +108,35 @@ def test_a_run_is_kept_with_its_flags_and_the_bank_version_it_made(app, client):
             assert row.irt["c"] > 0 and row.irt["calibrated"]["mode"] == "free"
     with pytest.raises(ValueError, match="mode"):
         calibration.run(db, mode="sideways")
+
+
+def test_items_still_provisional_move_by_the_offset_of_the_calibrated_ones(app, client):
+    """Answers from a bank whose items are all 0.6 logits harder than their CEFR targets:
+    the calibrated items show it, and the items without enough answers move with them."""
+    db = app.extensions["taitotaso.resources"].db
+    rng = np.random.default_rng(12)
+    for theta in rng.normal(-0.6, 1, 30):      # easier items for these persons = harder items
+        Taker(client).finish(choose=simulee(theta, rng))
+    with db.session() as s:
+        before = {(r.id, r.version): dict(r.irt) for r in s.scalars(select(ItemRow)).all()}
+    report = calibration.run(db, mode="free", min_n=4, apply=True)
+    offsets = report["provisional_offsets"]
+    assert offsets and offsets["*"] > 0 and report["provisional_shifted"] > 0
+    with db.session() as s:
+        rows = s.scalars(select(ItemRow).where(ItemRow.status == "live")).all()
+        moved = [r for r in rows if r.irt.get("provisional_shift")]
+        assert len(moved) == report["provisional_shifted"]
+        for r in moved:
+            assert not r.irt.get("calibrated")
+            shift = offsets.get(r.kind, offsets["*"])
+            assert r.irt["provisional_shift"] == pytest.approx(shift, abs=1e-3)
+            assert r.irt["b"] == pytest.approx(before[(r.id, r.version)]["b"] + shift, abs=1e-3)
+        assert not any(r.irt.get("provisional_shift") for r in rows if r.kind == "read_aloud")
+    # a second run moves them to the new offset, not by it again
+    again = calibration.run(db, mode="free", min_n=4, apply=True)
+    with db.session() as s:
+        for r in s.scalars(select(ItemRow).where(ItemRow.status == "live")).all():
+            if r.irt.get("provisional_shift") and not r.irt.get("calibrated"):
+                target = before[(r.id, r.version)]["b"]
+                assert r.irt["b"] == pytest.approx(target + r.irt["provisional_shift"], abs=1e-3)
+    assert "provisional_offsets" in again
