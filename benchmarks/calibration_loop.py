@@ -73,7 +73,9 @@ def main() -> int:
               f"{p['calibrated']['rmse_b_provisional']} -> {p['calibrated']['rmse_b_calibrated']}; "
               f"pretest {p['pretest']['calibrated']}/{p['pretest']['items']} calibrated, RMSE(b) "
               f"{p['pretest']['rmse_b_provisional']} -> {p['pretest']['rmse_b_calibrated']}; "
-              f"flagged misfit {c['flagged']['misfit']}, drift {c['flagged']['drift']}")
+              f"flagged misfit {c['flagged']['misfit']}, drift {c['flagged']['drift']}; "
+              f"{c.get('provisional_shifted', 0)} provisional items moved by "
+              f"{c.get('provisional_offsets', {}).get('*')} (all kinds)")
         gap = point["after"]["cefr_exact"] - out["oracle"]["cefr_exact"]
         print(f"          exact agreement after - oracle {gap:+.4f}; bias {point['after']['bias']:+.4f}")
     print(f"  training: {out['training']['tests']} tests in {out['training']['seconds']} s "
