@@ -84,7 +84,7 @@ def test_only_admins_see_the_page(world):
     db, _config, app = world
     calibration.run(db, mode="free", min_n=2, apply=True)
     admin = signed_in(app, "anna.admin@example.fi")
-    page = admin.get("/validity")
+    page = admin.get("/validity", headers={"Accept-Language": "en"})   # the headings in English
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for heading in ("Machine and coach agreement", "Latest calibration", "Exposure", "Test length",
@@ -92,7 +92,7 @@ def test_only_admins_see_the_page(world):
         assert heading in html
     assert 'id="agreement"' in html and 'id="calibration"' in html and 'id="sem"' in html
     author = signed_in(app, "aino.author@example.fi")
-    refused = author.get("/validity")
+    refused = author.get("/validity", headers={"Accept-Language": "en"})
     assert refused.status_code == 403
     assert "Only an admin can see the validity report" in refused.get_data(as_text=True)
     anonymous = app.test_client().get("/validity")
