@@ -94,13 +94,21 @@ def _difficulty(irt: dict) -> float:
 
 
 def provisional_offsets(pairs: dict[str, list[tuple[float, float]]], min_items: int = PROVISIONAL_MIN_ITEMS) -> dict:
-    """How far items lie from their CEFR-target difficulties, by kind: the precision-weighted
-    mean of (estimate - target value) over the items calibrated for the first time (a kind
-    with fewer than ``min_items`` of them takes the mean over all kinds). ``pairs``: kind ->
-    [(difference, SE of the estimate)]."""
+    """How far items lie from their CEFR-target difficulties, by kind: the mean of
+    (estimate - target value) over the items calibrated for the first time, each weighted
+    by 1 / (SE² + τ²), where τ² is the items' own spread around their targets
+    (DerSimonian & Laird 1986: a random-effects mean, so that a few very precise items do
+    not decide it alone). A kind with fewer than ``min_items`` such items takes the mean
+    over all kinds. ``pairs``: kind -> [(difference, SE of the estimate)]."""
     def mean(values):
-        w = np.array([1.0 / max(se, 0.05) ** 2 for _, se in values])
-        return float(np.sum(w * np.array([d for d, _ in values])) / w.sum())
+        d = np.array([x for x, _ in values])
+        v = np.array([max(se, 0.05) ** 2 if np.isfinite(se) else 1.0 for _, se in values])
+        w = 1.0 / v
+        fixed = float(np.sum(w * d) / w.sum())
+        q = float(np.sum(w * (d - fixed) ** 2))
+        tau2 = max(0.0, (q - (len(d) - 1)) / (w.sum() - np.sum(w ** 2) / w.sum())) if len(d) > 1 else 0.0
+        w = 1.0 / (v + tau2)
+        return float(np.sum(w * d) / w.sum())
 
     everything = [p for v in pairs.values() for p in v]
     if len(everything) < min_items:

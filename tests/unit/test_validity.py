@@ -20,3 +20,4 @@ def test_kappa_by_hand():
 
 def test_kappa_needs_two_ratings():
     assert quadratic_weighted_kappa([1], [1]) is None
+
