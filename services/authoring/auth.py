@@ -102,6 +102,10 @@ def require_staff():
             raise APIError(403, _("Your account is for standard setting, not for the item "
                                   "bank. Your studies are at %(path)s.",
                                   path=url_for("standard_setting.studies")))
+        if staff.has("coach") and not is_api() and request.method in ("GET", "HEAD"):
+            # a coach who opens the item bank is taken to their own pages, where a sentence
+            # says why (coach.clients reads ``from=authoring``)
+            return redirect(COACH_PAGES + "/?from=authoring", code=303)
         if staff.has("coach"):
             raise APIError(403, _("Your account is for coaching job seekers, not for the item "
                                   "bank. Your pages are at %(path)s.", path=COACH_PAGES + "/"))

@@ -158,7 +158,8 @@ def clients():
     args = {k: v for k, v in chosen.items() if v}
     return render_template("coach_clients.html", rows=rows, skills=skills, chosen=chosen,
                            total=total, args=args, skill_names=SKILL_NAMES,
-                           result_skills=RESULT_SKILLS)
+                           result_skills=RESULT_SKILLS,
+                           from_authoring=request.args.get("from") == "authoring")
 
 
 @bp.get("/clients.csv")

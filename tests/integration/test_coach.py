@@ -201,10 +201,32 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_brought_back(suite, world):
                                                "_csrf": csrf(page.text)})
     assert r.headers["Location"] == "/results/coach/"
     items = other.get("/authoring/items")
-    assert items.status_code == 403 and "/results/coach/" in items.text
+    assert items.status_code == 303 and items.headers["Location"] == "/results/coach/?from=authoring"
     # an outside address is never the next page
     page = other.get("/authoring/sign-in?next=//evil.example/results/coach/")
     assert "evil.example" not in page.text
+
+
+def test_a_coach_who_opens_authoring_is_taken_to_the_coach_pages_with_a_reason(suite, world):
+    coach = signed_in(suite, COACH)
+    for path in ("/authoring/", "/authoring/items"):
+        r = coach.get(path)
+        assert r.status_code == 303, path
+        assert r.headers["Location"] == "/results/coach/?from=authoring", path
+    page = coach.get("/authoring/", follow_redirects=True)
+    assert page.status_code == 200
+    assert "Something went wrong" not in page.text
+    assert "is for item writers and admins" in page.text and "Your clients" in page.text
+    # the sentence is there only when coming from the item bank
+    assert "is for item writers and admins" not in coach.get("/results/coach/").text
+    # in Finnish too
+    fi = coach.get("/results/coach/?from=authoring&lang=fi")
+    assert "on tehtävien laatijoille ja ylläpitäjille" in fi.text
+    # the API still answers 403 with a reason, never a redirect
+    api = coach.get("/authoring/api/v1/items")
+    assert api.status_code in (401, 403) and api.headers.get("Location") is None
+    # an author reaches the item bank as before
+    assert signed_in(suite, AUTHOR).get("/authoring/items").status_code == 200
 
 
 def test_staff_without_the_coach_role_are_refused_with_a_reason(suite, world):
