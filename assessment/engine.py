@@ -10,7 +10,8 @@ scored units: an item, or a whole block.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -248,6 +249,60 @@ class AdaptiveTest:
             if i in self.queue:
                 self.queue.remove(i)
 
+    # -- the state between answers ------------------------------------------------
+    def state(self) -> dict:
+        """What :meth:`replay` rebuilds from the stored answers, as JSON-able data, so that
+        a service can keep it with a session and :meth:`restore` it instead of replaying
+        every answer on every request.
+
+        Taken between answers only: after :meth:`replay` (or :meth:`restore`), before
+        :meth:`is_finished` or :meth:`next_item` run, which settle the stop reason and
+        mark skills with nothing left. Item indices refer to this pool: a state is only
+        valid for a pool with the same items in the same order. Posterior densities are
+        kept as their float64 bytes, so a restored estimate is bit-for-bit the replayed one.
+        """
+        if self.pending is not None or self.stop_reason is not None:
+            raise ValueError("the state is kept between answers, before selection")
+        posteriors = {"": _posterior_state(self.overall)}
+        posteriors |= {s: _posterior_state(p) for s, p in self.by_skill.items()
+                       if p is not self.overall}
+        return {"pool_size": self.pool.size,
+                "used": [int(i) for i in np.flatnonzero(~self.unused)],
+                "left_per_skill": [int(n) for n in self.left_per_skill],
+                "counts": {s: int(n) for s, n in self.counts.items()},
+                "kind_counts": {s: {k: int(n) for k, n in by_kind.items()}
+                                for s, by_kind in self.kind_counts.items()},
+                "given": [int(i) for i in self.given],
+                "queue": [int(i) for i in self.queue],
+                "open_block": None if self.open_block is None else int(self.open_block),
+                "block_answers": [[asdict(item), int(score)] for item, score in self.block_answers],
+                "posteriors": posteriors}
+
+    def restore(self, state: dict) -> None:
+        """Take up a :meth:`state` kept after earlier answers, in an engine made as the one
+        that gave it (same pool, prior and cut scores; ``preferred`` may differ, as it
+        would for a replay now). Afterwards the engine is as :meth:`replay` of the same
+        answers leaves it, and later answers may be replayed onto it."""
+        if state["pool_size"] != self.pool.size or self.given or self.overall.n:
+            raise ValueError("a state is restored into a fresh engine of the same pool")
+        self.unused[np.asarray(state["used"], dtype=int)] = False
+        self.eligible &= self.unused  # replay marks each used item ineligible, nothing else
+        self.left_per_skill = np.asarray(state["left_per_skill"], dtype=self.left_per_skill.dtype)
+        self.counts = {s: int(n) for s, n in state["counts"].items()}
+        self.kind_counts = {s: {k: int(n) for k, n in by_kind.items()}
+                            for s, by_kind in state["kind_counts"].items()}
+        self.given = [int(i) for i in state["given"]]
+        self.queue = [int(i) for i in state["queue"]]
+        self.open_block = state["open_block"]
+        self.block_answers = [(_pool_item(item), int(score)) for item, score in state["block_answers"]]
+        self.pending = None
+        self.stop_reason = None
+        posteriors = state["posteriors"]
+        _restore_posterior(self.overall, posteriors[""])
+        for s, p in self.by_skill.items():
+            if p is not self.overall:
+                _restore_posterior(p, posteriors[s])
+
     # -- stopping and results ------------------------------------------------------
     def is_finished(self) -> bool:
         if self.pending is not None:
@@ -279,3 +334,21 @@ class AdaptiveTest:
             "n_items": len(self.given),
             "stop_reason": self.stop_reason,
         }
+
+
+def _posterior_state(post: Posterior) -> dict:
+    return {"density": base64.b64encode(np.asarray(post.density, dtype="<f8").tobytes()).decode(),
+            "n": int(post.n), "eap": float(post.eap), "sem": float(post.sem)}
+
+
+def _restore_posterior(post: Posterior, state: dict) -> None:
+    density = np.frombuffer(base64.b64decode(state["density"]), dtype="<f8").astype(float)
+    if density.shape != post.density.shape:
+        raise ValueError("the kept posterior is on another grid")
+    post.density = density
+    post.n, post.eap, post.sem = int(state["n"]), float(state["eap"]), float(state["sem"])
+
+
+def _pool_item(data: dict) -> PoolItem:
+    return PoolItem(**{**data, "thresholds": tuple(data.get("thresholds", ())),
+                       "members": tuple(data.get("members", ()))})

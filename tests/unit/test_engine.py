@@ -221,3 +221,95 @@ def test_replay_inside_a_block_goes_on_with_the_rest_of_it():
     again.replay(answered)
     assert again.overall.n == 0 and not again.is_finished()  # nothing scored mid-block
     assert again.next_item() == t.next_item()
+
+
+def _as_service_does(pool, blueprint, seed, theta, keep_state: bool):
+    """A whole test as the testing service runs it: every request makes a fresh engine
+    (its generator seeded by the session and the number of answers, exposure preferences
+    that change between requests), replays the stored answers, or (``keep_state``) takes
+    up the state kept after the previous answer and replays only the new one. A block is
+    served whole and answered word by word. Returns the items served, the states after
+    each answer and the final result."""
+    import json
+
+    answer_rng = np.random.default_rng(seed + 1)
+    exposure_rng = np.random.default_rng(seed + 2)
+    answered: list[tuple[PoolItem, int]] = []
+    kept, kept_n = None, 0
+    served, states = [], []
+
+    def engine():
+        preferred = exposure_rng.random(pool.size) < 0.8
+        t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(8, 14, 0.3, False),
+                         selector=Randomesque(3), blueprint=blueprint,
+                         rng=np.random.default_rng([seed, len(answered)]), preferred=preferred)
+        if keep_state and kept is not None:
+            t.restore(json.loads(kept))
+            t.replay(answered[kept_n:])
+        else:
+            t.replay(answered)
+        return t
+
+    pending: list[str] = []
+    while True:
+        if not pending:
+            t = engine()
+            if t.is_finished() or (first := t.next_item()) is None:
+                break
+            u = pool.block_of[pool.index[first]]
+            pending = [first] + ([pool.ids[j] for j in t.queue] if u >= 0 else [])
+            served += pending
+        item_id = pending.pop(0)
+        item = pool.items[pool.index[item_id]]
+        answered.append((item, pool.sample_score(pool.index[item_id], theta, answer_rng)))
+        t = engine()  # the answer's request
+        states.append(json.dumps(t.state(), sort_keys=True))
+        kept, kept_n = states[-1], len(answered)
+        if not pending and t.is_finished():
+            break
+    res = engine().result()
+    return served, states, {k: v.as_dict() for k, v in res["skills"].items()} | {
+        "overall": res["overall"].as_dict(), "raw": (res["overall"].theta, res["overall"].sem)}
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_kept_state_gives_the_same_test_as_replaying_every_answer(seed):
+    """The lean path (state kept with the session, one answer replayed onto it) chooses the
+    same items and gives bit-for-bit the same estimates as replaying every stored answer,
+    with testlets, blocks served whole, graded items and exposure control."""
+    from item_bank.assembly import block_unit
+
+    items = list(mixed_pool().items)
+    units = []
+    for blk in range(3):
+        words = [PoolItem(f"w{blk}-{k}", "vocabulary", a=0.8, b=blk - 1.0, c=0.5, kind="yes_no",
+                          testlet=f"block-yes_no-{blk}") for k in range(6)]
+        items += words
+        units.append(block_unit(f"block-yes_no-{blk}", words, 3, 0.3))
+    items += [PoolItem(f"tx{t}-q{q}", "reading", a=1.2, b=float(t - 2) / 2 + q / 4, kind="text_q",
+                       testlet=f"tx{t}") for t in range(4) for q in range(3)]
+    pool = ItemPool(items + units)
+    bp = Blueprint({"reading": 1.0, "vocabulary": 1.0, "structure": 1.0},
+                   kinds={"vocabulary": {"": 0.3, "yes_no": 0.7}, "reading": {"": 0.3, "text_q": 0.7}})
+    theta = float(np.random.default_rng(seed).normal(0, 1.2))
+    replayed = _as_service_does(pool, bp, seed, theta, keep_state=False)
+    lean = _as_service_does(pool, bp, seed, theta, keep_state=True)
+    assert any(i.startswith("w") for i in replayed[0])  # a block was served
+    assert any(i.startswith("tx") for i in replayed[0])  # and a text's questions
+    assert lean[0] == replayed[0]  # the same items, in the same order
+    assert lean[1] == replayed[1]  # the same state after every answer
+    assert lean[2] == replayed[2]  # the same result, to the last bit
+
+
+def test_a_state_is_taken_between_answers_only_and_restored_into_its_own_pool():
+    pool = mixed_pool()
+    t = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(5, 5, None, False))
+    t.next_item()
+    with pytest.raises(ValueError):
+        t.state()  # an item is pending
+    fresh = AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(5, 5, None, False))
+    state = fresh.state()
+    other = AdaptiveTest(synthetic_pool(30, np.random.default_rng(1)), cuts=CUTS,
+                         stopping=StoppingRule(5, 5, None, False))
+    with pytest.raises(ValueError):
+        other.restore(state)
