@@ -171,10 +171,11 @@ def clients_csv():
                           staff.email)
     skills = [s for s in RESULT_SKILLS if any(s in r.skills for c in shown for r in c.results)]
     header = [_("Client"), _("Client id"), _("Result id"), _("Date"), _("Assurance"),
-              _("Overall level"), _("Overall SEM")]
+              _("Overall level"), _("Overall SEM"), _("Overall probability of the level")]
     for s in skills:
         name = str(SKILL_NAMES.get(s, s))
-        header += [_("%(skill)s level", skill=name), _("%(skill)s SEM", skill=name)]
+        header += [_("%(skill)s level", skill=name), _("%(skill)s SEM", skill=name),
+                   _("%(skill)s probability of the level", skill=name)]
     header += [_("Item bank version"), _("Shared until")]
     from services.common.spreadsheet import csv_separators
 

@@ -34,7 +34,9 @@ from services.testing.orm import TestSession
 from .orm import JobSeeker, OwnedResult, Share, ShareView
 
 # the skills of a test result, in the order the job seeker's result page shows them
-RESULT_SKILLS = ("reading", "listening", "vocabulary", "structure", "writing")
+RESULT_SKILLS = ("reading", "listening", "vocabulary", "structure", "writing", "speaking")
+# the spoken answers that give a level (services.testing speech_job.html shows the same)
+SPEAKING_RECOGNISED = ("read_aloud", "speech")
 ASSURANCES = ("unsupervised", "supervised")
 
 
@@ -132,6 +134,7 @@ def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[C
         supervisor_ids = {o.supervised_by for _sh, o, _t, _j in rows if o.supervised_by}
         names = dict(s.execute(select(StaffUser.id, StaffUser.name)
                                .where(StaffUser.id.in_(supervisor_ids))).all()) if supervisor_ids else {}
+        speaking = _speaking_by_session(s, {sess.id for _sh, _o, sess, _j in rows})
     clients: dict[str, Client] = {}
     by_session: dict[tuple[str, str], SharedResult] = {}
     # consent to show the name: only while every active share with this coach gives it (the
@@ -152,7 +155,9 @@ def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[C
             share_id=share.id, session_id=sess.id,
             finished_at=aware(sess.finished_at) or aware(sess.created_at),
             bank_version=result.get("bank_version") or sess.bank_version,
-            overall=result.get("overall") or {}, skills=result.get("skills") or {},
+            overall=result.get("overall") or {},
+            skills={**(result.get("skills") or {}),
+                    **({"speaking": speaking[sess.id]} if sess.id in speaking else {})},
             assurance=owned.assurance or "unsupervised",
             supervised_by=names.get(owned.supervised_by),
             identity_confirmed_at=aware(owned.identity_confirmed_at),
@@ -163,6 +168,49 @@ def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[C
     for client in clients.values():
         client.results.sort(key=lambda r: (r.finished_at, r.session_id))
     return sorted(clients.values(), key=lambda c: c.latest.finished_at, reverse=True)
+
+
+def speaking_estimate(jobs: Iterable[SpeechJob]) -> dict | None:
+    """The speaking level of one sitting from its spoken answers (``jobs`` in the order sent;
+    the latest answer to each task counts, as on the job seeker's result page).
+
+    Spoken answers are scored one by one and are not part of the test's estimate, so the
+    speaking level is the lower of the levels given to the tasks (the more careful reading of
+    two short answers), and its certainty the scorer's confidence in that answer: the
+    probability it gives its level. A level a coach set on review has no machine certainty
+    (``certainty`` None, ``reviewed`` True). None when no answer got a level."""
+    latest: dict[str | None, SpeechJob] = {}
+    for job in jobs:
+        latest[job.item_id] = job
+    scored = []
+    for job in latest.values():
+        r = job.result or {}
+        if job.status == "done" and r.get("cefr") in LEVELS and r.get("recognised_as") in SPEAKING_RECOGNISED:
+            scored.append(r)
+    if not scored:
+        return None
+    lowest = min(scored, key=lambda r: (LEVELS.index(r["cefr"]),
+                                         -1 if r.get("reviewed") else r.get("confidence") or 0.0))
+    reviewed = bool(lowest.get("reviewed"))
+    certainty = None if reviewed or lowest.get("confidence") is None else round(float(lowest["confidence"]), 3)
+    return {"cefr": lowest["cefr"], "certainty": certainty, "sem": None, "reviewed": reviewed,
+            "n_items": len(scored)}
+
+
+def _speaking_by_session(s, session_ids: set[str]) -> dict[str, dict]:
+    if not session_ids:
+        return {}
+    jobs = s.scalars(select(SpeechJob).where(SpeechJob.session_id.in_(session_ids))
+                     .order_by(SpeechJob.created_at, SpeechJob.id)).all()
+    by_session: dict[str, list[SpeechJob]] = {}
+    for job in jobs:
+        by_session.setdefault(job.session_id, []).append(job)
+    out = {}
+    for sid, session_jobs in by_session.items():
+        estimate = speaking_estimate(session_jobs)
+        if estimate is not None:
+            out[sid] = estimate
+    return out
 
 
 def coach_client(db, coach_id: int, job_seeker_id: str) -> Client:
@@ -306,13 +354,21 @@ def clients_csv(clients: list[Client], header: list[str], skills: list[str], lab
     for c in clients:
         for r in reversed(c.results):  # newest first, like the pages
             row = [label(c), c.short_id, r.session_id, r.finished_at.date().isoformat(),
-                   assurance_name(r.assurance), level_text(r.overall), _sem(r.overall, decimal)]
+                   assurance_name(r.assurance), level_text(r.overall), _sem(r.overall, decimal),
+                   _certainty(r.overall, decimal)]
             for skill in skills:
                 est = r.skills.get(skill)
-                row += [level_text(est), _sem(est, decimal)]
+                row += [level_text(est), _sem(est, decimal), _certainty(est, decimal)]
             row += [r.bank_version, r.shared_until.date().isoformat()]
             writer.writerow([csv_cell(v) for v in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def _certainty(estimate: dict | None, decimal: str = ".") -> str:
+    """The probability of the level, 0–1 with two decimals ("" when there is none)."""
+    if not estimate or estimate.get("certainty") is None:
+        return ""
+    return f"{float(estimate['certainty']):.2f}".replace(".", decimal)
 
 
 def _sem(estimate: dict | None, decimal: str = ".") -> str:
@@ -322,6 +378,6 @@ def _sem(estimate: dict | None, decimal: str = ".") -> str:
 
 
 __all__ = ["Client", "SharedResult", "ReviewView", "NotShared", "AlreadyDone", "coach_clients",
-           "coach_client", "filter_clients", "record_views",
+           "coach_client", "filter_clients", "record_views", "speaking_estimate",
            "reviews_visible_to", "review_visible_to", "review_audio", "clients_csv", "csv_cell",
            "level_text", "LEVELS", "RESULT_SKILLS", "ASSURANCES"]

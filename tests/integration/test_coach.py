@@ -434,6 +434,57 @@ def test_the_csv_export_has_one_row_per_shared_result_and_is_safe_in_excel(suite
     assert count(world.db, ShareView, ShareView.share_id.in_(world.shares["aino"])) == 4
 
 
+def test_speaking_level_and_certainty_are_on_the_client_page_the_list_and_the_csv(suite, world):
+    """Aino's latest sitting has a spoken answer scored B1 with confidence 0.4."""
+    coach = signed_in(suite, COACH)
+    page = coach.get(f"/results/coach/clients/{world.clients['aino']}").text
+    row = re.search(r'<tr id="profile-speaking">(.*?)</tr>', page, re.S)
+    assert row, "no speaking row in the profile table"
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row.group(1))
+    assert cells == ["Speaking", "B1", "–", "40 %"]
+    assert 'id="speaking-note"' in page and "Speaking: B1. " in page  # the chart's description
+    # the list shows the speaking column and filters by it
+    listing = coach.get("/results/coach/?skill=speaking&level=B1").text
+    assert "Aino Asiakas" in listing and "Clients shown: 1 of 2." in listing
+    # the CSV: level and probability for speaking, no SEM; Finnish decimal commas
+    r = coach.get("/results/coach/clients.csv?lang=fi")
+    rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    level, sem, prob = (header.index(f"Puhuminen: {x}") if f"Puhuminen: {x}" in header else None
+                        for x in ("taso", "keskivirhe", "tason todennäköisyys"))
+    assert None not in (level, sem, prob), header
+    latest = next(row for row in rows[1:] if row[2] == world.real_session)
+    assert (latest[level], latest[sem], latest[prob]) == ("B1", "", "0,40")
+    earlier = next(row for row in rows[1:] if row[2] == world.sessions["aino"][0])
+    assert earlier[level] == "" and earlier[prob] == ""
+    # every other skill has its probability too, as a decimal between 0 and 1
+    assert header[7] == "Kokonaistason todennäköisyys"
+    assert all(re.fullmatch(r"0,\d\d|1,00", row[7]) for row in rows[1:])
+
+
+def test_the_speaking_level_is_the_lower_of_the_latest_spoken_answers():
+    from types import SimpleNamespace as Job
+
+    from services.results.coaching import speaking_estimate
+
+    def job(item, cefr, confidence=0.7, status="done", recognised="speech", **extra):
+        return Job(item_id=item, status=status, result={"cefr": cefr, "confidence": confidence,
+                                                        "recognised_as": recognised, **extra})
+
+    assert speaking_estimate([]) is None
+    assert speaking_estimate([job("sp-1", None, recognised="unclear")]) is None
+    assert speaking_estimate([job("sp-1", "B1", status="failed")]) is None
+    est = speaking_estimate([job("sp-1", "B2", 0.8), job("sp-2", "A2", 0.55)])
+    assert (est["cefr"], est["certainty"], est["sem"], est["n_items"]) == ("A2", 0.55, None, 2)
+    # a later recording of the same task replaces the earlier one
+    assert speaking_estimate([job("sp-1", "A1", 0.9), job("sp-1", "B1", 0.6)])["cefr"] == "B1"
+    # an answer that got no level does not pull the level down
+    assert speaking_estimate([job("sp-1", "B1", 0.6), job("sp-2", None, recognised="other_language")])["cefr"] == "B1"
+    # a level a coach set has no machine certainty
+    reviewed = speaking_estimate([job("sp-1", "B2", 0.3, reviewed={"cefr": "B2"})])
+    assert reviewed["certainty"] is None and reviewed["reviewed"] is True
+
+
 def test_csv_cells_that_start_like_formulas_become_text():
     from services.results.coaching import csv_cell
 
