@@ -13,7 +13,7 @@ from services.common.i18n import LEARNER_LANGUAGES, language_in_path
 from services.common.rate_limit import enforce
 
 from . import next_steps
-from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, SKILL_NAMES,
+from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, ONE_ANSWER, SKILL_NAMES,
                     SPEAKING_TASK_NAMES, SPEECH_STAGES, SPEECH_SUBSCORES, certainty_text)
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
@@ -206,7 +206,7 @@ def result():
                            courses=_courses(res), step_kinds=STEP_KINDS,
                            weakest=weakest, weakest_name=SKILL_NAMES.get(weakest, weakest),
                            speaking_jobs=jobs, speaking_finished=_all_scored(jobs),
-                           **speech_texts())
+                           one_answer=ONE_ANSWER, **speech_texts())
 
 
 STEP_KINDS = {"course": _l("Course"), "service": _l("Service"), "self_study": _l("Self-study")}

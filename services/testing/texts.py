@@ -91,7 +91,19 @@ LEVEL_BY_SKILL = {
         "C1": _l("You use even demanding forms, such as participles and infinitives, correctly."),
         "C2": _l("Your Finnish grammar is flawless."),
     },
+    "writing": {
+        "A1": _l("You write short, simple phrases about yourself, such as your name and where you live."),
+        "A2": _l("You write short, simple messages about everyday matters, e.g. that you are ill today."),
+        "B1": _l("You write clear connected texts on familiar topics, e.g. an email to your workplace."),
+        "B2": _l("You write clear, detailed texts and give reasons for your views, e.g. a job application."),
+        "C1": _l("You write well-structured texts on complex topics and choose a suitable style."),
+        "C2": _l("You write fluent, accurate texts in any style, even on demanding topics."),
+    },
 }
+
+# a skill whose level comes from a single answer (writing: one text) says so on the result
+ONE_ANSWER = _l("This level comes from one answer only. One answer shows only part of what you "
+                "can do, so take the level as a rough guide.")
 
 NEXT_STEPS = {
     "A1": _l("A Finnish course for beginners suits you (e.g. integration training). Practise everyday words daily."),

@@ -60,6 +60,37 @@ def test_a_whole_test_in_the_browser_pages(client, lang, heading, level_word):
     assert "<svg" in result.text and 'role="img"' in result.text
 
 
+def test_every_skill_on_the_result_says_what_its_level_means_and_writing_says_it_is_one_answer(client):
+    from assessment.cefr import LEVELS
+    from services.testing.texts import LEVEL_BY_SKILL, ONE_ANSWER, SKILL_NAMES
+
+    # every skill the test measures has a sentence for every level
+    for skill in set(SKILL_NAMES) - {"speaking"}:  # spoken answers have their own feedback
+        assert set(LEVEL_BY_SKILL[skill]) == set(LEVELS), skill
+        assert all(str(LEVEL_BY_SKILL[skill][lvl]).startswith(("You ", "Your ")) for lvl in LEVELS), skill
+    page = client.get("/en/")
+    client.post("/en/start", data={"_csrf": csrf(page.text)})
+    for _ in range(80):
+        page = client.get("/en/test")
+        if page.status_code == 302:
+            break
+        client.post("/en/test", data=right_answers(page.text))
+    result = client.get("/en/result").text
+    articles = re.findall(r'<article class="skill-result">(.*?)</article>', result, re.S)
+    by_skill = {re.search(r"<h3>([^:]+):", a).group(1): a for a in articles}
+    assert "Writing" in by_skill, list(by_skill)
+    for name, article in by_skill.items():
+        level = re.search(r'<bdi dir="ltr">([ABC][12])', article).group(1)
+        key = next(k for k, v in SKILL_NAMES.items() if str(v) == name)
+        assert str(LEVEL_BY_SKILL[key][level]) in article.replace("&#39;", "'"), name
+        one = re.search(r"Number of questions: (\d+)\.", article).group(1) == "1"
+        assert (str(ONE_ANSWER) in article) == one, name  # a single answer explains itself
+    assert str(ONE_ANSWER) in by_skill["Writing"]
+    # in Finnish too
+    fi = client.get("/fi/result").text
+    assert "perustuu vain yhteen vastaukseen" in fi
+
+
 def test_continuing_without_choosing_shows_a_message_and_keeps_the_item(client):
     page = client.get("/en/")
     client.post("/en/start", data={"_csrf": csrf(page.text)})
