@@ -80,3 +80,81 @@ def test_duplicate_ids_across_files_are_refused(tmp_path):
     (tmp_path / "b.yaml").write_text(body)
     with pytest.raises(ContentError, match="already used in a.yaml"):
         load_content(tmp_path)
+
+
+# -- practice items never resemble live ones -------------------------------------------
+def _stem_and_key(item) -> str:
+    """What a learner would remember of an item: its text, question and right answer,
+    lower-cased words only."""
+    import re
+
+    c, parts = item.content, []
+    if item.stimulus:
+        parts.append(item.stimulus.get("text") or item.stimulus.get("audio_text") or "")
+    if item.kind == "multiple_choice":
+        parts += [c.get("context") or "", c["prompt"], c["choices"][item.key]]
+    elif item.kind == "cloze":
+        parts.append(c["text"].replace("___", item.accept[0]))
+    elif item.kind == "yes_no":
+        parts.append(c["word"])
+    elif item.kind == "sentence_building":
+        parts.append(item.accept[0])
+    elif "prompt" in c:
+        parts.append(c["prompt"])
+    else:
+        parts.append(c.get("text") or c.get("audio_text") or "")
+    return " ".join(re.findall(r"\w+", " ".join(parts).casefold()))
+
+
+def near_copies(practice, live, ratio_limit=0.7, jaccard_limit=0.6):
+    """Pairs (practice id, live id, ratio, jaccard) whose stem and key are nearly the same
+    text: difflib's ratio of the two strings, or the Jaccard index of their word sets."""
+    from difflib import SequenceMatcher
+
+    found = []
+    for p in practice:
+        tp = _stem_and_key(p)
+        wp = set(tp.split())
+        for q in live:
+            tq = _stem_and_key(q)
+            wq = set(tq.split())
+            ratio = SequenceMatcher(None, tp, tq, autojunk=False).ratio()
+            jaccard = len(wp & wq) / len(wp | wq) if wp | wq else 0.0
+            if ratio >= ratio_limit or jaccard >= jaccard_limit:
+                found.append((p.id, q.id, round(ratio, 2), round(jaccard, 2)))
+    return found
+
+
+def test_no_practice_item_is_a_near_copy_of_a_live_item():
+    """Practice shows its answers: a practice item close to a live one would give a live key
+    away (as "Jos minulla olisi auto, ___ töihin autolla" did for st-b1-cz-ajaa)."""
+    practice = [i for i in ITEMS if i.status == "retired"]
+    live = [i for i in ITEMS if i.status != "retired"]
+    assert len(practice) >= 20 and len(live) >= 500
+    assert not near_copies(practice, live)
+
+
+def test_the_near_copy_check_catches_the_copies_it_is_for():
+    from dataclasses import replace
+
+    live = {i.id: i for i in ITEMS}
+    ajaa = live["st-b1-cz-ajaa"]
+    copy = replace(ajaa, id="pr-copy", status="retired",
+                   content={**ajaa.content, "text": "Jos minulla olisi auto, ___ töihin autolla."})
+    assert [c[:2] for c in near_copies([copy], [ajaa])] == [("pr-copy", "st-b1-cz-ajaa")]
+    reworded = replace(ajaa, id="pr-other", status="retired",
+                       content={**ajaa.content, "text": "Jos voittaisin lotossa, ___ talon."},
+                       accept=("ostaisin",))
+    assert near_copies([reworded], [ajaa]) == []
+
+
+def test_no_practice_word_is_a_word_a_live_item_asks_the_meaning_of():
+    import re
+
+    def asked(item):
+        m = re.search(r'sana "([^"]+)"', item.content.get("prompt") or "")
+        return m.group(1).casefold() if m else None
+
+    live_words = {asked(i) for i in ITEMS if i.status != "retired"} - {None}
+    practice_words = {asked(i): i.id for i in ITEMS if i.status == "retired" and asked(i)}
+    assert practice_words and not {w: pid for w, pid in practice_words.items() if w in live_words}
