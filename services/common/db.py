@@ -39,6 +39,11 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
+        # reads run in autocommit on PostgreSQL: no BEGIN, no COMMIT or ROLLBACK round trip
+        # (SQLite's driver begins a transaction only for writes, so it needs nothing)
+        reader = self.engine if url.startswith("sqlite") else \
+            self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._read_factory = sessionmaker(reader, expire_on_commit=False)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -50,6 +55,18 @@ class Database:
         except BaseException:
             s.rollback()
             raise
+        finally:
+            s.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A unit of work that only reads: never committed. Each statement sees what is
+        committed when it runs (autocommit on PostgreSQL), so a read that needs one
+        consistent view of several rows loads them in one statement. Nothing added to it
+        is written."""
+        s = self._read_factory()
+        try:
+            yield s
         finally:
             s.close()
 

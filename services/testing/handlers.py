@@ -1,8 +1,16 @@
 """The testing service layer: what the API and the pages both call.
 
-State lives in the database only: each call rebuilds the adaptive engine from the
-session's stored answers (cheap: a few dozen grid updates), so any worker can serve any
-request and a session survives a restart.
+State lives in the database only, so any worker can serve any request and a session
+survives a restart. The stored answers are the record; the adaptive engine's state after
+them is kept with the session too (``test_sessions.engine_state``), so a request takes it
+up and replays only the answers it does not cover (one, in an answer's request) instead
+of every answer. A session without it, or with a stale one (another bank, answers it does
+not know of), is replayed from its answers: :meth:`TestingService._engine`.
+
+An answer's request also chooses and serves the next item, so GET /next only reads: the
+lean path is one SELECT for GET /next and GET /result (no commit), and four statements
+for an answer (SELECT the session with its items, UPDATE the answer, INSERT the next
+item, UPDATE the session's state) with one commit.
 """
 from __future__ import annotations
 
@@ -15,8 +23,10 @@ import uuid
 from dataclasses import dataclass, replace
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from assessment.cefr import LEVELS, CutScores
 from assessment.engine import AdaptiveTest, Prior
@@ -140,6 +150,8 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
         return None
     row.score = LEVELS.index(cefr)
     sess = s.get(TestSession, session_id, with_for_update=True)
+    if sess is not None:
+        sess.engine_state = None  # it was kept with the machine's score: replay from now on
     if sess is None or sess.status != "finished" or not sess.result:
         return None
     s.flush()
@@ -242,24 +254,40 @@ class TestingService:
         self_assessment = {k: v for k, v in self_assessment.items() if k in bank.pool.skills}
         session_id = str(uuid.uuid4())
         token = secrets.token_urlsafe(32)
-        with self.db.session() as s:
-            s.add(TestSession(id=session_id, token_hash=hash_token(token), ui_language=ui_language,
-                              self_assessment=self_assessment, bank_version=bank.version,
-                              cut_scores_version=self.cuts.version))
+        # counted before the first item is chosen, as every later choice sees it
         self.exposure.test_started(bank.version)
+        with self.db.session() as s:
+            sess = TestSession(id=session_id, token_hash=hash_token(token), ui_language=ui_language,
+                               self_assessment=self_assessment, bank_version=bank.version,
+                               cut_scores_version=self.cuts.version)
+            s.add(sess)
+            # the first item is served now, so that GET /next only reads
+            served, item = self._serve(s, sess, bank, [], self._engine(sess, bank, []))
+        self._served_or_finished(session_id, bank, served, item is None)
         return session_id, token
 
-    def _load(self, s, session_id: str, token: str | None) -> TestSession:
+    def _load(self, s, session_id: str, token: str | None, items: bool = False) -> TestSession:
         """The session, if ``token`` is its bearer token; one answer for unknown ids and
-        wrong tokens, so that ids cannot be probed."""
+        wrong tokens, so that ids cannot be probed. ``items``: with its items, in the same
+        statement (one consistent view of the session and its answers)."""
         if not token:
             raise APIError(401, "Send the session's token as 'Authorization: Bearer <token>'.")
-        sess = s.get(TestSession, session_id)
+        if items:
+            sess = s.execute(select(TestSession).where(TestSession.id == session_id)
+                             .options(joinedload(TestSession.items))).unique().scalar_one_or_none()
+        else:
+            sess = s.get(TestSession, session_id)
         if sess is None or not hmac.compare_digest(sess.token_hash, hash_token(token)):
             raise APIError(404, "No test session with this id belongs to this token.")
         return sess
 
-    def _engine(self, sess: TestSession, bank: LoadedBank, rows: list[SessionItem]) -> AdaptiveTest:
+    def _engine(self, sess: TestSession, bank: LoadedBank, rows: list[SessionItem],
+                use_kept: bool = True) -> AdaptiveTest:
+        """The engine after the session's answers (``rows``: all its items, in serving
+        order): the kept state with the answers it does not cover replayed onto it, or
+        (none usable, or ``use_kept`` false: the reference path) every answer replayed.
+        Both give the same engine (tests/unit/test_engine.py and
+        tests/integration/test_session_path.py show it). Exposure counts are read once."""
         preferred = None
         counts = self.exposure.counts(bank.version, bank.pool.ids)
         if counts is not None:
@@ -270,10 +298,68 @@ class TestingService:
         engine = AdaptiveTest(bank.pool, cuts=cuts, stopping=self.stopping,
                               selector=Randomesque(self.config.randomesque_k),
                               blueprint=self.blueprint, prior=prior, rng=rng, preferred=preferred)
-        answered = [(_pool_item(r), int(r.score)) for r in rows
-                    if r.answer is not None and not r.pretest]
-        engine.replay(answered)
+        answered = [r for r in rows if r.answer is not None and not r.pretest]  # by seq
+        covered = self._covered(sess, bank, answered) if use_kept else 0
+        if covered:
+            engine.restore(sess.engine_state["engine"])
+        engine.replay([(_pool_item(r), int(r.score)) for r in answered[covered:]])
         return engine
+
+    def _pool_key(self, bank: LoadedBank) -> str:
+        """What a kept engine state's item indices refer to: the bank's pool."""
+        return f"{bank.version}/{bank.pool.size}/{self.blueprint.version}"
+
+    def _covered(self, sess: TestSession, bank: LoadedBank, answered: list[SessionItem]) -> int:
+        """How many of ``answered`` (the session's operational answers in serving order) the
+        kept engine state covers; 0 when there is none or it cannot be used.
+
+        A state is kept only as the replay of the first ``n`` answers in serving order, in
+        the transaction that stores the last of them, so the answers it covers are stored
+        answers. If it names ``n`` and the serving position of the last one, and the n-th
+        stored answer has that position, it covers exactly the first ``n``: any answer
+        stored since (another request's, or one given out of order) makes it stale."""
+        kept = sess.engine_state
+        if not kept or kept.get("pool") != self._pool_key(bank):
+            return 0
+        n = int(kept.get("answered", 0))
+        if n <= 0 or n > len(answered) or answered[n - 1].seq != kept.get("last_seq"):
+            return 0
+        return n
+
+    def _keep(self, sess: TestSession, bank: LoadedBank, engine: AdaptiveTest,
+              answered: list[SessionItem]) -> None:
+        """Keep the engine's state after ``answered`` with the session (before selection)."""
+        sess.engine_state = {"pool": self._pool_key(bank), "answered": len(answered),
+                             "last_seq": answered[-1].seq if answered else None,
+                             "engine": engine.state()}
+
+    def _serve(self, s, sess: TestSession, bank: LoadedBank, rows: list[SessionItem],
+               engine: AdaptiveTest) -> tuple[list[SessionItem], Item | None]:
+        """Choose what comes next when nothing served is waiting for an answer: the next
+        item of the test (a block of yes/no words whole), a pretest item, or the end
+        (then the session is finished here). Adds the served rows and flushes them: an
+        IntegrityError means another request served an item at the same time."""
+        if engine.is_finished():
+            item_id, pretest = None, None
+        else:
+            pretest = self._pretest_item(sess, bank, rows, engine)
+            item_id = pretest.id if pretest else engine.next_item()
+        if item_id is None:
+            self._finish(sess, engine)
+            return [], None
+        item = pretest or bank.items[item_id]
+        # a block of yes/no words is served whole (one page, one request); a text's
+        # questions come one at a time
+        together = [item] + ([bank.items[bank.pool.ids[j]] for j in engine.queue]
+                             if pretest is None and is_block_id(item.testlet) else [])
+        served = [SessionItem(session_id=sess.id, item_id=it.id, item_version=it.version,
+                              seq=len(rows) + n, skill=it.skill, irt=it.irt.as_dict(),
+                              testlet_id=it.testlet, pretest=pretest is not None)
+                  for n, it in enumerate(together)]
+        s.add_all(served)
+        sess.updated_at = utcnow()
+        s.flush()
+        return served, item
 
     def _item(self, bank: LoadedBank, s, item_id: str, version: int) -> Item:
         item = bank.items.get(item_id)
@@ -323,11 +409,22 @@ class TestingService:
         return candidates[int(rng.integers(len(candidates)))]
 
     def next(self, session_id: str, token: str | None) -> dict:
+        """The item waiting for an answer (served by the answer before it, or by start):
+        one SELECT, no commit. Only when nothing is waiting (a session started before
+        answers served the next item, or after two requests clashed) is it chosen here."""
         bank = self.bank.get()
+        with self.db.read() as s:
+            sess = self._load(s, session_id, token, items=True)
+            if sess.status == "finished":
+                return {"done": True, "progress": self._progress(sess.items)}
+            rows = list(sess.items)
+            pending = next((r for r in rows if r.answer is None), None)
+            if pending is not None:
+                item = self._item(bank, s, pending.item_id, pending.item_version)
+                return self._served(item, rows)
         for _attempt in range(3):
-            finished = False
             with self.db.session() as s:
-                sess = self._load(s, session_id, token)
+                sess = self._load(s, session_id, token, items=True)
                 if sess.status == "finished":
                     return {"done": True, "progress": self._progress(sess.items)}
                 rows = list(sess.items)
@@ -336,33 +433,12 @@ class TestingService:
                     item = self._item(bank, s, pending.item_id, pending.item_version)
                     return self._served(item, rows)
                 engine = self._engine(sess, bank, rows)
-                if engine.is_finished():
-                    item_id, pretest = None, None
-                else:
-                    pretest = self._pretest_item(sess, bank, rows, engine)
-                    item_id = pretest.id if pretest else engine.next_item()
-                if item_id is None:
-                    self._finish(sess, engine)
-                    finished = True
-                else:
-                    item = pretest or bank.items[item_id]
-                    # a block of yes/no words is served whole (one page, one request); a
-                    # text's questions come one at a time
-                    together = [item] + ([bank.items[bank.pool.ids[j]] for j in engine.queue]
-                                         if pretest is None and is_block_id(item.testlet) else [])
-                    served = [SessionItem(session_id=sess.id, item_id=it.id,
-                                          item_version=it.version, seq=len(rows) + n,
-                                          skill=it.skill, irt=it.irt.as_dict(),
-                                          testlet_id=it.testlet, pretest=pretest is not None)
-                              for n, it in enumerate(together)]
-                    s.add_all(served)
-                    sess.updated_at = utcnow()
-                    try:
-                        s.flush()
-                    except IntegrityError:  # another request served an item at the same time
-                        s.rollback()
-                        continue
-            if finished:
+                try:
+                    served, item = self._serve(s, sess, bank, rows, engine)
+                except IntegrityError:  # another request served an item at the same time
+                    s.rollback()
+                    continue
+            if item is None:
                 self._after_finish(session_id)
                 return {"done": True, "progress": self._progress(rows)}
             for row in served:
@@ -417,11 +493,22 @@ class TestingService:
         word left out, or an item that is not a word of the block, is a 422 that names
         them; a block not served in this session, or a word already answered, a 409."""
         bank = self.bank.get()
+        for serve in (True, False):  # without serving the next item after a clash
+            try:
+                return self._answer_block(session_id, token, block_id, answers, bank, serve)
+            except IntegrityError:
+                if not serve:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _answer_block(self, session_id: str, token: str | None, block_id: str,
+                      answers: dict[str, str], bank: LoadedBank, serve: bool) -> dict:
         with self.db.session() as s:
-            sess = self._load(s, session_id, token)
+            sess = self._load(s, session_id, token, items=True)
             if sess.status == "finished":
                 raise APIError(409, "This test is already finished; its result is ready.")
-            mine = [r for r in sess.items if r.testlet_id == block_id and not r.pretest]
+            rows = list(sess.items)
+            mine = [r for r in rows if r.testlet_id == block_id and not r.pretest]
             if not is_block_id(block_id) or not mine:
                 raise APIError(409, f"Block {block_id} was not served in this session: answer "
                                     "the block that GET /next returns.",
@@ -452,36 +539,41 @@ class TestingService:
                     points[k] = score_answer(items[k], answers[k], self.scoring.analyzer)
                 except AnswerError as err:
                     raise APIError(422, f"{k}: {err}", {"answers": {k: [str(err)]}}) from None
-            now = utcnow()
-            for k, score in points.items():
-                done = s.execute(
-                    update(SessionItem)
-                    .where(SessionItem.session_id == session_id, SessionItem.item_id == k,
-                           SessionItem.answer.is_(None))
-                    .values(answer=answers[k], score=score, answered_at=now))
-                if done.rowcount != 1:  # another request answered it first: nothing is kept
-                    raise APIError(409, f"Item {k} has already been answered.",
-                                   {"answers": {k: ["already answered"]}})
-            s.expire_all()
-            sess = self._load(s, session_id, token)
-            rows = list(sess.items)
-            engine = self._engine(sess, bank, rows)
-            finished = engine.is_finished()
-            if finished:
-                self._finish(sess, engine)
+            if not self._store_answers(s, by_id, {k: (answers[k], p) for k, p in points.items()}):
+                # another request answered a word first: nothing of this answer is kept
+                s.rollback()
+                taken = sorted(s.scalars(select(SessionItem.item_id).where(
+                    SessionItem.session_id == session_id, SessionItem.item_id.in_(list(points)),
+                    SessionItem.answer.is_not(None))).all())
+                raise APIError(409, f"Already answered (an answer cannot be changed): "
+                                    f"{', '.join(taken)}.",
+                               {"answers": {k: ["already answered"] for k in taken}})
+            finished, served = self._after_answers(s, sess, bank, rows, serve)
             outcome = {"accepted": True, "answered": len(points), "done": finished,
                        "progress": self._progress(rows)}
-        if finished:
-            self._after_finish(session_id)
+        self._served_or_finished(session_id, bank, served, finished)
         return outcome
 
     def answer(self, session_id: str, token: str | None, item_id: str, answer) -> dict:
+        """Record the answer to the item served and, when nothing else served waits for an
+        answer, choose and serve the next item (or finish the test) in the same request."""
         bank = self.bank.get()
+        for serve in (True, False):  # without serving the next item after a clash
+            try:
+                return self._answer(session_id, token, item_id, answer, bank, serve)
+            except IntegrityError:
+                if not serve:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _answer(self, session_id: str, token: str | None, item_id: str, answer,
+                bank: LoadedBank, serve: bool) -> dict:
         with self.db.session() as s:
-            sess = self._load(s, session_id, token)
+            sess = self._load(s, session_id, token, items=True)
             if sess.status == "finished":
                 raise APIError(409, "This test is already finished; its result is ready.")
-            row = s.get(SessionItem, (session_id, item_id))
+            rows = list(sess.items)
+            row = next((r for r in rows if r.item_id == item_id), None)
             if row is None:
                 raise APIError(409, f"Item {item_id} was not served in this session: "
                                     "answer the item that GET /next returns.")
@@ -499,24 +591,59 @@ class TestingService:
                     points = score_answer(item, answer, self.scoring.analyzer)
                 except AnswerError as err:
                     raise APIError(422, str(err), {"answer": str(err)}) from None
-            done = s.execute(
-                update(SessionItem)
-                .where(SessionItem.session_id == session_id, SessionItem.item_id == item_id,
-                       SessionItem.answer.is_(None))
-                .values(answer=answer, score=points, answered_at=utcnow()))
-            if done.rowcount != 1:
+            if not self._store_answers(s, {item_id: row}, {item_id: (answer, points)}):
                 raise APIError(409, f"Item {item_id} has already been answered.")
-            s.expire_all()
-            sess = self._load(s, session_id, token)
-            rows = list(sess.items)
-            engine = self._engine(sess, bank, rows)
-            finished = engine.is_finished()
-            if finished:
-                self._finish(sess, engine)
+            finished, served = self._after_answers(s, sess, bank, rows, serve)
             outcome = {"accepted": True, "done": finished, "progress": self._progress(rows)}
+        self._served_or_finished(session_id, bank, served, finished)
+        return outcome
+
+    def _store_answers(self, s, rows: dict[str, SessionItem],
+                       answers: dict[str, tuple[object, float]]) -> bool:
+        """Store ``answers`` (item id -> (answer, score)) in one statement, each only if its
+        item has no answer yet, and mark them on ``rows``. False when another request
+        answered one of them first (the caller rolls back: nothing is kept)."""
+        now = utcnow()
+        table = SessionItem.__table__
+        stmt = (update(table)
+                .where(table.c.session_id == bindparam("b_session"),
+                       table.c.item_id == bindparam("b_item"), table.c.answer.is_(None))
+                .values(answer=bindparam("b_answer"), score=bindparam("b_score"),
+                        answered_at=bindparam("b_at")))
+        params = [{"b_session": rows[k].session_id, "b_item": k, "b_answer": a, "b_score": p,
+                   "b_at": now} for k, (a, p) in answers.items()]
+        done = s.execute(stmt, params if len(params) > 1 else params[0])
+        if done.rowcount != len(params):
+            return False
+        for k, (a, p) in answers.items():  # as stored, without reading them back
+            set_committed_value(rows[k], "answer", a)
+            set_committed_value(rows[k], "score", p)
+            set_committed_value(rows[k], "answered_at", now)
+        return True
+
+    def _after_answers(self, s, sess: TestSession, bank: LoadedBank, rows: list[SessionItem],
+                       serve: bool) -> tuple[bool, list[SessionItem]]:
+        """After answers are stored: the engine (the kept state and the new answers), its
+        state kept, then the test finished or, when nothing served waits for an answer,
+        the next item served. Returns (finished, rows served)."""
+        engine = self._engine(sess, bank, rows)
+        self._keep(sess, bank, engine, [r for r in rows if r.answer is not None and not r.pretest])
+        if engine.is_finished():
+            self._finish(sess, engine)
+            return True, []
+        if not serve or any(r.answer is None for r in rows):
+            return False, []
+        served, item = self._serve(s, sess, bank, rows, engine)
+        return item is None, served
+
+    def _served_or_finished(self, session_id: str, bank: LoadedBank,
+                            served: list[SessionItem], finished: bool) -> None:
+        """What follows a committed answer: exposure counts of what it served, or the work
+        that follows a finished test."""
+        for row in served:
+            self.exposure.item_served(bank.version, row.item_id)
         if finished:
             self._after_finish(session_id)
-        return outcome
 
     def _score_writing(self, s, item: Item, answer, session_id: str) -> tuple[int, str]:
         """A writing task is scored on submission (0..5 = A1..C2, the graded response
@@ -568,7 +695,7 @@ class TestingService:
             return found.media_type, found.data
 
     def result(self, session_id: str, token: str | None) -> dict:
-        with self.db.session() as s:
+        with self.db.read() as s:
             sess = self._load(s, session_id, token)
             if sess.status != "finished":
                 answered = sum(r.answer is not None for r in sess.items)

@@ -28,6 +28,9 @@ class TestSession(Base):
     stop_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     stats_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what replaying the answers rebuilds, kept after each answer (TestingService._engine);
+    # a cache of the answers, never the record: None or stale means replay them
+    engine_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     items: Mapped[list["SessionItem"]] = relationship(
         back_populates="session", order_by="SessionItem.seq", cascade="all, delete-orphan")
