@@ -39,7 +39,7 @@ def create_app(config: Config | None = None, make_audio=None):
     )
     app.extensions["taitotaso.authoring"] = AuthoringService(res.db, res.config,
                                                              make_audio=make_audio)
-    app.extensions["taitotaso.authoring.throttle"] = SignInThrottle(res.db, res.redis)
+    app.extensions["taitotaso.authoring.throttle"] = SignInThrottle(scope="staff-signin")
     app.extensions["taitotaso.standard_setting"] = StandardSettingService(
         res.db, InProcessRecentResults(res.db),
         CutScoreCache(res.db, res.config.bank_check_seconds))

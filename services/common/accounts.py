@@ -15,19 +15,17 @@ Passwords are hashed with Argon2id (argon2-cffi, services/common/passwords.py); 
 Sign-in attempts are counted per (email, client address) before the password is checked:
 after ``MAX_FAILURES`` within ``WINDOW_SECONDS`` that pair waits; from all addresses together
 an account takes ``ACCOUNT_MAX_FAILURES`` (see :class:`SignInThrottle`). The counts live in
-Redis when one is configured, otherwise in the database.
+Redis when one is configured, otherwise in the process (Flask-Limiter).
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
-import time
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, delete, func, select
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -57,7 +55,8 @@ class StaffUser(Base):
 
 
 class SignInFailure(Base):
-    """One failed sign-in, kept for ``WINDOW_SECONDS`` (when Redis is not configured)."""
+    """Failed sign-ins as the database once kept them; no longer written (the counts are
+    Flask-Limiter's, see :class:`SignInThrottle`): the table stays until a migration drops it."""
 
     __tablename__ = "staff_sign_in_failures"
 
@@ -205,113 +204,61 @@ def authenticate(db, email: str, password: str) -> Staff | None:
 ACCOUNT_MAX_FAILURES = 50   # from every address together: a slower backoff for the account
 
 
-@dataclass
+@dataclass(frozen=True)
 class SignInThrottle:
     """Sign-in attempts counted per (account, client address), with a slower limit per
-    account from every address together.
+    account from every address together, in moving windows of ``window_seconds``
+    (Flask-Limiter, services/common/rate_limit.py: Redis when configured, else the process).
 
-    An attempt is *reserved* before the password is checked (:meth:`reserve`), with an atomic
-    counter (Redis ``INCR`` in a transaction; without Redis, database rows written under a
-    lock): 40 parallel attempts get ``max_failures`` password checks, not more. A success
-    clears the pair's count (:meth:`succeeded`). Because the count is per address, somebody
-    else guessing at an account does not lock its owner out; only ``account_max_failures``
-    failures from many addresses within the window slow the account down for everyone.
+    An attempt is *reserved* before the password is checked (:meth:`reserve`), atomically
+    (in Redis one Lua script, in the process under a lock): 40 parallel attempts get
+    ``max_failures`` password checks, not more. A success clears the pair's count
+    (:meth:`succeeded`). Because the count is per address, somebody else guessing at an
+    account does not lock its owner out; only ``account_max_failures`` failures from many
+    addresses within the window slow the account down for everyone. Called in a request.
     """
 
-    db: object
-    redis: object | None = None
+    scope: str = "signin"
     max_failures: int = MAX_FAILURES
     window_seconds: int = WINDOW_SECONDS
-    prefix: str = "taitotaso:signin"
     account_max_failures: int = ACCOUNT_MAX_FAILURES
-    _clock: object = field(default=time.time, repr=False)
-    _lock: object = field(default_factory=lambda: __import__("threading").Lock(), repr=False)
 
-    def _account(self, account: str) -> str:
-        return hashlib.sha256(normalise_email(account).encode()).hexdigest()[:40]
+    @property
+    def _pair_limit(self):
+        from .rate_limit import Limit
 
-    def _pair(self, account: str, address: str | None) -> str:
-        where = hashlib.sha256((address or "unknown").encode()).hexdigest()[:24]
-        return f"{self._account(account)}|{where}"
+        return Limit(f"{self.scope}:pair", self.max_failures, self.window_seconds)
+
+    @property
+    def _account_limit(self):
+        from .rate_limit import Limit
+
+        return Limit(f"{self.scope}:account", self.account_max_failures, self.window_seconds)
+
+    @staticmethod
+    def _pair(account: str, address: str | None) -> str:
+        return f"{normalise_email(account)}|{address or 'unknown'}"
 
     def reserve(self, account: str, address: str | None) -> int:
         """Count one attempt before the password is checked: 0 when it may go on, else the
-        seconds to wait (and nothing is counted)."""
-        if self.redis is not None:
-            try:
-                return self._reserve_redis(account, address)
-            except Exception:
-                log.exception("could not count a sign-in attempt in Redis; using the database")
-        return self._reserve_db(account, address)
+        seconds to wait (and nothing is counted for the pair)."""
+        from .rate_limit import hit
+
+        return (hit(self._pair_limit, key=self._pair(account, address))
+                or hit(self._account_limit, key=normalise_email(account)))
 
     def remaining(self, account: str, address: str | None) -> int:
         """How many more attempts this pair may make now (after a failure: 0 means the
         next one waits)."""
-        if self.redis is not None:
-            try:
-                used = int(self.redis.get(self._redis_key("pair", self._pair(account, address))) or 0)
-                return max(0, self.max_failures - used)
-            except Exception:
-                log.exception("could not read sign-in attempts from Redis; using the database")
-        with self.db.session() as s:
-            used = s.scalar(select(func.count()).select_from(SignInFailure).where(
-                SignInFailure.email == self._pair(account, address),
-                SignInFailure.failed_at > self._since())) or 0
-        return max(0, self.max_failures - used)
+        from .rate_limit import remaining
+
+        return remaining(self._pair_limit, self._pair(account, address))
 
     def succeeded(self, account: str, address: str | None) -> None:
         """The password was right: this pair starts afresh (the account-wide count stays)."""
-        if self.redis is not None:
-            try:
-                self.redis.delete(self._redis_key("pair", self._pair(account, address)))
-            except Exception:
-                log.exception("could not clear sign-in attempts in Redis")
-        with self.db.session() as s:
-            s.execute(delete(SignInFailure).where(SignInFailure.email == self._pair(account, address)))
+        from .rate_limit import clear
 
-    def _redis_key(self, kind: str, who: str) -> str:
-        """Fixed windows of ``window_seconds``: the window's number is part of the key."""
-        return f"{self.prefix}:{kind}:{who}:{int(self._clock() // self.window_seconds)}"
-
-    def _reserve_redis(self, account: str, address: str | None) -> int:
-        now = self._clock()
-        wait = max(1, int(self.window_seconds - now % self.window_seconds + 0.999))
-        for kind, who, limit in (("pair", self._pair(account, address), self.max_failures),
-                                 ("account", self._account(account), self.account_max_failures)):
-            pipe = self.redis.pipeline(transaction=True)
-            pipe.incr(self._redis_key(kind, who))
-            pipe.expire(self._redis_key(kind, who), self.window_seconds + 5)
-            count, _set = pipe.execute()
-            if count > limit:
-                return wait
-        return 0
-
-    def _since(self) -> datetime:
-        return datetime.fromtimestamp(self._clock() - self.window_seconds, timezone.utc)
-
-    def _reserve_db(self, account: str, address: str | None) -> int:
-        """Without Redis (the embedded default: one process), rows under a lock."""
-        now = self._clock()
-        pair, whole = self._pair(account, address), self._account(account)
-        with self._lock, self.db.session() as s:
-            s.execute(delete(SignInFailure).where(SignInFailure.failed_at < self._since()))
-            pair_times = s.scalars(select(SignInFailure.failed_at).where(
-                SignInFailure.email == pair).order_by(SignInFailure.failed_at)).all()
-            if len(pair_times) >= self.max_failures:
-                return self._wait(pair_times, now)
-            account_times = s.scalars(select(SignInFailure.failed_at).where(
-                SignInFailure.email.like(f"{whole}|%")).order_by(SignInFailure.failed_at)).all()
-            if len(account_times) >= self.account_max_failures:
-                return self._wait(account_times, now)
-            s.add(SignInFailure(email=pair, failed_at=datetime.fromtimestamp(now, timezone.utc)))
-        return 0
-
-    def _wait(self, times: list, now: float) -> int:
-        return max(1, int(_aware(times[0]).timestamp() + self.window_seconds - now + 0.999))
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+        clear(self._pair_limit, self._pair(account, address))
 
 
 def count_staff(db) -> int:

@@ -12,6 +12,7 @@ from .errors import register_error_handlers
 from .i18n import init_i18n
 from .observability import init_observability
 from .queue import JobContext, make_queue
+from .rate_limit import init_rate_limits
 from .redis_client import make_redis
 from .request_parsing import init_request_parsing
 from .sessions import init_server_sessions
@@ -52,6 +53,7 @@ def base_app(name: str, config: Config | None, **flask_kwargs) -> tuple[Flask, R
     resources = Resources(config)
     app.extensions["taitotaso.resources"] = resources
     init_server_sessions(app, resources)
+    init_rate_limits(app, resources)
     init_observability(app, resources)
     register_error_handlers(app)
     init_request_parsing(app)   # deep JSON and lone surrogates: a 400, never a 500

@@ -1,78 +1,48 @@
-"""Rate limits per client address, shared by every worker through Redis.
+"""Rate limits through Flask-Limiter, shared by every worker through Redis.
 
-Used for the employer's link look-ups (results), starting tests (testing) and the Katso
-feedback form and printing (library). Without Redis, or while Redis is down, each process
-counts on its own: a limit is never a reason to refuse a request.
+Each app has one ``flask_limiter.Limiter`` (:func:`init_rate_limits`) whose storage is the
+service's Redis (``REDIS_URL``, the same connection pool) in production and ``memory://`` in
+the embedded default. Its moving-window strategy (``limits``) does the counting: in Redis an
+atomic Lua script, so parallel requests cannot both take the last place.
+
+The limits are applied where a view decides (after a form is valid, once the scoring caller
+is known, for one shared count across several views), so views call :func:`enforce` or
+:func:`hit` with a :class:`Limit` rather than decorating routes; the key is the client's
+address (:func:`client_address`) unless the view names another. While Redis is down each
+process counts in memory: a limit is never a reason to refuse a request.
 """
 from __future__ import annotations
 
 import hashlib
 import logging
-import secrets
-import threading
+import math
 import time
-from collections import deque
+from dataclasses import dataclass
 
-from flask import request
+from flask import Flask, current_app, request
 
 from .errors import APIError
 
 log = logging.getLogger(__name__)
 
+EXTENSION = "taitotaso.limiter"
+KEY_PREFIX = "taitotaso:rate"
 
-class RateLimiter:
-    """At most ``limit`` events per client address in ``window`` seconds.
 
-    A sliding window: in Redis (a sorted set of look-up times per address, shared by every
-    worker) when configured, else (or when Redis fails) in this process."""
+@dataclass(frozen=True)
+class Limit:
+    """At most ``amount`` events per key in ``seconds`` (a moving window), counted under
+    ``scope`` (views that share a scope share the count)."""
 
-    def __init__(self, redis=None, limit: int = 30, window: int = 60, clock=time.time,
-                 prefix: str = "taitotaso:rate"):
-        self.redis = redis
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self.prefix = prefix
-        self._seen: dict[str, deque] = {}
-        self._lock = threading.Lock()
+    scope: str
+    amount: int
+    seconds: int
 
-    def hit(self, client: str | None) -> int:
-        """Count one event; 0 when it may go on, else the seconds to wait."""
-        client = client or "unknown"
-        now = self.clock()
-        if self.redis is not None:
-            try:
-                return self._hit_redis(client, now)
-            except Exception as err:  # Redis down: the process keeps counting
-                log.warning("could not count in Redis (%s) for %s; counting in the process",
-                            err.__class__.__name__, self.prefix)
-        with self._lock:
-            seen = self._seen.setdefault(client, deque())
-            while seen and seen[0] <= now - self.window:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return max(1, int(seen[0] + self.window - now + 0.999))
-            seen.append(now)
-            if len(self._seen) > 10_000:  # forget addresses that have gone quiet
-                for addr in [a for a, q in self._seen.items() if not q or q[-1] <= now - self.window]:
-                    del self._seen[addr]
-            return 0
+    @property
+    def item(self):
+        from limits import RateLimitItemPerSecond
 
-    def _hit_redis(self, client: str, now: float) -> int:
-        key = f"{self.prefix}:{hashlib.sha256(client.encode()).hexdigest()[:32]}"
-        pipe = self.redis.pipeline(transaction=True)
-        pipe.zremrangebyscore(key, 0, now - self.window)
-        pipe.zrange(key, 0, 0, withscores=True)
-        pipe.zcard(key)
-        _removed, oldest, count = pipe.execute()
-        if count >= self.limit:
-            first = oldest[0][1] if oldest else now
-            return max(1, int(first + self.window - now + 0.999))
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(key, {f"{now}:{secrets.token_hex(4)}": now})
-        pipe.expire(key, self.window + 5)
-        pipe.execute()
-        return 0
+        return RateLimitItemPerSecond(self.amount, self.seconds)
 
 
 def client_address() -> str:
@@ -80,9 +50,70 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def enforce(limiter: RateLimiter, message: str) -> None:
-    """429 with ``Retry-After`` when this client is over ``limiter``'s limit."""
-    wait = limiter.hit(client_address())
+def init_rate_limits(app: Flask, resources) -> None:
+    """One Flask-Limiter per app, on the service's Redis when there is one."""
+    from flask_limiter import Limiter
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    redis = resources.redis
+    if redis is not None:
+        uri = resources.config.redis_url
+        options = {"connection_pool": redis.connection_pool, "key_prefix": KEY_PREFIX}
+    else:
+        uri, options = "memory://", {}
+    limiter = Limiter(client_address, app=app, storage_uri=uri, storage_options=options,
+                      strategy="moving-window", headers_enabled=False, swallow_errors=True)
+    # while Redis is down, this process counts on its own
+    app.extensions[EXTENSION] = (limiter, MovingWindowRateLimiter(MemoryStorage()))
+
+
+def _identity(key: str) -> str:
+    """Addresses and accounts are kept in the store only as a digest."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _on_store(limit: Limit, use):
+    """``use(strategy)`` on the shared store; on this process's while that fails."""
+    limiter, fallback = current_app.extensions[EXTENSION]
+    try:
+        return use(limiter.limiter)
+    except Exception as err:  # Redis down: the process keeps counting
+        log.warning("could not count in the rate-limit store (%s) for %s; counting in the "
+                    "process", err.__class__.__name__, limit.scope)
+        return use(fallback)
+
+
+def hit(limit: Limit, key: str | None = None) -> int:
+    """Count one event for ``key`` (default: the client's address) under ``limit``:
+    0 when it may go on, else the seconds until it may (a refused event is not counted)."""
+    who, item = _identity(key if key is not None else client_address()), limit.item
+
+    def count(strategy) -> int:
+        if strategy.hit(item, limit.scope, who):
+            return 0
+        reset_time, _remaining = strategy.get_window_stats(item, limit.scope, who)
+        return max(1, math.ceil(reset_time - time.time()))
+
+    return _on_store(limit, count)
+
+
+def remaining(limit: Limit, key: str) -> int:
+    """How many more events ``key`` may have under ``limit`` now."""
+    who = _identity(key)
+    return _on_store(limit, lambda strategy: strategy.get_window_stats(
+        limit.item, limit.scope, who).remaining)
+
+
+def clear(limit: Limit, key: str) -> None:
+    """``key`` starts afresh under ``limit``."""
+    who = _identity(key)
+    _on_store(limit, lambda strategy: strategy.clear(limit.item, limit.scope, who))
+
+
+def enforce(limit: Limit, message: str, key: str | None = None) -> None:
+    """429 with ``Retry-After`` (the suite's error answer) when ``key`` is over ``limit``."""
+    wait = hit(limit, key)
     if wait:
         raise RateLimited(wait, message)
 
@@ -91,3 +122,7 @@ class RateLimited(APIError):
     def __init__(self, seconds: int, message: str):
         super().__init__(429, message)
         self.retry_after = seconds
+
+
+__all__ = ["Limit", "RateLimited", "clear", "client_address", "enforce", "hit", "init_rate_limits",
+           "remaining"]

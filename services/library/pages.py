@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES, language_in_path
-from services.common.rate_limit import RateLimiter, enforce
+from services.common.rate_limit import Limit, enforce
 
 from . import printing
 from .content import pictogram_path
@@ -43,10 +43,8 @@ class LibraryContext:
     def __init__(self, app):
         res = app.extensions["taitotaso.resources"]
         self.store = LibraryStore(res.db)
-        self.prints = RateLimiter(res.redis, limit=PRINTS_PER_MINUTE, window=60,
-                                  prefix="taitotaso:katso-prints")
-        self.feedback = RateLimiter(res.redis, limit=FEEDBACK_PER_HOUR, window=3600,
-                                    prefix="taitotaso:katso-feedback")
+        self.prints = Limit("katso-prints", PRINTS_PER_MINUTE, 60)
+        self.feedback = Limit("katso-feedback", FEEDBACK_PER_HOUR, 3600)
         self._index: tuple[tuple, SearchIndex] | None = None
         self._lock = threading.Lock()
 

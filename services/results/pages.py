@@ -25,7 +25,7 @@ from assessment.cefr import LEVELS
 from assessment.reporting import level_range, range_text
 from services.common.accounts import SignInThrottle
 from services.common.errors import APIError
-from services.common.rate_limit import RateLimiter
+from services.common.rate_limit import Limit, hit
 from services.common.i18n import LANGUAGES, language_in_path
 
 from . import seekers, sharing, verification
@@ -47,7 +47,7 @@ EXTENSION = "taitotaso.results"
 # -- wiring --------------------------------------------------------------------------------
 class ResultsContext:
     """What the pages and the API share per app: the signing keys (made on first use), the
-    link rate limiter, the sign-in throttle and the time zone for showing times."""
+    link look-ups' rate limit, the sign-in throttle and the time zone for showing times."""
 
     def __init__(self, app):
         res = app.extensions["taitotaso.resources"]
@@ -60,8 +60,8 @@ class ResultsContext:
         self._keys: KeyRing | None = None
         self._keys_lock = threading.Lock()
         limit = int(os.environ.get("TAITOTASO_LINK_LOOKUPS_PER_MINUTE") or LINK_LOOKUPS_PER_MINUTE)
-        self.limiter = RateLimiter(res.redis, limit=limit, window=60, prefix="taitotaso:link-lookups")
-        self.throttle = SignInThrottle(res.db, res.redis, prefix="taitotaso:seeker-signin")
+        self.link_lookups = Limit("link-lookups", limit, 60)
+        self.throttle = SignInThrottle(scope="seeker-signin")
         try:
             self.tz = ZoneInfo(os.environ.get("TAITOTASO_TIMEZONE") or "Europe/Helsinki")
         except (ZoneInfoNotFoundError, ValueError):
@@ -550,7 +550,7 @@ def _public_language() -> None:
 
 def _limited():
     """Count the look-up; a 429 page when this address has made too many."""
-    wait = context().limiter.hit(request.remote_addr)
+    wait = hit(context().link_lookups)
     if not wait:
         return None
     body = render_template("link_error.html", code=429, message=_(

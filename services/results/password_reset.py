@@ -14,7 +14,7 @@ from sqlalchemy import select
 from services.common.mail import send_mail
 from services.common.onetime import OneTimeTokens
 from services.common.passwords import hash_password, password_problem
-from services.common.rate_limit import RateLimiter, client_address
+from services.common.rate_limit import Limit, hit
 from services.common.sessions import revoke_sessions_of
 
 from . import seekers
@@ -23,6 +23,7 @@ from .pages import bp, context, db
 
 PURPOSE = "password-reset"
 REQUESTS_PER_HOUR = 10   # per client address
+REQUESTS = Limit("password-reset", REQUESTS_PER_HOUR, 3600)
 
 
 def _tokens() -> OneTimeTokens:
@@ -30,15 +31,6 @@ def _tokens() -> OneTimeTokens:
     if "taitotaso.onetime" not in ext:
         ext["taitotaso.onetime"] = OneTimeTokens(ext["taitotaso.resources"])
     return ext["taitotaso.onetime"]
-
-
-def _limiter() -> RateLimiter:
-    ext = current_app.extensions
-    if "taitotaso.reset_limiter" not in ext:
-        res = ext["taitotaso.resources"]
-        ext["taitotaso.reset_limiter"] = RateLimiter(res.redis, limit=REQUESTS_PER_HOUR, window=3600,
-                                                     prefix="taitotaso:rate:password-reset")
-    return ext["taitotaso.reset_limiter"]
 
 
 def _account(email: str):
@@ -56,7 +48,7 @@ def _account(email: str):
 def forgot_password():
     sent, status = False, 200
     if request.method == "POST":
-        if _limiter().hit(client_address()):
+        if hit(REQUESTS):
             return render_template("password_forgot.html", sent=False, error=_(
                 "Too many links have been asked for from your network. Try again in an hour.")), 429
         email = request.form.get("email", "")[:300]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 
 from services.common.errors import APIError
-from services.common.rate_limit import RateLimiter, RateLimited
+from services.common.rate_limit import Limit, RateLimited, hit
 
 
 @dataclass(frozen=True)
@@ -62,19 +62,11 @@ def require_service() -> Caller:
     return caller
 
 
-def _limiter() -> RateLimiter:
-    limiter = current_app.extensions.get("taitotaso.scoring.upload_limiter")
-    if limiter is None:
-        res = current_app.extensions["taitotaso.resources"]
-        limiter = RateLimiter(res.redis, limit=res.config.scoring_uploads_per_minute, window=60,
-                              prefix="taitotaso:rate:scoring-upload")
-        current_app.extensions["taitotaso.scoring.upload_limiter"] = limiter
-    return limiter
-
-
 def limit_uploads(caller: Caller) -> None:
     """429 with Retry-After when this caller has sent too many answers this minute."""
-    wait = _limiter().hit(f"{caller.kind}:{caller.name}")
+    limit = Limit("scoring-upload", current_app.extensions["taitotaso.resources"].config
+                  .scoring_uploads_per_minute, 60)
+    wait = hit(limit, key=f"{caller.kind}:{caller.name}")
     if wait:
         raise RateLimited(wait, f"Too many answers sent for scoring: try again in {wait} s.")
 

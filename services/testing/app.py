@@ -7,7 +7,7 @@ from markupsafe import Markup, escape
 from services.common.app_support import base_app
 from services.common.config import Config
 from services.common.exposure import MemoryExposure, RedisExposure
-from services.common.rate_limit import RateLimiter
+from services.common.rate_limit import Limit
 
 from . import api, pages
 from .handlers import TestingService
@@ -25,9 +25,8 @@ def create_app(config: Config | None = None):
     exposure = RedisExposure(res.redis) if res.redis is not None else MemoryExposure()
     app.extensions["taitotaso.testing"] = TestingService(res.db, res.config, exposure, res.queue)
     # a whole classroom may start from one address at once: the limit stops floods, not groups
-    app.extensions["taitotaso.session_starts"] = RateLimiter(
-        res.redis, limit=res.config.session_starts_per_minute, window=60,
-        prefix="taitotaso:session-starts")
+    app.extensions["taitotaso.session_starts"] = Limit(
+        "session-starts", res.config.session_starts_per_minute, 60)
     rest = RestApi(app)
     rest.register_blueprint(api.blp)
     rest.register_blueprint(api.assets_blp)

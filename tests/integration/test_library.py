@@ -448,3 +448,40 @@ def test_seeding_again_keeps_what_curators_changed(library):
     assert store.card("candle").caption["en"] == "Own"
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(LibraryCard)) == 110
+
+
+# -- rate limits (Flask-Limiter: in memory on SQLite, shared through Redis on PostgreSQL) -----
+def test_feedback_is_limited_to_ten_messages_an_hour_per_address(library):
+    app, db = library
+    client = browser(app, "en")
+    token = csrf(client.get("/katso/en/accessibility").text)
+    for i in range(10):
+        r = client.post("/katso/en/accessibility", data={"_csrf": token, "message": f"Note {i}."})
+        assert r.status_code == 302, (i, r.status_code)
+    r = client.post("/katso/en/accessibility", data={"_csrf": token, "message": "  "})
+    assert r.status_code == 400          # a form with mistakes is answered, and not counted
+    r = client.post("/katso/en/accessibility", data={"_csrf": token, "message": "Eleventh."})
+    assert r.status_code == 429 and "several messages from your network" in r.text
+    assert 3500 <= int(r.headers["Retry-After"]) <= 3600
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(LibraryFeedback)) == 10
+    other = browser(app, "en")
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    token = csrf(other.get("/katso/en/accessibility").text)
+    r = other.post("/katso/en/accessibility", data={"_csrf": token, "message": "From elsewhere."})
+    assert r.status_code == 302          # another address has its own count
+
+
+def test_printing_is_limited_per_address_across_the_kinds_of_pdf(library, monkeypatch):
+    from services.library import pages
+
+    _app, db = library
+    monkeypatch.setattr(pages, "PRINTS_PER_MINUTE", 2)
+    app = gateway_app(_app.extensions["taitotaso.resources"].config)
+    client = browser(app, "en")
+    assert client.get("/katso/en/print/category/celebrations.pdf").status_code == 200
+    assert client.get("/katso/en/print/guide.pdf").status_code == 200
+    r = client.get("/katso/en/print/category/celebrations.pdf")
+    assert r.status_code == 429 and "Many PDFs have been made for your network" in r.text
+    assert 1 <= int(r.headers["Retry-After"]) <= 60
+    app.extensions["taitotaso.resources"].db.dispose()

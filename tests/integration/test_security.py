@@ -339,14 +339,14 @@ def test_staff_sign_in_is_throttled_per_address_too(gateway):
         "email": "author@example.fi", "password": STAFF_PASSWORD}).status_code == 200
 
 
-def test_many_addresses_together_slow_an_account_down(sqlite_config):
+def test_many_addresses_together_slow_an_account_down(gateway):
     from services.common.accounts import SignInThrottle
-    from services.common.db import Database
 
-    throttle = SignInThrottle(Database(sqlite_config.database_url), account_max_failures=12)
-    waits = [throttle.reserve("olga@example.fi", f"10.0.0.{i // 3}") for i in range(15)]
-    assert waits[:12] == [0] * 12 and all(w > 0 for w in waits[12:])
-    assert throttle.reserve("someone.else@example.fi", "10.0.0.1") == 0
+    throttle = SignInThrottle(account_max_failures=12)
+    with gateway.test_request_context():
+        waits = [throttle.reserve("olga@example.fi", f"10.0.0.{i // 3}") for i in range(15)]
+        assert waits[:12] == [0] * 12 and all(w > 0 for w in waits[12:])
+        assert throttle.reserve("someone.else@example.fi", "10.0.0.1") == 0
 
 
 # -- Katso's stats.csv: curators' captions are text, never formulas --------------------------

@@ -1,44 +1,67 @@
-"""The rate limit of employer-link look-ups (in the process; the Redis variant runs in
-tests/integration/test_results_seeker.py)."""
-from services.common.rate_limit import RateLimiter as LinkRateLimiter
+"""The suite's rate limits through Flask-Limiter (in memory, and with Redis unreachable; the
+shared Redis count runs in tests/integration/test_results_seeker.py)."""
+import time
+from types import SimpleNamespace
+
+import pytest
+import redis
+from flask import Flask
+
+from services.common.rate_limit import Limit, RateLimited, enforce, hit, init_rate_limits
+
+LOOKUPS = Limit("link-lookups", 30, 60)
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
+def _app(redis_client=None, url=None):
+    app = Flask(__name__)
+    init_rate_limits(app, SimpleNamespace(redis=redis_client, config=SimpleNamespace(redis_url=url)))
+    return app
 
 
-def test_the_31st_lookup_in_a_minute_waits_until_the_oldest_is_a_minute_old():
-    clock = Clock()
-    limiter = LinkRateLimiter(limit=30, window=60, clock=clock)
-    for i in range(30):
-        clock.now = 1000.0 + i
-        assert limiter.hit("192.0.2.1") == 0
-    clock.now = 1030.5
-    assert limiter.hit("192.0.2.1") == 30  # the first look-up leaves the window at 1060
-    assert limiter.hit("198.51.100.7") == 0  # another address has its own count
-    clock.now = 1060.0
-    assert limiter.hit("192.0.2.1") == 0
+def _from(app, address):
+    return app.test_request_context(environ_base={"REMOTE_ADDR": address})
 
 
-def test_refused_lookups_do_not_extend_the_wait():
-    clock = Clock()
-    limiter = LinkRateLimiter(limit=2, window=60, clock=clock)
-    assert limiter.hit("a") == 0 and limiter.hit("a") == 0
-    for _ in range(100):
-        assert limiter.hit("a") > 0
-    clock.now += 60
-    assert limiter.hit("a") == 0
+def test_the_31st_lookup_in_a_minute_waits_about_a_minute_and_other_addresses_do_not():
+    app = _app()
+    with _from(app, "192.0.2.1"):
+        assert [hit(LOOKUPS) for _ in range(30)] == [0] * 30
+        assert 55 <= hit(LOOKUPS) <= 60
+    with _from(app, "198.51.100.7"):
+        assert hit(LOOKUPS) == 0  # another address has its own count
 
 
-def test_a_failing_redis_falls_back_to_counting_in_the_process():
-    class Broken:
-        def pipeline(self, **_kw):
-            raise ConnectionError("down")
+def test_the_window_moves_on_and_refused_events_do_not_extend_it():
+    app, limit = _app(), Limit("short", 2, 1)
+    with _from(app, "192.0.2.1"):
+        assert hit(limit) == 0 and hit(limit) == 0
+        assert all(hit(limit) == 1 for _ in range(50))
+        time.sleep(1.1)
+        assert hit(limit) == 0
 
-    limiter = LinkRateLimiter(Broken(), limit=1, window=60, clock=Clock())
-    assert limiter.hit("a") == 0
-    assert limiter.hit("a") > 0
+
+def test_limits_with_the_same_scope_share_the_count_and_other_scopes_do_not():
+    app = _app()
+    with _from(app, "192.0.2.1"):
+        assert hit(Limit("prints", 1, 60)) == 0
+        assert hit(Limit("prints", 1, 60)) > 0
+        assert hit(Limit("feedback", 1, 60)) == 0
+
+
+def test_a_named_key_replaces_the_address():
+    app, limit = _app(), Limit("uploads", 1, 60)
+    with _from(app, "192.0.2.1"):
+        assert hit(limit, key="service:a") == 0
+        assert hit(limit, key="service:b") == 0
+        with pytest.raises(RateLimited) as refused:
+            enforce(limit, "Too many.", key="service:a")
+    assert refused.value.status == 429 and 55 <= refused.value.retry_after <= 60
+
+
+def test_an_unreachable_redis_falls_back_to_counting_in_the_process():
+    url = "redis://127.0.0.1:1/0"   # nothing listens on port 1
+    down = redis.Redis.from_url(url, socket_connect_timeout=0.2, socket_timeout=0.2)
+    app = _app(down, url)
+    with _from(app, "192.0.2.1"):
+        assert hit(Limit("x", 1, 60)) == 0
+        assert hit(Limit("x", 1, 60)) > 0
