@@ -590,3 +590,62 @@ def test_the_dockerfile_matches_the_project():
     assert yaml.safe_load(cmd) == ["gunicorn", "-c", "deploy/gunicorn/testing.py"]
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "var", ".git"} <= set(ignored)
+
+
+# -- every setting the code reads is set in both deployments -------------------------------
+CODE_DIRS = ("services", "scoring", "assessment", "item_bank", "deploy/gunicorn")
+SETTING = re.compile(r"\b(TAITOTASO_[A-Z0-9_]*[A-Z0-9]|DATABASE_URL|REDIS_URL)\b")
+
+
+def settings_read_by_the_code() -> set[str]:
+    """Every ``TAITOTASO_*`` name (and the two URLs) in the code the services run."""
+    names = set()
+    for folder in CODE_DIRS:
+        for path in (ROOT / folder).rglob("*.py"):
+            names |= set(SETTING.findall(path.read_text(encoding="utf-8")))
+    return names
+
+
+def k8s_settings() -> set[str]:
+    names = set(objects("ConfigMap")["taitotaso-config"]["data"])
+    names |= set(objects("Secret")["taitotaso-secrets"]["stringData"])
+    for pod in _pod_specs().values():
+        for c in pod["containers"]:
+            names |= {e["name"] for e in c.get("env", [])}
+    return names
+
+
+def compose_settings() -> set[str]:
+    return {name for s in compose()["services"].values() for name in s.get("environment") or {}}
+
+
+def test_the_scan_finds_the_settings_of_the_config_loader():
+    found = settings_read_by_the_code()
+    assert {"DATABASE_URL", "REDIS_URL", "TAITOTASO_SMTP_PASSWORD", "TAITOTASO_SCORING_CLIENTS",
+            "TAITOTASO_SIGNING_KEYS", "TAITOTASO_SERVICE"} <= found
+    assert "TAITOTASO_SMTP_" not in found   # a prefix in prose is not a setting
+
+
+def test_every_setting_the_code_reads_is_in_the_k8s_configmap_secrets_or_pod_env():
+    missing = settings_read_by_the_code() - k8s_settings()
+    assert not missing, f"add to deploy/k8s/configmap.yaml or secrets.yaml: {sorted(missing)}"
+
+
+def test_every_setting_the_code_reads_is_in_compose():
+    missing = settings_read_by_the_code() - compose_settings()
+    assert not missing, f"add to deploy/compose.yaml: {sorted(missing)}"
+
+
+def test_secrets_are_not_in_the_configmap():
+    data = objects("ConfigMap")["taitotaso-config"]["data"]
+    secrets = objects("Secret")["taitotaso-secrets"]["stringData"]
+    for name in ("TAITOTASO_SECRET_KEY", "TAITOTASO_SMTP_PASSWORD", "TAITOTASO_SCORING_CLIENTS",
+                 "TAITOTASO_METRICS_TOKEN", "DATABASE_URL", "REDIS_URL"):
+        assert name in secrets and name not in data, name
+
+
+def test_every_setting_the_code_reads_is_in_the_readme_table():
+    table = {m for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+             if line.startswith("| `") for m in SETTING.findall(line.split("|")[1])}
+    missing = settings_read_by_the_code() - table
+    assert not missing, f"add to the settings table in README.md: {sorted(missing)}"
