@@ -93,7 +93,8 @@ class ItemRepository:
         computed from the CEFR target, not yet calibrated) follow what the content now
         computes, e.g. after the way a kind's initial parameters are derived changes.
         Calibrated parameters (``irt.calibrated``, written by ``taitotaso calibrate``) and
-        provisional ones it moved (``irt.provisional_shift``) are never overwritten. Sessions keep a copy of the parameters each item was given
+        provisional ones it moved or estimated (``irt.provisional_shift``,
+        ``irt.provisional_estimate``) are never overwritten. Sessions keep a copy of the parameters each item was given
         with, so their estimates do not move."""
         report = SeedReport()
         latest: dict[str, ItemRow] = {}
@@ -114,8 +115,9 @@ class ItemRepository:
                     old.status = item.status
                 if item.assets and old.assets != item.assets:
                     old.assets = item.assets
-                provisional = not ((old.irt or {}).get("calibrated")
-                                   or (old.irt or {}).get("provisional_shift"))
+                irt = old.irt or {}
+                provisional = not (irt.get("calibrated") or irt.get("provisional_shift")
+                                   or irt.get("provisional_estimate"))
                 if provisional and old.irt != item.irt.as_dict():
                     old.irt = item.irt.as_dict()
                     report.parameters_updated += 1

@@ -20,7 +20,19 @@ the bank version changes, so the testing service reloads the bank. The items sti
 provisional move by how far the newly calibrated items of their kind lay from their CEFR
 targets (``provisional_shift``; ``shift_provisional=False`` leaves them): with a bank whose
 targets sit 0.3 logits off the scale, the uncalibrated items otherwise keep pulling every
-estimate by their share of the test. Every run is kept
+estimate by their share of the test.
+
+Items with some answers but fewer than ``min_n`` are not left at their targets either:
+their estimate is combined with what the kind says about them (an empirical-Bayes,
+"collateral information" estimate, Mislevy 1988). Each kind's items lie from their CEFR
+targets by a mean offset and a spread (τ), both estimated from this run's estimates by a
+random-effects mean; an item's difficulty becomes the precision-weighted mean of its own
+estimate (weight 1/SE²) and its target moved by the offset (weight 1/τ²), and its slope
+likewise on the log scale. An item answered 30 times thus moves most of the way to what
+its answers say when they say it clearly, and stays near its kind's offset when they do
+not. These items stay provisional (``irt.provisional_estimate`` records n, SE and the
+prior): they never anchor a later run, and are estimated afresh as answers accumulate.
+Every run is kept
 (``CalibrationRun``) with its flags: misfit (Q1 p < ``FIT_ALPHA``) and drift (an anchor's
 displacement, or a recalibrated item's change, of at least ``DRIFT_LOGITS`` and
 significant at 1 %).
@@ -44,6 +56,7 @@ from .testing.orm import SessionItem, TestSession
 
 FIT_ALPHA = 0.01
 PROVISIONAL_MIN_ITEMS = 10
+SHRINK_MIN_N = 10   # answers an item needs before its own estimate counts (or min_n, if lower)
 DRIFT_LOGITS = 0.5
 DRIFT_Z = 2.576
 
@@ -89,34 +102,64 @@ def _drift(delta, se) -> bool:
             and se is not None and math.isfinite(se) and se > 0 and abs(delta) / se >= DRIFT_Z)
 
 
+def _target_b(irt: dict) -> float:
+    """The difficulty the item's CEFR target gave it, before any provisional move."""
+    return _difficulty(irt) - float(irt.get("provisional_shift") or 0.0)
+
+
+def _target_a(irt: dict) -> float:
+    """The slope the item's kind gave it, before any provisional estimate."""
+    return float((irt.get("provisional_estimate") or {}).get("target_a") or irt["a"])
+
+
 def _difficulty(irt: dict) -> float:
     return float(np.mean(irt["thresholds"])) if irt.get("model") == "grm" else float(irt["b"])
 
 
-def provisional_offsets(pairs: dict[str, list[tuple[float, float]]], min_items: int = PROVISIONAL_MIN_ITEMS) -> dict:
-    """How far items lie from their CEFR-target difficulties, by kind: the mean of
-    (estimate - target value) over the items calibrated for the first time, each weighted
-    by 1 / (SE² + τ²), where τ² is the items' own spread around their targets
-    (DerSimonian & Laird 1986: a random-effects mean, so that a few very precise items do
-    not decide it alone). A kind with fewer than ``min_items`` such items takes the mean
-    over all kinds. ``pairs``: kind -> [(difference, SE of the estimate)]."""
-    def mean(values):
-        d = np.array([x for x, _ in values])
-        v = np.array([max(se, 0.05) ** 2 if np.isfinite(se) else 1.0 for _, se in values])
-        w = 1.0 / v
-        fixed = float(np.sum(w * d) / w.sum())
-        q = float(np.sum(w * (d - fixed) ** 2))
-        tau2 = max(0.0, (q - (len(d) - 1)) / (w.sum() - np.sum(w ** 2) / w.sum())) if len(d) > 1 else 0.0
-        w = 1.0 / (v + tau2)
-        return float(np.sum(w * d) / w.sum())
+def random_effects(values: list[tuple[float, float]]) -> tuple[float, float]:
+    """Mean and between-item variance τ² of differences with their SEs, by DerSimonian &
+    Laird (1986): each weighted by 1 / (SE² + τ²), so that a few very precise items do not
+    decide the mean alone. ``values``: [(difference, SE)]."""
+    d = np.array([x for x, _ in values])
+    v = np.array([max(se, 0.05) ** 2 if np.isfinite(se) else 1.0 for _, se in values])
+    w = 1.0 / v
+    fixed = float(np.sum(w * d) / w.sum())
+    q = float(np.sum(w * (d - fixed) ** 2))
+    tau2 = max(0.0, (q - (len(d) - 1)) / (w.sum() - np.sum(w ** 2) / w.sum())) if len(d) > 1 else 0.0
+    w = 1.0 / (v + tau2)
+    return float(np.sum(w * d) / w.sum()), tau2
 
+
+def kind_priors(pairs: dict[str, list[tuple[float, float]]],
+                min_items: int = PROVISIONAL_MIN_ITEMS) -> dict[str, tuple[float, float]]:
+    """How far items lie from their CEFR-target values, by kind: (random-effects mean,
+    τ²) of (estimate - target) over the items estimated from the targets. A kind with fewer
+    than ``min_items`` such items takes the values over all kinds (key ``"*"``).
+    ``pairs``: kind -> [(difference, SE of the estimate)]."""
     everything = [p for v in pairs.values() for p in v]
     if len(everything) < min_items:
         return {}
-    overall = mean(everything)
-    out = {kind: mean(v) if len(v) >= min_items else overall for kind, v in pairs.items()}
+    overall = random_effects(everything)
+    out = {kind: random_effects(v) if len(v) >= min_items else overall for kind, v in pairs.items()}
     out["*"] = overall
     return out
+
+
+def provisional_offsets(pairs: dict[str, list[tuple[float, float]]],
+                        min_items: int = PROVISIONAL_MIN_ITEMS) -> dict:
+    """The mean offsets of :func:`kind_priors` alone: kind -> offset, ``"*"`` all kinds."""
+    return {kind: mean for kind, (mean, _) in kind_priors(pairs, min_items).items()}
+
+
+def shrink(estimate: float, se: float, prior_mean: float, prior_var: float) -> tuple[float, float]:
+    """Posterior mean and SD of a normal estimate (SE ``se``) under a normal prior."""
+    if not (math.isfinite(estimate) and math.isfinite(se) and se > 0):
+        return prior_mean, math.sqrt(prior_var)
+    if prior_var <= 0:
+        return prior_mean, 0.0
+    w_data, w_prior = 1.0 / se ** 2, 1.0 / prior_var
+    return ((w_data * estimate + w_prior * prior_mean) / (w_data + w_prior),
+            math.sqrt(1.0 / (w_data + w_prior)))
 
 
 def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_reference="fi",
@@ -186,32 +229,68 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
             irt["calibrated"] = {"at": now, "n": est.n, "mode": mode, "se_a": _r(est.se_a),
                                  "se_b": [_r(b) for b in est.se_b]}
             updates[key] = irt
-    # items calibrated for the first time tell how far the CEFR targets lie from the scale;
-    # the items still provisional move by as much (per kind), so that they stop pulling the
-    # estimates towards the targets' old origin while their own answers accumulate
-    first = defaultdict(list)
+    # the items estimated from their CEFR targets (not calibrated before) tell how far the
+    # targets lie from the scale, by kind: a mean offset and a spread τ (see the docstring)
+    b_pairs, a_pairs, usable = defaultdict(list), defaultdict(list), {}
     for est, key in zip(result.items, keys):
         old = rows[key].irt
-        if key in updates and not old.get("calibrated"):
-            se = float(np.sqrt(np.mean(np.square(est.se_b))))
-            target = _difficulty(old) - float(old.get("provisional_shift") or 0.0)
-            first[rows[key].kind].append((est.difficulty - target, se))
-    offsets = provisional_offsets(first) if apply and shift_provisional else {}
+        if (est.anchored or old.get("calibrated") or est.n < min(min_n, SHRINK_MIN_N)
+                or not math.isfinite(est.a)):
+            continue
+        se_b = float(np.sqrt(np.mean(np.square(est.se_b)))) if len(est.se_b) else math.nan
+        if not (math.isfinite(se_b) and math.isfinite(est.difficulty)):
+            continue
+        kind = rows[key].kind
+        b_pairs[kind].append((est.difficulty - _target_b(old), se_b))
+        if math.isfinite(est.se_a) and est.a > 0:
+            a_pairs[kind].append((math.log(est.a / _target_a(old)), est.se_a / est.a))
+        usable[key] = (est, se_b)
+    priors = kind_priors(b_pairs) if apply and shift_provisional else {}
+    a_priors = kind_priors(a_pairs) if priors else {}
+    offsets = {kind: mean for kind, (mean, _) in priors.items()}
+    # items with some answers, too few to be calibrated: their own estimate combined with
+    # their kind's (empirical Bayes); they stay provisional
+    estimated = {}
+    for key, (est, se_b) in usable.items() if priors else ():
+        row = rows[key]
+        if key in updates or row.kind not in ADAPTIVE_KINDS or row.status not in ("live", "reviewed"):
+            continue
+        old = row.irt
+        mean, tau2 = priors.get(row.kind, priors["*"])
+        b_post, sd_post = shrink(est.difficulty, se_b, _target_b(old) + mean, tau2)
+        a_mean, a_tau2 = a_priors.get(row.kind, a_priors.get("*", (0.0, 0.0)))
+        la = (shrink(math.log(est.a), est.se_a / est.a, math.log(_target_a(old)) + a_mean, a_tau2)[0]
+              if math.isfinite(est.se_a) else math.log(_target_a(old)) + a_mean)
+        irt = dict(old)
+        move = b_post - _difficulty(old)
+        irt["b"] = float(irt["b"]) + move
+        if irt.get("thresholds"):
+            irt["thresholds"] = [float(t) + move for t in irt["thresholds"]]
+        irt["a"] = float(np.clip(math.exp(la), 0.2, 4.0))
+        irt["provisional_shift"] = round(b_post - _target_b(old), 4)
+        irt["provisional_estimate"] = {
+            "at": now, "n": est.n, "se_b": _r(se_b), "sd_b": _r(sd_post),
+            "prior": {"offset": _r(mean), "sd": _r(math.sqrt(tau2))},
+            "target_b": _r(_target_b(old)), "target_a": _r(_target_a(old))}
+        estimated[key] = irt
     shifted = 0
     with db.session() as s:
         repo = ItemRepository(s)
         before = repo.bank_version()
-        for (item_id, version), irt in updates.items():
+        for (item_id, version), irt in {**updates, **estimated}.items():
             s.get(ItemRow, (item_id, version)).irt = irt
         if offsets:
             for row in s.scalars(select(ItemRow).where(ItemRow.status.in_(("live", "reviewed")))).all():
                 irt = dict(row.irt)
                 if (irt.get("calibrated") or (row.id, row.version) in updates
-                        or row.kind not in ADAPTIVE_KINDS):
+                        or (row.id, row.version) in estimated or row.kind not in ADAPTIVE_KINDS):
                     continue
                 new = round(offsets.get(row.kind, offsets["*"]), 4)
                 move = new - float(irt.get("provisional_shift") or 0.0)
-                if abs(move) < 1e-4:
+                earlier = irt.pop("provisional_estimate", None)
+                if earlier:   # an earlier estimate that this run could not renew
+                    irt["a"] = earlier["target_a"]
+                elif abs(move) < 1e-4:
                     continue
                 irt["b"] = float(irt["b"]) + move
                 if irt.get("thresholds"):
@@ -219,7 +298,7 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
                 irt["provisional_shift"] = new
                 row.irt = irt
                 shifted += 1
-        if updates or shifted:
+        if updates or estimated or shifted:
             s.flush()
             repo._touch()
         after = repo.bank_version()
@@ -235,6 +314,9 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
                    "applied": len(updates), "min_n": min_n, "seconds": round(seconds, 3),
                    "provisional_offsets": {k: round(v, 4) for k, v in offsets.items()},
                    "provisional_shifted": shifted,
+                   "provisional_estimated": len(estimated),
+                   "kind_priors": {k: {"offset": _r(m), "sd": _r(math.sqrt(t))}
+                                   for k, (m, t) in priors.items()},
                    "em_seconds": round(result.seconds, 3),
                    "bank_version_before": before, "bank_version_after": after,
                    "flagged": flagged}
