@@ -136,12 +136,28 @@ def match(result: dict, entries: list[Entry], limit: int = MAX_SUGGESTIONS) -> l
 
 
 # -- practice ------------------------------------------------------------------------
+def listening_ready(item: Item) -> bool:
+    """A released listening question with its recording made (as the test's listening
+    questions have theirs: a stimulus whose audio was synthesised at build time)."""
+    roles = item.audio_texts()
+    return (item.skill == "listening" and item.kind == "multiple_choice" and bool(roles)
+            and all(role in item.assets for role in roles))
+
+
+def practice_writing_tasks(items: list[Item], level: str | None) -> list[Item]:
+    """Released writing tasks, the one nearest ``level`` first."""
+    usable = [i for i in items if i.status == "retired" and i.kind == "writing_task"]
+    target = LEVELS.index(level) if level in LEVELS else LEVELS.index("B1")
+    return sorted(usable, key=lambda i: (abs(LEVELS.index(i.cefr) - target), i.cefr, i.id))
+
+
 def practice_candidates(items: list[Item], level: str, skill: str | None) -> list[Item]:
     """Released items to practise with, best first: the skill at the level, then the skill
     at the nearest levels, then other skills from the nearest level out. Only items whose
-    status is ``retired``, of objective kinds shown one at a time, without audio."""
+    status is ``retired``, of objective kinds shown one at a time, without audio, or
+    listening questions with their recording (:func:`listening_ready`)."""
     usable = [i for i in items if i.status == "retired" and i.kind in PRACTICE_KINDS
-              and not i.testlet and not i.audio_texts()]
+              and ((not i.testlet and not i.audio_texts()) or listening_ready(i))]
     target = LEVELS.index(level) if level in LEVELS else LEVELS.index("B1")
     return sorted(usable, key=lambda i: (i.skill != skill, abs(LEVELS.index(i.cefr) - target),
                                          i.id))

@@ -14,6 +14,7 @@ from services.common.rate_limit import enforce
 
 from . import next_steps
 from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, ONE_ANSWER, SKILL_NAMES,
+                    WRITING_FLAGS,
                     SPEAKING_TASK_NAMES, SPEECH_STAGES, SPEECH_SUBSCORES, certainty_text)
 
 bp = Blueprint("pages", __name__, template_folder="templates", static_folder="static",
@@ -389,6 +390,7 @@ def speaking_status():
 
 # -- practice with released items, after the result ------------------------------------
 PRACTICE_ROUND = 5  # questions in one round of practice
+MAX_PRACTICE_TEXT = 6000  # characters of a practice text (the test's writing box takes 20000)
 
 
 def _practice_items(res: dict) -> list:
@@ -422,6 +424,11 @@ def practice_view(item) -> dict:
     """What practice.html shows of an item (never its key before the answer)."""
     view = {"id": item.id, "kind": item.kind, "skill": item.skill}
     c = item.content
+    if item.stimulus and item.assets.get("stimulus_audio"):
+        from item_bank.model import asset_url  # a listening question: its recording first
+
+        view |= {"audio": asset_url(item.assets["stimulus_audio"]),
+                 "title": item.stimulus.get("title")}
     if item.kind == "multiple_choice":
         view |= {"context": c.get("context"), "prompt": c["prompt"],
                  "choices": [{"id": k, "text": v} for k, v in sorted(c["choices"].items())]}
@@ -450,7 +457,7 @@ def _render_practice(state: dict, item=None, feedback: dict | None = None,
     return render_template("practice.html", item=practice_view(item) if item else None,
                            feedback=feedback, error=error, right=state["right"],
                            answered=len(state["done"]), round=PRACTICE_ROUND, skills=SKILL_NAMES,
-                           weakest_name=SKILL_NAMES.get(weakest, weakest)), status
+                           weakest=weakest, weakest_name=SKILL_NAMES.get(weakest, weakest)), status
 
 
 @bp.get("/<lang>/practice")
@@ -505,6 +512,86 @@ def practice_answer():
     feedback = {"right": right, "partial": 0 < points < item.max_score,
                 "correct": correct_answer(item)}
     return _render_practice(state, item, feedback=feedback, weakest=weakest)
+
+
+# -- writing practice: a released task, scored by the writing scorer, nothing stored ------
+def _practice_writing_tasks(res: dict) -> list:
+    """Released writing tasks, the one nearest the writing level (else the overall) first."""
+    from item_bank.repository import ItemRepository
+
+    with service().db.session() as s:
+        retired = ItemRepository(s).latest_items(status="retired")
+    level = (res.get("skills") or {}).get("writing", {}).get("cefr") or res["overall"]["cefr"]
+    return next_steps.practice_writing_tasks(retired, level)
+
+
+def _render_writing_practice(tasks: list, task, text: str = "", result: dict | None = None,
+                             error: str | None = None, status: int = 200):
+    from services.scoring.feedback import with_messages
+
+    view = None
+    if task is not None:
+        c = task.content
+        view = {"id": task.id, "prompt": c["prompt"], "min_words": c["min_words"],
+                "max_words": c["max_words"], "cefr": task.cefr}
+    feedback = [f for f in with_messages(result["feedback"], g.lang) if f["message"]] if result else []
+    flags = [WRITING_FLAGS[f] for f in (result or {}).get("flags", []) if f in WRITING_FLAGS]
+    others = [{"id": t.id, "cefr": t.cefr} for t in tasks if task is None or t.id != task.id]
+    return render_template("practice_writing.html", task=view, text=text, result=result,
+                           feedback=feedback, flags=flags, error=error, others=others,
+                           certainty=certainty_text(result["confidence"]) if result else None,
+                           level_meaning=LEVEL_BY_SKILL["writing"].get(result["cefr"]) if result else None,
+                           ), status
+
+
+def _chosen_task(tasks: list, task_id: str | None):
+    return next((t for t in tasks if t.id == task_id), None) if task_id else (tasks[0] if tasks else None)
+
+
+@bp.get("/<lang>/practice/writing")
+def practice_writing():
+    current = _current()
+    res, back = _finished_result(current)
+    if back is not None:
+        return back
+    tasks = _practice_writing_tasks(res)
+    task = _chosen_task(tasks, request.args.get("task"))
+    if task is None and tasks:
+        raise APIError(404, _("There is no such writing task. Choose one of the tasks on the "
+                              "writing practice page."))
+    return _render_writing_practice(tasks, task)
+
+
+@bp.post("/<lang>/practice/writing")
+def practice_writing_answer():
+    """Score a practice text with the test's writing scorer and show the level, what the
+    checks found and the feedback. Nothing is stored: not the text, not a review."""
+    from scoring.textinput import TextInputError, clean
+
+    current = _current()
+    res, back = _finished_result(current)
+    if back is not None:
+        return back
+    tasks = _practice_writing_tasks(res)
+    task = _chosen_task(tasks, request.form.get("item_id") or "-")
+    if task is None:
+        raise APIError(404, _("There is no such writing task. Choose one of the tasks on the "
+                              "writing practice page."))
+    raw = request.form.get("answer") or ""
+    if len(raw) > MAX_PRACTICE_TEXT:
+        return _render_writing_practice(tasks, task, raw[:MAX_PRACTICE_TEXT], error=_(
+            "Your text is too long for practice: write at most %(n)s characters.",
+            n=MAX_PRACTICE_TEXT), status=422)
+    try:
+        text = clean(raw)
+    except TextInputError:
+        text = ""
+    if not text:
+        return _render_writing_practice(tasks, task, raw, error=_(
+            "Write your text in the box before you send it."), status=422)
+    c = task.content
+    result = service().scoring.score_text(text, c["prompt"], c.get("min_words"), task_id=task.id)
+    return _render_writing_practice(tasks, task, text, result=result)
 
 
 @bp.post("/<lang>/practice/again")

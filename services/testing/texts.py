@@ -101,6 +101,16 @@ LEVEL_BY_SKILL = {
     },
 }
 
+# what the writing scorer's checks found, as the practice page names it
+WRITING_FLAGS = {
+    "too_short": _l("The text is shorter than the task asks."),
+    "repetition": _l("Part of the text repeats itself."),
+    "copied": _l("Part of the text is copied from the task or the test."),
+    "off_task": _l("Part of the text is not about the task."),
+    "word_list": _l("The text is a list of words, not sentences."),
+    "not_finnish": _l("The text is not in Finnish."),
+}
+
 # a skill whose level comes from a single answer (writing: one text) says so on the result
 ONE_ANSWER = _l("This level comes from one answer only. One answer shows only part of what you "
                 "can do, so take the level as a rough guide.")

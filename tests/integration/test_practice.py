@@ -127,3 +127,107 @@ def test_the_adaptive_test_never_serves_a_practice_item(client):
     for choose in (lambda item: KEYS[item["id"]], wrong_where_possible):
         served = Taker(client, "en").finish(choose)
         assert served and not any(i["id"].startswith("pr-") for i in served)
+
+
+# -- writing and listening practice ----------------------------------------------------------
+PRACTICE_TEXT = ("Minun harrastukseni on uinti. Käyn uimahallissa kaksi kertaa viikossa, "
+                 "yleensä tiistaina ja torstaina illalla töiden jälkeen. Pidän uinnista, koska "
+                 "se on rentouttavaa ja hyvää liikuntaa. Lisäksi uimahallissa on mukava sauna. "
+                 "Tule joskus mukaan, jos haluat!")
+
+
+def review_count(app) -> int:
+    from sqlalchemy import func, select
+
+    from services.scoring.orm import ScoreReview
+
+    with app.extensions["taitotaso.testing"].db.session() as s:
+        return s.scalar(select(func.count()).select_from(ScoreReview))
+
+
+def test_writing_practice_scores_a_text_and_shows_level_checks_and_feedback(app, client):
+    assert client.get("/en/practice/writing").status_code == 404  # no test yet
+    finish_in_pages(client)
+    before, reviews = stored_result(app, client), review_count(app)
+    page = client.get("/en/practice/writing")
+    assert page.status_code == 200 and '<textarea id="answer"' in page.text
+    task = item_id_of(page.text)
+    assert task.startswith("pr-") and BY_ID[task].kind == "writing_task" and BY_ID[task].status == "retired"
+    assert BY_ID[task].content["prompt"].splitlines()[0] in page.text.replace("&#34;", '"')
+
+    r = client.post("/en/practice/writing", data={"_csrf": csrf(page.text), "item_id": task,
+                                                  "answer": PRACTICE_TEXT})
+    assert r.status_code == 200, r.text
+    level = re.search(r'Level of your text: <bdi class="level" dir="ltr">([ABC][12])</bdi>', r.text)
+    assert level, r.text
+    from services.testing.texts import LEVEL_BY_SKILL
+
+    assert str(LEVEL_BY_SKILL["writing"][level.group(1)]) in r.text.replace("&#39;", "'")
+    assert 'id="writing-practice-result"' in r.text
+    assert "Minun harrastukseni on uinti." in r.text  # the text, shown back as sent
+
+    # the checks are named: a text pasted three times is repetition
+    r = client.post("/en/practice/writing", data={"_csrf": csrf(page.text), "item_id": task,
+                                                  "answer": " ".join([PRACTICE_TEXT] * 3)})
+    assert r.status_code == 200
+    flags = re.search(r'<ul class="flags" id="writing-practice-flags">(.*?)</ul>', r.text, re.S)
+    assert flags and "Part of the text repeats itself." in flags.group(1)
+    assert 'id="writing-practice-feedback"' in r.text and "Repeated text counts only once" in r.text
+
+    # nothing is stored: not the result, not a review
+    assert stored_result(app, client) == before and review_count(app) == reviews
+
+
+def test_writing_practice_refuses_bad_input_with_a_message(client):
+    finish_in_pages(client)
+    page = client.get("/en/practice/writing")
+    task = item_id_of(page.text)
+    token = csrf(page.text)
+    r = client.post("/en/practice/writing", data={"_csrf": token, "item_id": task, "answer": "   "})
+    assert r.status_code == 422 and 'id="answer-error"' in r.text and "Write your text" in r.text
+    r = client.post("/en/practice/writing", data={"_csrf": token, "item_id": task, "answer": "a" * 7000})
+    assert r.status_code == 422 and "too long" in r.text
+    live = next(i for i in ITEMS if i.status == "live" and i.kind == "writing_task")
+    r = client.post("/en/practice/writing", data={"_csrf": token, "item_id": live.id, "answer": PRACTICE_TEXT})
+    assert r.status_code == 404 and "no such writing task" in r.text
+    assert client.get("/en/practice/writing?task=nope").status_code == 404
+    assert client.post("/en/practice/writing", data={"item_id": task, "answer": "x"}).status_code == 400
+    # another task can be chosen
+    other = re.search(r'href="(/en/practice/writing\?task=[^"]+)"', page.text).group(1)
+    chosen = client.get(other)
+    assert chosen.status_code == 200 and item_id_of(chosen.text) == other.split("=")[1] != task
+
+
+def test_the_weakest_skill_writing_is_offered_writing_practice(client, monkeypatch):
+    from services.testing import next_steps
+
+    finish_in_pages(client)
+    monkeypatch.setattr(next_steps, "weakest_skill", lambda res: "writing")
+    result = client.get("/en/result").text
+    assert re.search(r'id="practice-link" href="/en/practice/writing"', result)
+    practice = client.get("/en/practice").text
+    assert 'id="practice-writing-offer"' in practice and 'href="/en/practice/writing"' in practice
+    monkeypatch.setattr(next_steps, "weakest_skill", lambda res: "reading")
+    assert 'id="practice-link" href="/en/practice"' in client.get("/en/result").text
+    assert 'id="practice-writing-offer"' not in client.get("/en/practice").text
+
+
+def test_the_weakest_skill_listening_is_practised_with_practice_recordings(client, monkeypatch):
+    from services.testing import next_steps
+
+    finish_in_pages(client)
+    monkeypatch.setattr(next_steps, "weakest_skill", lambda res: "listening")
+    page = client.get("/en/practice")
+    first = item_id_of(page.text)
+    item = BY_ID[first]
+    assert item.skill == "listening" and item.status == "retired" and first.startswith("pr-li-")
+    audio = re.search(r'<section class="stimulus listening" id="practice-audio">.*?<audio controls '
+                      r'preload="auto" src="(/api/v1/assets/[0-9a-f]{64})"', page.text, re.S)
+    assert audio, page.text
+    recording = client.get(audio.group(1))
+    assert recording.status_code == 200 and len(recording.data) > 1000
+    r = client.post("/en/practice", data={"_csrf": csrf(page.text), "item_id": first, "answer": item.key})
+    assert r.status_code == 200 and 'id="practice-right"' in r.text
+    # the two practice recordings come first, then other skills
+    second = item_id_of(client.get("/en/practice").text)
+    assert BY_ID[second].skill == "listening" and second != first
