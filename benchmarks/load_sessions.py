@@ -1,15 +1,20 @@
-"""Many concurrent job seekers taking whole adaptive tests through the session API,
-against gunicorn with PostgreSQL and Redis (and an RQ worker for the queued jobs).
+"""Concurrent job seekers taking whole adaptive tests through the session API, with the
+trivial endpoint /healthz as the baseline measured in the same run, against the testing
+service as it is deployed (gunicorn -c deploy/gunicorn/testing.py) on PostgreSQL and Redis.
 
-Writing answers are scored inline (in the answer's request); every ``--speech-every``-th
-test also sends a read-aloud recording to the scoring API, which queues a speech job for
-the RQ worker; the run reports how many of those jobs finished and how long they waited.
+No RQ worker runs: nothing but the server and this load generator shares the cores. The
+run alternates phases of equal length, /healthz then the session API, ``--rounds`` times,
+at the same concurrency, and reports each round's ratio and their median: both sides of
+the ratio are measured under the same conditions, minutes apart at most.
 
-Everything runs on this machine (loopback only); the run is bounded in count and time.
-Prints requests/s overall and p50/p99 latency per endpoint, with a trivial endpoint
-(/healthz) measured in the same run as the baseline.
+It also counts the SQL statements and commits of each session request (one test taken
+in-process against the same database with tests/sql_counts.py; counts do not depend on
+load).
 
-    python benchmarks/load_sessions.py [--users 16] [--tests 160] [--workers 3]
+Everything runs on this machine (loopback only); the run is bounded in time.
+
+    python benchmarks/load_sessions.py [--users 16] [--rounds 3] [--seconds 10] [--workers 2]
+    python benchmarks/load_sessions.py --code /tmp/older-checkout   # serve another checkout
 """
 from __future__ import annotations
 
@@ -33,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "taitotaso"
 PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/14")
+SESSION_ENDPOINTS = ("POST /sessions", "GET /next", "POST /responses", "POST /block-responses",
+                     "GET /result")
 
 
 def free_port() -> int:
@@ -62,6 +69,10 @@ class Recorder:
                 self.errors[f"{name} {r.status_code}"] += 1
         return r
 
+    @property
+    def total(self) -> int:
+        return sum(len(v) for v in self.lat.values())
+
 
 WRITTEN_ANSWER = ("Hei! Olen ollut töissä kaupassa kaksi vuotta. Pidän työstäni, koska "
                   "asiakkaat ovat mukavia ja työkaverit auttavat minua. Terveisin Olga")
@@ -76,166 +87,237 @@ def wrong(item: dict):
     return "väärin"  # a typed answer, or a (very short) text for a writing task
 
 
-def take_test(base, keys, rec: Recorder, http: requests.Session) -> int:
+def take_test(base, keys, rec: Recorder, http: requests.Session, deadline: float) -> int | None:
+    """One whole test (a block of yes/no words in one request); None if the phase ended
+    first (the requests made count all the same)."""
     r = rec.timed("POST /sessions", lambda: http.post(f"{base}/api/v1/sessions",
                                                       json={"ui_language": "fi"}))
     sid, token = r.json()["id"], r.json()["token"]
     h = {"Authorization": f"Bearer {token}"}
     n = 0
     while True:
-        body = rec.timed("GET /next", lambda: http.get(f"{base}/api/v1/sessions/{sid}/next", headers=h)).json()
+        if time.monotonic() > deadline:
+            return None
+        body = rec.timed("GET /next", lambda: http.get(f"{base}/api/v1/sessions/{sid}/next",
+                                                       headers=h)).json()
         if body["done"]:
             break
         item = body["item"]
-        # a mixed job seeker: right on every other item
-        answer = keys[item["id"]] if n % 2 == 0 else wrong(item)
-        rec.timed("POST /responses", lambda: http.post(f"{base}/api/v1/sessions/{sid}/responses", headers=h,
-                                                        json={"item_id": item["id"], "answer": answer}))
+        if "block" in body:  # a mixed job seeker: the words of every other block right
+            words = body["block"]["items"]
+            answers = {w["id"]: keys[w["id"]] if n % 2 == 0 else "yes" for w in words}
+            rec.timed("POST /block-responses", lambda: http.post(
+                f"{base}/api/v1/sessions/{sid}/block-responses", headers=h,
+                json={"block_id": body["block"]["id"], "answers": answers}))
+        else:  # right on every other item
+            answer = keys[item["id"]] if n % 2 == 0 else wrong(item)
+            rec.timed("POST /responses", lambda: http.post(
+                f"{base}/api/v1/sessions/{sid}/responses", headers=h,
+                json={"item_id": item["id"], "answer": answer}))
         n += 1
     rec.timed("GET /result", lambda: http.get(f"{base}/api/v1/sessions/{sid}/result", headers=h))
     return n
 
 
+def healthz_phase(base: str, users: int, seconds: float) -> tuple[Recorder, float]:
+    rec = Recorder()
+    deadline = time.monotonic() + seconds
+
+    def hammer():
+        http = requests.Session()
+        while time.monotonic() < deadline:
+            rec.timed("GET /healthz", lambda: http.get(f"{base}/healthz"))
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=hammer) for _ in range(users)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return rec, time.perf_counter() - t0
+
+
+def session_phase(base: str, keys: dict, users: int, seconds: float) -> tuple[Recorder, float, list[int]]:
+    rec = Recorder()
+    deadline = time.monotonic() + seconds
+    finished: list[int] = []
+    lock = threading.Lock()
+
+    def user():
+        http = requests.Session()
+        while time.monotonic() < deadline:
+            n = take_test(base, keys, rec, http, deadline)
+            if n is not None:
+                with lock:
+                    finished.append(n)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=user) for _ in range(users)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    return rec, time.perf_counter() - t0, finished
+
+
+def statements_per_request(database_url: str, redis_url: str, keys: dict) -> dict:
+    """SQL statements and commits of each session request, one test taken in-process
+    (Flask's test client) against the benchmark's database: max and mean per endpoint."""
+    sys.path.insert(0, str(ROOT))
+    from services.common.config import Config
+    from services.testing.app import create_app
+    from tests.sql_counts import SqlCounter
+
+    cfg = Config.from_env(database_url=database_url, redis_url=redis_url,
+                          secret_key="bench", bank_check_seconds=3600.0)
+    app = create_app(cfg)
+    db = app.extensions["taitotaso.resources"].db
+    client = app.test_client()
+    counts = defaultdict(list)
+
+    def count(name, fn):
+        with SqlCounter(db.engine) as c:
+            r = fn()
+        counts[name].append((c.statements, c.commits))
+        return r
+
+    client.post("/api/v1/sessions", json={"ui_language": "fi"})  # warm: the bank is loaded
+    r = count("POST /sessions", lambda: client.post("/api/v1/sessions", json={"ui_language": "fi"}))
+    sid, h = r.json["id"], {"Authorization": f"Bearer {r.json['token']}"}
+    n = 0
+    while True:
+        body = count("GET /next", lambda: client.get(f"/api/v1/sessions/{sid}/next", headers=h)).json
+        if body["done"]:
+            break
+        if "block" in body:
+            answers = {w["id"]: keys[w["id"]] for w in body["block"]["items"]}
+            count("POST /block-responses", lambda: client.post(
+                f"/api/v1/sessions/{sid}/block-responses", headers=h,
+                json={"block_id": body["block"]["id"], "answers": answers}))
+        else:
+            answer = keys[body["item"]["id"]] if n % 2 == 0 else wrong(body["item"])
+            count("POST /responses", lambda: client.post(
+                f"/api/v1/sessions/{sid}/responses", headers=h,
+                json={"item_id": body["item"]["id"], "answer": answer}))
+        n += 1
+    count("GET /result", lambda: client.get(f"/api/v1/sessions/{sid}/result", headers=h))
+    db.dispose()
+    return {name: {"n": len(v), "statements_max": max(s for s, _ in v),
+                   "statements_mean": round(statistics.mean(s for s, _ in v), 2),
+                   "commits_mean": round(statistics.mean(c for _, c in v), 2)}
+            for name, v in counts.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--users", type=int, default=16, help="concurrent job seekers")
-    ap.add_argument("--tests", type=int, default=160, help="tests to take in all")
-    ap.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    ap.add_argument("--rounds", type=int, default=3, help="pairs of phases: /healthz, sessions")
+    ap.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    ap.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     ap.add_argument("--threads", type=int, default=4)
-    ap.add_argument("--max-seconds", type=float, default=300)
-    ap.add_argument("--speech-every", type=int, default=4,
-                    help="every n-th test also sends a spoken answer (0: none)")
+    ap.add_argument("--code", type=Path, default=ROOT,
+                    help="the checkout whose code gunicorn serves (default: this one)")
+    ap.add_argument("--warmup", type=float, default=15.0,
+                    help="seconds of tests before measuring (each worker loads the bank and the writing scorer)")
+    ap.add_argument("--no-count", action="store_true", help="skip counting SQL statements")
     args = ap.parse_args()
 
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f"CREATE SCHEMA {schema}"))
-    env = dict(os.environ, DATABASE_URL=f"{PG}?options=-csearch_path%3D{schema}", REDIS_URL=REDIS,
-               TAITOTASO_SECRET_KEY="bench",
+    database_url = f"{PG}?options=-csearch_path%3D{schema}"
+    port = free_port()
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=REDIS,
+               TAITOTASO_SECRET_KEY="bench", BIND=f"127.0.0.1:{port}",
+               WEB_CONCURRENCY=str(args.workers), GUNICORN_THREADS=str(args.threads),
                # every simulated job seeker comes from 127.0.0.1: no per-address limit here
-               TAITOTASO_SESSION_STARTS_PER_MINUTE="1000000")
+               TAITOTASO_SESSION_STARTS_PER_MINUTE="1000000",
+               PROMETHEUS_MULTIPROC_DIR=f"/tmp/taitotaso-bench-prom-{schema}")
     import redis as redis_lib
 
     redis_lib.Redis.from_url(REDIS).flushdb()
-    procs = []
+    server = None
     try:
+        subprocess.run([str(BIN), "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([str(BIN), "db", "seed"], env=env, check=True, capture_output=True)
         keys = {}
         for line in subprocess.run([str(BIN), "items", "export", "--with-keys"], env=env, check=True,
                                    capture_output=True, text=True).stdout.splitlines():
             row = json.loads(line)
             keys[row["id"]] = row["key"] if row["key"] is not None else WRITTEN_ANSWER
-        port = free_port()
+        counted = None if args.no_count else statements_per_request(database_url, REDIS, keys)
         base = f"http://127.0.0.1:{port}"
-        procs.append(subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", str(args.workers),
-                                       "--threads", str(args.threads)], env=env,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        procs.append(subprocess.Popen([str(BIN), "worker"], env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL))
-        for _ in range(150):
+        # the testing service as deployed; no RQ worker beside it
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
+                                   str(ROOT / "deploy" / "gunicorn" / "testing.py"),
+                                   "--chdir", str(args.code)], env=env, cwd=str(args.code),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(300):
             try:
                 if requests.get(f"{base}/healthz", timeout=1).ok:
                     break
             except requests.RequestException:
                 time.sleep(0.2)
+        # warm-up: every worker loads the bank and its pool
+        session_phase(base, keys, args.users, args.warmup)
 
-        # baseline in the same run: a trivial endpoint, same concurrency
-        base_rec = Recorder()
-        t0 = time.perf_counter()
-
-        def hammer():
-            http = requests.Session()
-            for _ in range(200):
-                base_rec.timed("GET /healthz", lambda: http.get(f"{base}/healthz"))
-
-        threads = [threading.Thread(target=hammer) for _ in range(args.users)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
-        base_rps = sum(len(v) for v in base_rec.lat.values()) / (time.perf_counter() - t0)
-
-        from scoring.speech import synthetic as sy
-
-        reading = "Minä asun Espoossa. Käyn töissä joka päivä bussilla."
-        recording = sy.to_wav_bytes(sy.synthesize(reading))
-        speech_jobs = []
-
-        def speak(http):
-            r = rec.timed("POST /scoring/speech", lambda: http.post(
-                f"{base}/api/v1/scoring/speech", data={"reference_text": reading},
-                files={"audio": ("answer.wav", recording, "audio/wav")}))
-            if r.status_code == 202:
-                with lock:
-                    speech_jobs.append((r.json()["id"], time.perf_counter()))
-
-        rec = Recorder()
-        remaining = [args.tests]
-        lock = threading.Lock()
-        items_given = []
-        deadline = time.monotonic() + args.max_seconds
-
-        def user():
-            http = requests.Session()
-            while time.monotonic() < deadline:
-                with lock:
-                    if remaining[0] <= 0:
-                        return
-                    remaining[0] -= 1
-                n = take_test(base, keys, rec, http)
-                with lock:
-                    items_given.append(n)
-                    nth = len(items_given)
-                if args.speech_every and nth % args.speech_every == 0:
-                    speak(http)
-
-        t0 = time.perf_counter()
-        threads = [threading.Thread(target=user) for _ in range(args.users)]
-        [t.start() for t in threads]
-        [t.join() for t in threads]
-        elapsed = time.perf_counter() - t0
-        total = sum(len(v) for v in rec.lat.values())
-        # the queued speech jobs: how many the worker finished, and their time from upload to done
-        waits, finished_by = [], time.monotonic() + 120
-        for job_id, queued_at in speech_jobs:
-            while time.monotonic() < finished_by:
-                job = requests.get(f"{base}/api/v1/scoring/jobs/{job_id}", timeout=10).json()
-                if job["status"] in ("done", "failed"):
-                    if job["status"] == "done":
-                        waits.append(time.perf_counter() - queued_at)
-                    break
-                time.sleep(0.5)
-        print(f"gunicorn {args.workers} workers x {args.threads} threads, PostgreSQL + Redis, "
-              f"{args.users} concurrent job seekers, {len(items_given)} whole tests "
-              f"({statistics.mean(items_given):.1f} items each) in {elapsed:.1f} s")
-        print(f"session API: {total / elapsed:.0f} requests/s, {len(items_given) / elapsed:.2f} tests/s; "
-              f"baseline /healthz: {base_rps:.0f} requests/s (ratio {total / elapsed / base_rps:.2f})")
-        print(f"{'endpoint':<18}{'n':>7}{'p50 ms':>9}{'p99 ms':>9}")
+        rounds = []
+        all_sessions = Recorder()
+        all_healthz = Recorder()
+        tests_done: list[int] = []
+        for _ in range(args.rounds):
+            hrec, helapsed = healthz_phase(base, args.users, args.seconds)
+            srec, selapsed, finished = session_phase(base, keys, args.users, args.seconds)
+            rounds.append({"healthz_rps": hrec.total / helapsed,
+                           "session_rps": srec.total / selapsed,
+                           "tests_per_s": len(finished) / selapsed})
+            for rec, into in ((hrec, all_healthz), (srec, all_sessions)):
+                for name, v in rec.lat.items():
+                    into.lat[name] += v
+                for name, n in rec.errors.items():
+                    into.errors[name] += n
+            tests_done += finished
+        for r in rounds:
+            r["ratio"] = r["session_rps"] / r["healthz_rps"]
+        med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+        total_s = args.rounds * args.seconds
+        print(f"testing service: gunicorn -c deploy/gunicorn/testing.py, {args.workers} workers x "
+              f"{args.threads} threads, PostgreSQL + Redis, no RQ worker; {args.users} concurrent "
+              f"clients; {args.rounds} rounds of /healthz {args.seconds:.0f} s then the session "
+              f"API {args.seconds:.0f} s ({os.cpu_count()} CPUs shared with the load generator)")
+        for n, r in enumerate(rounds, 1):
+            print(f"round {n}: /healthz {r['healthz_rps']:.0f} requests/s, session API "
+                  f"{r['session_rps']:.0f} requests/s, ratio {r['ratio']:.2f}")
+        print(f"median: /healthz {med['healthz_rps']:.0f} requests/s, session API "
+              f"{med['session_rps']:.0f} requests/s ({med['tests_per_s']:.2f} whole tests/s, "
+              f"{statistics.mean(tests_done) if tests_done else float('nan'):.1f} requests of "
+              f"answers each), ratio {med['ratio']:.2f}")
+        print(f"{'endpoint':<24}{'n':>7}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}")
         summary = {}
-        for name, v in list(rec.lat.items()) + list(base_rec.lat.items()):
+        for name in SESSION_ENDPOINTS + ("GET /healthz",):
+            v = all_sessions.lat.get(name) or all_healthz.lat.get(name)
+            if not v:
+                continue
             p50, p99 = statistics.median(v), pct(v, 99)
-            summary[name] = {"n": len(v), "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)}
-            print(f"{name:<18}{len(v):>7}{p50:>9.1f}{p99:>9.1f}")
-        errors = dict(rec.errors)
+            summary[name] = {"n": len(v), "requests_per_s": round(len(v) / total_s, 1),
+                             "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)}
+            print(f"{name:<24}{len(v):>7}{len(v) / total_s:>8.1f}{p50:>9.1f}{p99:>9.1f}")
+        errors = dict(all_sessions.errors) | dict(all_healthz.errors)
         print(f"errors: {errors or 'none'}")
-        if speech_jobs:
-            print(f"speech jobs queued: {len(speech_jobs)}, done: {len(waits)}; upload to result "
-                  f"p50 {statistics.median(waits) if waits else float('nan'):.1f} s, "
-                  f"max {max(waits) if waits else float('nan'):.1f} s (one RQ worker)")
-        print(json.dumps({"benchmark": "load_sessions", "requests_per_s": round(total / elapsed, 1),
-                          "tests_per_s": round(len(items_given) / elapsed, 2),
-                          "baseline_healthz_rps": round(base_rps, 1),
-                          "ratio_to_baseline": round(total / elapsed / base_rps, 3), "endpoints": summary,
-                          "speech_jobs": {"queued": len(speech_jobs), "done": len(waits),
-                                          "p50_s": round(statistics.median(waits), 2) if waits else None},
-                          "errors": errors}))
+        if counted:
+            print("SQL statements per request (one test in-process on the same database; "
+                  "commits per request):")
+            for name in SESSION_ENDPOINTS:
+                if name in counted:
+                    c = counted[name]
+                    print(f"  {name:<22} max {c['statements_max']}, mean {c['statements_mean']:.2f}"
+                          f" statements; {c['commits_mean']:.2f} commits  (n={c['n']})")
+        print(json.dumps({"benchmark": "load_sessions", "rounds": rounds, "median": med,
+                          "endpoints": summary, "sql_per_request": counted, "errors": errors}))
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
+        if server is not None:
+            server.terminate()
             try:
-                p.wait(timeout=10)
+                server.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                p.kill()
+                server.kill()
         with admin.connect() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
