@@ -17,6 +17,7 @@ from services.common.config import Config
 from services.common.i18n import LANGUAGES
 
 from . import api, auth, pages, standard_setting_api, standard_setting_pages, validity_pages
+from . import password_reset  # noqa: F401  (its pages join pages.bp)
 from .handlers import AuthoringService
 from .ports import InProcessRecentResults
 from .standard_setting import StandardSettingService

@@ -30,7 +30,8 @@ OTHER_PAGES = {"coach": COACH_PAGES, "curator": LIBRARY_PAGES}
 PANELIST_BLUEPRINTS = ("standard_setting", "standard_setting_api")
 PANELIST_ENDPOINTS = {"staff_api.AssetFile"}
 # endpoints anyone may reach
-PUBLIC = {"staff.sign_in", "staff.static", "static", "testing_look.static", "healthz", "readyz",
+PUBLIC = {"staff.sign_in", "staff.forgot_password", "staff.reset_password", "staff.static",
+          "static", "testing_look.static", "healthz", "readyz",
           "prometheus_metrics", "staff_api.SignIn",
           "staff.set_language"}
 
