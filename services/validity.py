@@ -13,6 +13,10 @@ validity page): does the test measure what it claims, and is the bank in shape?
   reason ``max_items``: their precision target was not met), the mean length and the
   stop reasons.
 * Precision: the distribution of the overall SEM of finished tests.
+* What the tests are made of: the share of the scored units each kind of item had in
+  finished tests (a yes/no block or a text with its questions is one unit, as in
+  ``taitotaso simulate``'s ``kind_share``), against the blueprint's design, and the kinds of
+  live adaptive items that no test served.
 * Provisional items: live items whose parameters are still the initial ones from their
   CEFR target, by skill, and the pretest items waiting for calibration data.
 """
@@ -120,6 +124,46 @@ def exposure_and_length(s, max_exposure_rate: float) -> tuple[dict, dict, dict]:
     return exposure, length, sem
 
 
+def kind_share(s) -> dict:
+    """Served share of scored units per kind over finished tests (pretest items left out),
+    and the live adaptive kinds never served."""
+    from item_bank.assembly import ADAPTIVE_KINDS, TEXT_KIND, TEXT_PREFIX, is_unit_id
+    from services.testing.orm import SessionItem, TestSession
+
+    kinds = {(i, v): k for i, v, k in s.execute(select(ItemRow.id, ItemRow.version, ItemRow.kind))}
+    rows = s.execute(select(SessionItem.session_id, SessionItem.item_id, SessionItem.item_version,
+                            SessionItem.testlet_id)
+                     .join(TestSession, TestSession.id == SessionItem.session_id)
+                     .where(TestSession.status == "finished", SessionItem.pretest.is_(False))).all()
+    units: dict[tuple, str] = {}
+    served_item_kinds = set()
+    for session_id, item_id, version, testlet in rows:
+        kind = kinds.get((item_id, version), "unknown")
+        served_item_kinds.add(kind)
+        if is_unit_id(testlet):
+            units[(session_id, testlet)] = TEXT_KIND if testlet.startswith(TEXT_PREFIX) else kind
+        else:
+            units[(session_id, item_id)] = kind
+    counts = Counter(units.values())
+    total = sum(counts.values())
+    live = set(s.scalars(select(ItemRow.kind).where(ItemRow.status == "live",
+                                                    ItemRow.kind.in_(sorted(ADAPTIVE_KINDS)))).all())
+    tests = len({sid for sid, _ in units})
+    from assessment.selection import Blueprint
+
+    blueprint = Blueprint.load()
+    design: Counter = Counter()
+    for skill, share in blueprint.shares.items():
+        by_kind = blueprint.kinds.get(skill) or {}
+        for kind, part in by_kind.items():
+            design[kind] += share / sum(blueprint.shares.values()) * part / sum(by_kind.values())
+    return {"tests": tests, "units": total, "blueprint": blueprint.version,
+            "design": {k: _r(v) for k, v in sorted(design.items())},
+            "units_per_test": _r(total / tests) if tests else None,
+            "share": {k: _r(v / total) for k, v in sorted(counts.items())} if total else {},
+            "never_served": sorted(live - served_item_kinds) if tests else sorted(live)}
+
+
 def provisional_items(s) -> dict:
     rows = s.execute(select(ItemRow.skill, ItemRow.status, ItemRow.irt)
                      .where(ItemRow.status.in_(("live", "reviewed")), ItemRow.skill != "speaking")).all()
@@ -164,8 +208,9 @@ def report(db, config) -> dict:
         agreement = machine_coach_agreement(s)
         exposure, length, sem = exposure_and_length(s, config.max_exposure_rate)
         provisional = provisional_items(s)
+        kinds = kind_share(s)
     return {"agreement": agreement, "calibration": calibration_summary(db), "exposure": exposure,
-            "length": length, "sem": sem, "items": provisional}
+            "length": length, "sem": sem, "items": provisional, "kinds": kinds}
 
 
 def _r(x, digits: int = 4):
@@ -208,6 +253,11 @@ def cmd_report(args) -> int:
           f"{len(e['over_limit'])} over the limit, {e['never_shown']} of {e['live_items']} live items never shown")
     print(f"length: mean {n['mean_items']}, at the maximum length {n['max_length_share']}")
     print(f"SEM: median {s.get('median')}, 90th percentile {s.get('p90')}")
+    k = out["kinds"]
+    print(f"kinds served over {k['tests']} tests (units a test {k['units_per_test']}): "
+          + ", ".join(f"{kind} {share} (designed {k['design'].get(kind, 0)})"
+                      for kind, share in k["share"].items())
+          + (f"; never served: {', '.join(k['never_served'])}" if k["never_served"] else ""))
     i = out["items"]
     print(f"items: {i['provisional']} of {i['live']} live items provisional; pretest "
           f"{i['pretest']['calibrated']} of {i['pretest']['items']} calibrated")

@@ -77,6 +77,12 @@ def test_the_report_counts_what_happened(world):
     items = out["items"]
     assert items["live"] == before["items"]["live"]
     assert items["provisional"] == before["items"]["provisional"] - cal["applied"]
+    kinds = out["kinds"]
+    assert kinds["tests"] == 6 and kinds["blueprint"]
+    assert sum(kinds["share"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert sum(kinds["design"].values()) == pytest.approx(1.0, abs=1e-3)
+    # every kind the blueprint names was served, and no live adaptive kind was left out
+    assert set(kinds["design"]) <= set(kinds["share"]) and kinds["never_served"] == []
     json.dumps(out)   # all of it is JSON
 
 
@@ -88,9 +94,10 @@ def test_only_admins_see_the_page(world):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for heading in ("Machine and coach agreement", "Latest calibration", "Exposure", "Test length",
-                    "Precision", "Provisional items"):
+                    "Precision", "Provisional items", "What the tests are made of"):
         assert heading in html
     assert 'id="agreement"' in html and 'id="calibration"' in html and 'id="sem"' in html
+    assert 'id="kind-share"' in html and "Real word or not" in html and "Text with its questions" in html
     author = signed_in(app, "aino.author@example.fi")
     refused = author.get("/validity", headers={"Accept-Language": "en"})
     assert refused.status_code == 403
@@ -109,4 +116,6 @@ def test_the_cli_prints_the_report_as_json(world, monkeypatch, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["agreement"]["all"]["reviewed"] == 6 and out["exposure"]["tests"] == 6
     assert main(["validity", "report"]) == 0
-    assert "machine vs coach, writing: 4 reviewed" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "machine vs coach, writing: 4 reviewed" in printed
+    assert "kinds served over 6 tests" in printed and "yes_no" in printed
