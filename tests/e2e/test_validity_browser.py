@@ -91,13 +91,17 @@ def test_an_admin_reads_the_validity_page(server, browser):
     assert page.locator("h1").inner_text() == "Validity report"
     headings = page.locator("h2").all_inner_texts()
     assert headings == ["Machine and coach agreement", "Latest calibration", "Exposure",
-                        "Test length", "Precision", "Provisional items"]
+                        "Test length", "What the tests are made of", "Precision", "Provisional items"]
     rows = page.locator("#agreement tbody tr").all_inner_texts()
     assert rows[0].split("\t")[:4] == ["Writing", "3", "66.7 %", "100.0 %"]
     assert rows[1].split("\t")[:4] == ["Speaking", "2", "50.0 %", "100.0 %"]
     facts = page.locator("#calibration").inner_text()
     assert "anchored" in facts and re.search(r"30 tests, \d+ item versions", facts), facts
     assert page.locator("#sem tbody tr").count() == 5
+    kinds = dict(r.split("\t")[:2] for r in page.locator("#kind-share tbody tr").all_inner_texts())
+    assert {"Real word or not", "C-test", "Dictation", "Writing task", "Text with its questions"} <= set(kinds)
+    assert all(share != "0.0 %" for share in kinds.values()), kinds   # every kind was served
+    assert page.locator("#never-served").count() == 0
     assert page.locator("#exposure tbody tr").count() == 10
     assert "Over 30 finished tests" in page.locator("#exposure-h + p").inner_text()
     assert not unlabelled_controls(page)
