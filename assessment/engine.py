@@ -72,9 +72,7 @@ class AdaptiveTest:
         self.rng = rng or np.random.default_rng()
         # unused: never given in this test; eligible: unused and preferred by exposure control
         self.unused = np.ones(pool.size, dtype=bool)
-        self.eligible = self.unused.copy() if preferred is None else preferred.copy()
-        for u, members in pool.members.items():  # a block is preferred when all of it is
-            self.eligible[u] &= bool(self.eligible[members].all())
+        self.prefer(preferred)
         self.overall = Posterior(self.prior.mean, self.prior.sd)
         if len(pool.skills) == 1 and not self.prior.skills:
             # one skill under the overall prior: its posterior is the overall one
@@ -92,6 +90,16 @@ class AdaptiveTest:
         self.open_block: int | None = None  # the block being answered
         self.block_answers: list[tuple[PoolItem, int]] = []  # its members answered so far
         self.stop_reason: str | None = None
+
+    def prefer(self, preferred: np.ndarray | None) -> None:
+        """Exposure control's preferred items (None: all), as if given to the constructor:
+        an unused item is eligible when it is preferred, a block when all of it is. It may
+        be given late (after :meth:`replay` or :meth:`restore`, before selection), so a
+        request that chooses no item never reads the exposure counts."""
+        eligible = np.ones(self.pool.size, dtype=bool) if preferred is None else preferred.copy()
+        for u, members in self.pool.members.items():  # a block is preferred when all of it is
+            eligible[u] &= bool(eligible[members].all())
+        self.eligible = eligible & self.unused
 
     # -- selection -----------------------------------------------------------------
     def next_item(self) -> str | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -288,50 +289,56 @@ class TestingService:
         (none usable, or ``use_kept`` false: the reference path) every answer replayed.
         Both give the same engine (tests/unit/test_engine.py and
         tests/integration/test_session_path.py show it). Exposure counts are read once."""
-        preferred = None
-        counts = self.exposure.counts(bank.version, bank.pool.ids)
-        if counts is not None:
-            preferred = restricted_eligibility(counts[0], counts[1], self.config.max_exposure_rate)
         cuts = self.cut_scores.get(sess.cut_scores_version)
         prior = Prior.from_self_assessment(sess.self_assessment, cuts)
         rng = np.random.default_rng([uuid.UUID(sess.id).int & (2**63 - 1), len(rows)])
         engine = AdaptiveTest(bank.pool, cuts=cuts, stopping=self.stopping,
                               selector=Randomesque(self.config.randomesque_k),
-                              blueprint=self.blueprint, prior=prior, rng=rng, preferred=preferred)
+                              blueprint=self.blueprint, prior=prior, rng=rng)
         answered = [r for r in rows if r.answer is not None and not r.pretest]  # by seq
-        covered = self._covered(sess, bank, answered) if use_kept else 0
+        covered, kept = self._covered(sess, bank, answered) if use_kept else (0, None)
         if covered:
-            engine.restore(sess.engine_state["engine"])
+            engine.restore(kept["engine"])
         engine.replay([(_pool_item(r), int(r.score)) for r in answered[covered:]])
         return engine
+
+    def _preferred(self, bank: LoadedBank):
+        """Exposure control's preferred items now (None: no counts), read once, when an
+        item is chosen."""
+        counts = self.exposure.counts(bank.version, bank.pool.ids)
+        if counts is None:
+            return None
+        return restricted_eligibility(counts[0], counts[1], self.config.max_exposure_rate)
 
     def _pool_key(self, bank: LoadedBank) -> str:
         """What a kept engine state's item indices refer to: the bank's pool."""
         return f"{bank.version}/{bank.pool.size}/{self.blueprint.version}"
 
-    def _covered(self, sess: TestSession, bank: LoadedBank, answered: list[SessionItem]) -> int:
+    def _covered(self, sess: TestSession, bank: LoadedBank,
+                 answered: list[SessionItem]) -> tuple[int, dict | None]:
         """How many of ``answered`` (the session's operational answers in serving order) the
-        kept engine state covers; 0 when there is none or it cannot be used.
+        kept engine state covers, and the state; (0, None) when there is none or it cannot
+        be used.
 
         A state is kept only as the replay of the first ``n`` answers in serving order, in
         the transaction that stores the last of them, so the answers it covers are stored
         answers. If it names ``n`` and the serving position of the last one, and the n-th
         stored answer has that position, it covers exactly the first ``n``: any answer
         stored since (another request's, or one given out of order) makes it stale."""
-        kept = sess.engine_state
+        kept = json.loads(sess.engine_state) if sess.engine_state else None
         if not kept or kept.get("pool") != self._pool_key(bank):
-            return 0
+            return 0, None
         n = int(kept.get("answered", 0))
         if n <= 0 or n > len(answered) or answered[n - 1].seq != kept.get("last_seq"):
-            return 0
-        return n
+            return 0, None
+        return n, kept
 
     def _keep(self, sess: TestSession, bank: LoadedBank, engine: AdaptiveTest,
               answered: list[SessionItem]) -> None:
         """Keep the engine's state after ``answered`` with the session (before selection)."""
-        sess.engine_state = {"pool": self._pool_key(bank), "answered": len(answered),
-                             "last_seq": answered[-1].seq if answered else None,
-                             "engine": engine.state()}
+        kept = {"pool": self._pool_key(bank), "answered": len(answered),
+                "last_seq": answered[-1].seq if answered else None, "engine": engine.state()}
+        sess.engine_state = json.dumps(kept, separators=(",", ":"))
 
     def _serve(self, s, sess: TestSession, bank: LoadedBank, rows: list[SessionItem],
                engine: AdaptiveTest) -> tuple[list[SessionItem], Item | None]:
@@ -343,6 +350,8 @@ class TestingService:
             item_id, pretest = None, None
         else:
             pretest = self._pretest_item(sess, bank, rows, engine)
+            if pretest is None:
+                engine.prefer(self._preferred(bank))
             item_id = pretest.id if pretest else engine.next_item()
         if item_id is None:
             self._finish(sess, engine)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String,
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text,
                         UniqueConstraint, false, Index)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,8 +29,10 @@ class TestSession(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     stats_recorded: Mapped[bool] = mapped_column(Boolean, default=False)
     # what replaying the answers rebuilds, kept after each answer (TestingService._engine);
-    # a cache of the answers, never the record: None or stale means replay them
-    engine_state: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # a cache of the answers, never the record: None or stale means replay them. JSON as
+    # text: the session is loaded joined with its items, and a JSON column would be parsed
+    # again on every item's row; the service parses it once, when it uses it
+    engine_state: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     items: Mapped[list["SessionItem"]] = relationship(
         back_populates="session", order_by="SessionItem.seq", cascade="all, delete-orphan")
