@@ -26,7 +26,7 @@ from assessment.reporting import level_range, range_text
 from services.common.accounts import SignInThrottle
 from services.common.errors import APIError
 from services.common.rate_limit import Limit, hit
-from services.common.i18n import LANGUAGES, language_in_path
+from services.common.i18n import LANGUAGES, LEARNER_LANGUAGES, language_in_path
 
 from . import seekers, sharing, verification
 from .credentials import JWKS_PATH, KeyRing, KeyRingError
@@ -111,7 +111,10 @@ def _moment(moment: datetime | None) -> str:
     return format_datetime(_local(moment), "medium", rebase=False) if moment else ""
 
 
-language_in_path(bp)
+# the job seeker's account pages (sign-up, sign-in, My results, sharing, the account, the
+# password pages) come in every learner language, as the test pages do; the employer's link
+# page (no language in its path) keeps the staff languages
+language_in_path(bp, LEARNER_LANGUAGES)
 
 
 @bp.before_app_request
@@ -225,7 +228,7 @@ def _lang_url(code: str) -> str:
 
 
 def _best_lang() -> str:
-    return request.accept_languages.best_match(LANGUAGES) or "fi"
+    return request.accept_languages.best_match(LEARNER_LANGUAGES) or "fi"
 
 
 # -- landing, sign-up, sign-in ---------------------------------------------------------------
@@ -545,7 +548,7 @@ def delete_account():
 # -- the employer's link -------------------------------------------------------------------
 def _public_language() -> None:
     lang = request.args.get("lang")
-    g.lang = lang if lang in LANGUAGES else _best_lang()
+    g.lang = lang if lang in LANGUAGES else (request.accept_languages.best_match(LANGUAGES) or "fi")
 
 
 def _limited():

@@ -35,6 +35,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from services.common.i18n import LEARNER_LANGUAGES
+
 from services.common.accounts import hash_password, normalise_email, verify_password
 from services.common.passwords import needs_rehash, password_problem
 from services.testing.orm import TestSession
@@ -126,7 +128,7 @@ def sign_up(db, email: str, password: str, display_name: str | None = None,
                     or s.scalar(select(JobSeeker.id).where(JobSeeker.email == email)) is not None:
                 raise taken
             row = JobSeeker(id=str(uuid.uuid4()), email=email, display_name=name,
-                            ui_language=ui_language if ui_language in ("fi", "sv", "en") else "fi")
+                            ui_language=ui_language if ui_language in LEARNER_LANGUAGES else "fi")
             s.add(row)
             s.flush()
             s.add(Identity(job_seeker_id=row.id, provider=PASSWORD_PROVIDER, subject=email,

@@ -92,14 +92,36 @@ def test_the_session_api_takes_a_learner_language_and_names_the_choices_for_othe
 
 
 @pytest.mark.parametrize("path,target", [
-    ("/results/ar/", "/results/en/"),
-    ("/results/ru/sign-in?next=/results/ru/results", "/results/en/sign-in?next=/results/ru/results"),
     ("/katso/fa/", "/katso/en/"),
+    ("/katso/ru/", "/katso/en/"),
 ])
 def test_staff_and_employer_services_fall_back_to_english_for_a_learner_language(client, path, target):
     r = client.get(path)
     assert r.status_code == 302 and r.location.endswith(target)
     assert client.get(target).status_code in (200, 302)
+
+
+@pytest.mark.parametrize("lang", ["ru", "uk", "et", "ar", "so", "fa"])
+def test_the_job_seekers_account_pages_come_in_every_learner_language(client, lang):
+    """Sign-up, sign-in and the password page are job-seeker pages: in the learner's
+    language, right to left for Arabic and Persian, with every language in the menu."""
+    direction = "rtl" if lang in ("ar", "fa") else "ltr"
+    for path in (f"/results/{lang}/", f"/results/{lang}/sign-up", f"/results/{lang}/sign-in",
+                 f"/results/{lang}/sign-in?next=/results/{lang}/results",
+                 f"/results/{lang}/password/forgot"):
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert f'<html lang="{lang}" dir="{direction}">' in r.text, path
+        assert all(f'hreflang="{code}"' in r.text for code in LEARNER_LANGUAGES), path
+    # translated, not English: the sign-in page's heading and button
+    page = client.get(f"/results/{lang}/sign-in").text
+    title = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S).group(1).strip()
+    assert title and title != "Sign in", title
+    # signed out, My results asks to sign in, in the same language
+    r = client.get(f"/results/{lang}/results")
+    assert r.status_code == 302 and f"/results/{lang}/sign-in" in r.location
+    # the employer's link page keeps the staff languages
+    assert client.get(f"/results/v/nope?lang={lang}").status_code == 404
 
 
 def test_an_unknown_language_is_still_404_everywhere(client):

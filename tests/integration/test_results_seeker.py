@@ -173,6 +173,27 @@ def test_sign_up_sign_out_and_sign_in_with_the_password(app, db):
     assert r.status_code == 303 and b.client.get("/results/en/results").status_code == 200
 
 
+@pytest.mark.parametrize("lang,direction", [("ar", "rtl"), ("ru", "ltr"), ("fa", "rtl"), ("so", "ltr")])
+def test_my_results_and_the_sharing_pages_follow_the_learner_language(app, seeker, lang, direction):
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(lang):
+        my_results, share = gettext("My results"), gettext("Share a result")
+    assert my_results != "My results" and share != "Share a result"  # translated
+    for path in ("results", "share", "shares", "account"):
+        r = seeker.client.get(f"/results/{lang}/{path}")
+        assert r.status_code == 200, path
+        assert f'<html lang="{lang}" dir="{direction}">' in r.text, path
+        assert my_results in r.text and share in r.text, path
+    # a share made on the page in this language leads to its page in this language
+    r = seeker.client.post(f"/results/{lang}/share", data={
+        "_csrf": seeker.token(f"/results/{lang}/share"), "result": seeker.result,
+        "recipient": "employer", "purpose": "työhakemus", "days": "30",
+        "employer_name": "Siivous Oy"}, follow_redirects=True)
+    assert r.status_code == 200 and r.request.path == f"/results/{lang}/share/done", r.text
+    assert f'<html lang="{lang}" dir="{direction}">' in r.text
+
+
 def test_sign_up_refuses_what_cannot_be_an_account(app):
     b = JobSeekerBrowser(app)
     r = b.sign_up(password="short")

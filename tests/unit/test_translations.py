@@ -86,9 +86,17 @@ LANGUAGE_ROWS = json.loads((ROOT / "languages.json").read_text(encoding="utf-8")
 LEARNER_ONLY = [r["code"] for r in LANGUAGE_ROWS if not r["staff"]]
 # The job seeker's strings are the msgids with a source location in the job seeker's pages and
 # modules: the testing service (start page, items, practice, result, speaking), the feedback of
-# the scoring service and the shared templates used on those pages. Staff, coach, employer,
-# Katso and account pages (services/results, authoring, library) come in fi/sv/en only.
-JOB_SEEKER_SOURCES = ("services/testing/", "services/scoring/feedback.py", "services/common/templates/")
+# the scoring service, the shared templates used on those pages, and the account pages
+# (sign-up, sign-in, password, My results, sharing, the account and their messages). Staff,
+# coach, employer and Katso pages (authoring, library, the coach and link pages) come in
+# fi/sv/en only.
+ACCOUNT_SOURCES = tuple(f"services/results/templates/{name}.html" for name in (
+    "_field_error", "_test_box", "account", "account_delete", "base", "seeker_home",
+    "seeker_results", "share_created", "share_form", "shares", "sign_in", "sign_up",
+    "sign_up_confirm", "sign_up_sent")) + tuple(f"services/results/{name}.py" for name in (
+    "pages", "seekers", "sharing", "sign_up_mail", "texts", "password_reset"))
+JOB_SEEKER_SOURCES = ("services/testing/", "services/scoring/feedback.py",
+                      "services/common/templates/") + ACCOUNT_SOURCES
 
 
 def job_seeker_ids() -> set[str]:
@@ -108,7 +116,8 @@ def test_the_job_seeker_strings_are_the_test_pages_and_the_feedback():
     ids = job_seeker_ids()
     assert {"Start the test", "Your result", "Levels by skill", "Write the word in the gap in the right form.",
             "The answer is empty: write your text and send it again."} <= ids
-    assert "Share your result" not in ids and "Sign in" not in ids  # accounts and staff pages
+    assert {"Sign in", "Share a result", "My results", "Create an account"} <= ids  # account pages
+    assert "Your clients" not in ids and "Back to the item list" not in ids  # coach and staff pages
 
 
 @pytest.mark.parametrize("lang", LEARNER_ONLY)
