@@ -2,7 +2,8 @@
 headless Chromium at 360 × 740: no sideways scrolling, touch targets of at least 44 px,
 right to left for Arabic and Persian, and an axe-core scan with no serious or critical
 violation on every page: the first page, the start page, the first question pages of a
-test, the speaking page, the result and practice."""
+test, the speaking page, the result, practice (questions and writing) and, in Arabic and
+Russian, the account pages (sign-up, sign-in, password, My results, sharing, account)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .conftest import BIN, served, suite_env, unlabelled_controls
+from .conftest import BIN, mailed_path, served, suite_env, unlabelled_controls
 from .test_browser import WRITTEN, answer_until
 
 pytestmark = pytest.mark.e2e
@@ -176,6 +177,9 @@ def test_the_speaking_result_and_practice_pages_work_on_a_phone_in_every_languag
             page.screenshot(path=str(var / f"result-{lang}-360.png"), full_page=True)
         page.goto(f"{base}/{lang}/practice")
         problems += phone_problems(page, lang, direction)
+        page.goto(f"{base}/{lang}/practice/writing")  # the task stays Finnish, left to right
+        problems += phone_problems(page, lang, direction)
+        assert page.evaluate("getComputedStyle(document.querySelector('#writing-prompt')).direction") == "ltr"
     page.close()
     assert problems == [], "\n".join(problems)
 
@@ -200,9 +204,66 @@ def test_my_results_on_a_phone_after_keeping_a_result_from_the_result_page(serve
     page.fill("#password_again", "pitkä-salasana-123")
     with page.expect_navigation():
         page.locator("form button[type=submit]").last.tap()
+    assert "Check your email" in page.content()   # the link is in the mail (var/outbox)
+    page.goto(base + mailed_path(var, f"phone-{width}@example.fi", "/results/en/sign-up/confirm/"))
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.tap()
     assert page.url.endswith("/results/en/results")
     assert page.locator("#results-table tbody tr").count() == 1  # kept without another click
     assert page.locator("#keep-result").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=str(var / f"my-results-{width}.png"), full_page=True)
     page.close()
+
+
+def mailed_link(var: Path, address: str, path: str, base: str) -> str:
+    """The newest link containing ``path`` in a message to ``address`` in the suite's outbox
+    (no mail server: services/common/mail.py writes each message there)."""
+    import email
+    import re
+
+    for eml in sorted((Path(var) / "outbox").glob("*.eml"), reverse=True):
+        message = email.message_from_bytes(eml.read_bytes())
+        if message["To"] == address:
+            found = re.search(r"https?://[^/\s]+(\S*" + re.escape(path) + r"\S*)",
+                              message.get_payload(decode=True).decode())
+            if found:
+                return base + found.group(1)
+    raise AssertionError(f"no message to {address} with a link to {path}")
+
+
+@pytest.mark.parametrize("lang,direction", [("ar", "rtl"), ("ru", "ltr")])
+def test_the_account_pages_work_on_a_phone_in_the_learner_language(server, browser, lang, direction):
+    """Sign-up, sign-in, the password page, My results, sharing and the account, in Arabic
+    (right to left) and Russian at 360 px: no sideways scrolling, 44 px targets, the page's
+    lang and dir, and no serious axe-core violation."""
+    base, keys, var = server
+    page = phone(browser)
+    problems = []
+    for path in ("", "sign-in", "password/forgot", "sign-up"):
+        page.goto(f"{base}/results/{lang}/{path}")
+        problems += phone_problems(page, lang, direction)
+    if direction == "rtl":  # mirrored: the brand sits at the right
+        assert page.locator(".brand").bounding_box()["x"] > WIDTH / 2
+    page.screenshot(path=str(var / f"sign-up-{lang}-360.png"), full_page=True)
+    page.fill("#email", f"account-{lang}@example.fi")
+    page.fill("#password", "pitkä-salasana-123")
+    page.fill("#password_again", "pitkä-salasana-123")
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.tap()
+    if not page.url.endswith(f"/results/{lang}/results"):
+        # a suite that confirms the address first: the page says a message was sent (it is
+        # checked on the phone too), and the link in the message finishes the sign-up
+        problems += phone_problems(page, lang, direction)
+        page.goto(mailed_link(var, f"account-{lang}@example.fi", f"/results/{lang}/sign-up/confirm/", base))
+        problems += phone_problems(page, lang, direction)
+        with page.expect_navigation():
+            page.locator("form button[type=submit]").last.tap()
+    assert page.url.endswith(f"/results/{lang}/results"), page.url
+    for path in ("results", "share", "shares", "account", "account/delete"):
+        page.goto(f"{base}/results/{lang}/{path}")
+        problems += phone_problems(page, lang, direction)
+        if path == "results":
+            page.screenshot(path=str(var / f"my-results-{lang}-360.png"), full_page=True)
+    page.close()
+    assert problems == [], "\n".join(problems)
