@@ -36,10 +36,20 @@ class MemoryExposure:
             return np.array([c.get(i, 0) for i in ids], dtype=float), self._tests.get(bank, 0)
 
 
+# Every count of a bank and its number of tests as one reply, "tests\nid\ncount\nid\ncount…":
+# a reply of hundreds of fields costs redis-py's parser milliseconds, one string microseconds.
+_COUNTS_SCRIPT = """
+local flat = redis.call('HGETALL', KEYS[1])
+local tests = redis.call('GET', KEYS[2]) or '0'
+return tests .. '\\n' .. table.concat(flat, '\\n')
+"""
+
+
 class RedisExposure:
     def __init__(self, client, prefix: str = "taitotaso:exposure"):
         self.r = client
         self.prefix = prefix
+        self._counts_script = None
 
     def test_started(self, bank: str) -> None:
         try:
@@ -54,13 +64,16 @@ class RedisExposure:
             log.exception("could not count an item exposure in Redis")
 
     def counts(self, bank: str, ids: list[str]) -> tuple[np.ndarray, int] | None:
+        """The counts of ``ids`` and the number of tests started, in one round trip and
+        one reply (a Lua script; item ids hold no newline)."""
         try:
-            pipe = self.r.pipeline(transaction=False)
-            pipe.hgetall(f"{self.prefix}:{bank}:items")
-            pipe.get(f"{self.prefix}:{bank}:tests")
-            items, tests = pipe.execute()
+            if self._counts_script is None:
+                self._counts_script = self.r.register_script(_COUNTS_SCRIPT)
+            reply = self._counts_script(keys=[f"{self.prefix}:{bank}:items",
+                                              f"{self.prefix}:{bank}:tests"])
         except Exception:
             log.exception("could not read exposure counts from Redis")
             return None
-        c = {k.decode(): int(v) for k, v in items.items()}
-        return np.array([c.get(i, 0) for i in ids], dtype=float), int(tests or 0)
+        parts = (reply.decode() if isinstance(reply, bytes) else reply).split("\n")
+        c = dict(zip(parts[1::2], parts[2::2]))
+        return np.array([int(c.get(i, 0)) for i in ids], dtype=float), int(parts[0] or 0)

@@ -216,3 +216,22 @@ def test_a_stale_kept_state_is_not_used(lean_app):
         assert svc._covered(sess, svc.bank.get(), answered) == (0, None)
         sess.engine_state = json.dumps({**kept, "pool": "another bank"})
         assert svc._covered(sess, svc.bank.get(), answered) == (0, None)
+
+
+def test_exposure_counts_come_from_redis_in_one_reply(redis_url):
+    """The counts the restricted maximum-information method reads (one Lua reply): each
+    item's times served and the tests started, 0 for an item never served."""
+    import redis
+
+    from services.common.exposure import RedisExposure
+
+    exposure = RedisExposure(redis.Redis.from_url(redis_url), prefix="tt-test-exposure")
+    counts, tests = exposure.counts("bank-1", ["a", "b"])
+    assert counts.tolist() == [0.0, 0.0] and tests == 0
+    for _ in range(3):
+        exposure.test_started("bank-1")
+    for item_id in ("a", "a", "c"):
+        exposure.item_served("bank-1", item_id)
+    exposure.item_served("bank-2", "b")
+    counts, tests = exposure.counts("bank-1", ["a", "b", "c"])
+    assert counts.tolist() == [2.0, 0.0, 1.0] and tests == 3
