@@ -170,3 +170,36 @@ def test_a_reviewer_signs_in_reviews_writes_an_item_and_makes_it_live(server, br
     for name in ("01-items", "03-item", "04-preview", "06-live"):
         assert (shots / f"{name}.png").stat().st_size > 5000
     print("screenshots:", shots)
+
+
+def test_the_item_bank_pages_fit_a_360_px_phone(server, browser):
+    """Sign-in, the item list, an item (with its preview) and the new-item form at 360 px:
+    nothing makes the page scroll sideways (a wide table scrolls inside its own box)."""
+    base, _var = server
+    context = browser.new_context(locale="en-US", viewport={"width": 360, "height": 740},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+
+    def sideways() -> list[str]:
+        if page.evaluate("document.documentElement.scrollWidth") <= 360:
+            return []
+        return [page.url + ": " + str(page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => { const r = e.getBoundingClientRect(); return r.right > 361 || r.left < -1; })
+            .filter(e => !e.closest('.skip, .visually-hidden'))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className)"""))]
+
+    problems = []
+    page.goto(base + "/sign-in")
+    problems += sideways()
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.tap()
+    item = load_content()[0].id
+    for path in ("/items", "/items?skill=reading", f"/items/{item}", f"/items/{item}/preview",
+                 "/items/new", "/packages"):
+        response = page.goto(base + path)
+        assert response.status == 200, path
+        problems += sideways()
+    context.close()
+    assert problems == [], "\n".join(problems)

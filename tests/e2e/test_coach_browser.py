@@ -230,3 +230,45 @@ def test_a_coach_follows_clients_and_overrides_an_uncertain_score(server, browse
     page.goto(base + "/results/coach/")
     assert page.url.startswith(base + "/authoring/sign-in")
     context.close()
+
+
+def _sideways(page, width: int) -> list[str]:
+    """Elements that stick out of a ``width`` px page (the page would scroll sideways)."""
+    if page.evaluate("document.documentElement.scrollWidth") <= width:
+        return []
+    return page.evaluate(f"""() => [...document.querySelectorAll('body *')]
+        .filter(e => {{ const r = e.getBoundingClientRect(); return r.right > {width} + 1 || r.left < -1; }})
+        .filter(e => !e.closest('.skip, .visually-hidden'))
+        .slice(0, 5).map(e => e.tagName + '.' + e.className)""") or ["(the page is wider)"]
+
+
+def test_the_coach_pages_fit_a_360_px_phone_and_authoring_sends_a_coach_home(server, browser):
+    """A coach on a phone: sign-in, the client list, a client's charts and tables, the review
+    queue and a review, none scrolling sideways (wide tables scroll inside their own box); the
+    item bank's address takes the coach to the coach pages with a sentence saying why."""
+    base, var, state = server
+    context = browser.new_context(locale="en-US", viewport={"width": 360, "height": 740},
+                                  is_mobile=True, has_touch=True)
+    page = context.new_page()
+    problems = []
+    page.goto(base + "/authoring/sign-in?next=/results/coach/")
+    problems += [f"sign-in: {p}" for p in _sideways(page, 360)]
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.locator("form button[type=submit]").last.tap()
+    assert page.url == base + "/results/coach/"
+    for path in ("/results/coach/", f"/results/coach/clients/{state['Amina Haddad']}",
+                 "/results/coach/reviews", f"/results/coach/reviews/{state['review']}",
+                 "/results/coach/sittings"):
+        page.goto(base + path)
+        assert page.locator("h1").count() == 1, path
+        problems += [f"{path}: {p}" for p in _sideways(page, 360)]
+    # the item bank is for item writers and admins: a coach lands on their own pages
+    page.goto(base + "/authoring/")
+    assert page.url == base + "/results/coach/?from=authoring"
+    assert "for item writers and admins" in page.locator("#from-authoring").inner_text()
+    assert page.locator("h1").inner_text() == "Your clients"
+    problems += [f"from authoring: {p}" for p in _sideways(page, 360)]
+    context.close()
+    assert problems == [], "\n".join(problems)
