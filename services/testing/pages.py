@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from assessment.cefr import LEVELS
 from services.common.errors import APIError, error_body
 from services.common.i18n import LEARNER_LANGUAGES, language_in_path
-from services.common.rate_limit import enforce
+from services.common.rate_limit import Limit, enforce
 
 from . import next_steps
 from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, ONE_ANSWER, SKILL_NAMES,
@@ -391,6 +391,8 @@ def speaking_status():
 # -- practice with released items, after the result ------------------------------------
 PRACTICE_ROUND = 5  # questions in one round of practice
 MAX_PRACTICE_TEXT = 6000  # characters of a practice text (the test's writing box takes 20000)
+# scoring a text takes the writing scorer's time: practice texts are counted per address
+PRACTICE_TEXTS = Limit("practice-writing", 20, 60)
 
 
 def _practice_items(res: dict) -> list:
@@ -572,6 +574,8 @@ def practice_writing_answer():
     res, back = _finished_result(current)
     if back is not None:
         return back
+    enforce(PRACTICE_TEXTS, _("You have sent many practice texts in a minute. Wait a moment "
+                              "and send your text again."))
     tasks = _practice_writing_tasks(res)
     task = _chosen_task(tasks, request.form.get("item_id") or "-")
     if task is None:

@@ -198,6 +198,18 @@ def test_writing_practice_refuses_bad_input_with_a_message(client):
     assert chosen.status_code == 200 and item_id_of(chosen.text) == other.split("=")[1] != task
 
 
+def test_writing_practice_is_rate_limited_per_address(client):
+    from services.testing.pages import PRACTICE_TEXTS
+
+    finish_in_pages(client)
+    page = client.get("/en/practice/writing")
+    data = {"_csrf": csrf(page.text), "item_id": item_id_of(page.text), "answer": ""}
+    for _ in range(PRACTICE_TEXTS.amount):
+        assert client.post("/en/practice/writing", data=data).status_code == 422
+    r = client.post("/en/practice/writing", data=data | {"answer": PRACTICE_TEXT})
+    assert r.status_code == 429 and r.headers.get("Retry-After") and "Wait a moment" in r.text
+
+
 def test_the_weakest_skill_writing_is_offered_writing_practice(client, monkeypatch):
     from services.testing import next_steps
 
