@@ -272,26 +272,16 @@ def sign_up():
             errors = {"password_again": _("The two passwords are not the same. Write the same "
                                           "password twice.")}
             status = 422
-        elif context().config.smtp_host:   # the address confirmed by mail: see sign_up_mail
+        else:   # the address confirmed by mail (see sign_up_mail), with or without SMTP
             from . import sign_up_mail
 
             try:
                 sign_up_mail.start(form["email"], request.form.get("password", ""),
-                                   form["display_name"], g.lang)
+                                   form["display_name"], g.lang, next_url)
             except SeekerError as err:
                 errors, status = _form_errors(err), err.status
             else:   # the same page whether or not the address has an account
                 return sign_up_mail.sent_page(form["email"])
-        else:
-            try:
-                seeker = seekers.sign_up(db(), form["email"], request.form.get("password", ""),
-                                         form["display_name"], g.lang)
-            except SeekerError as err:
-                errors, status = _form_errors(err), err.status
-            else:
-                _sign_in(seeker)
-                flash(_("Your account has been created. You are signed in."))
-                return redirect(next_url or url_for("results_pages.results"), code=303)
     test = seekers.browser_test(db(), session.get("test"))
     return render_template("sign_up.html", form=form, errors=errors, next_url=next_url,
                            test=test, min_password=seekers.MIN_PASSWORD_LENGTH), status

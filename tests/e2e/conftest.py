@@ -119,3 +119,19 @@ def answer_items_until_speaking(page, base: str, lang: str) -> int:
         pages += 1
     assert page.url == f"{base}/{lang}/speaking", page.url
     return answered
+
+
+def mailed_path(var: Path, address: str, part: str) -> str:
+    """The path of the newest link containing ``part`` in a message to ``address``, from
+    the outbox the embedded suite (no mail server) writes its messages to, ``var/outbox``."""
+    import email
+    import re
+
+    for eml in sorted((var / "outbox").glob("*.eml"), reverse=True):
+        message = email.message_from_bytes(eml.read_bytes())
+        if message["To"] == address:
+            found = re.search(r"https?://[^/\s]+(\S*" + re.escape(part) + r"\S*)",
+                              message.get_payload(decode=True).decode())
+            if found:
+                return found.group(1)
+    raise AssertionError(f"no message to {address} with a link to {part} in {var / 'outbox'}")

@@ -11,7 +11,7 @@ import uuid
 import jwt
 import pytest
 
-from .conftest import (BIN, SHORT_TEST, answer_items_until_speaking, served, suite_env,
+from .conftest import (BIN, SHORT_TEST, answer_items_until_speaking, mailed_path, served, suite_env,
                        unlabelled_controls, wait_until)
 
 PASSWORD = "kolme sanaa riittää"
@@ -64,6 +64,11 @@ def test_a_job_seeker_keeps_shares_and_withdraws_a_result(server, browser):
     page.keyboard.type("Anna Virtanen")
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    # the address is confirmed by mail: the embedded suite writes the message to var/outbox
+    # and the page says so
+    assert "Check your email" in page.content() and "has no mail server" in page.content()
+    page.goto(base + mailed_path(var, email, "/results/en/sign-up/confirm/"))
+    press_enter_on(page, "form button[type=submit]")
     assert page.url == base + "/results/en/results"
     statuses = " ".join(page.locator("[role=status]").all_inner_texts())
     # kept at once: coming from the result page, signing up keeps the result (issue 17)

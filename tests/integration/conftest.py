@@ -60,6 +60,30 @@ def csrf(html: str) -> str:
     return re.search(r'name="_csrf" value="([^"]+)"', html).group(1)
 
 
+def mailed_link(app, address: str, path: str) -> str:
+    """The path of the newest link containing ``path`` in a message to ``address``, from the
+    outbox a suite without a mail server writes its messages to (services/common/mail.py)."""
+    import email
+
+    outbox = Path(app.extensions["taitotaso.resources"].config.var_dir) / "outbox"
+    for eml in sorted(outbox.glob("*.eml"), reverse=True):
+        message = email.message_from_bytes(eml.read_bytes())
+        if message["To"] == address:
+            found = re.search(r"https?://[^/\s]+(\S*" + re.escape(path) + r"\S*)",
+                              message.get_payload(decode=True).decode())
+            if found:
+                return found.group(1)
+    raise AssertionError(f"no message to {address} with a link to {path} in {outbox}")
+
+
+def confirm_sign_up(client, app, address: str, lang: str = "en"):
+    """Follow the sign-up link mailed to ``address`` in ``client``: the page, then its button."""
+    link = mailed_link(app, address, f"/results/{lang}/sign-up/confirm/")
+    page = client.get(link)
+    assert page.status_code == 200, (link, page.status_code)
+    return client.post(link, data={"_csrf": csrf(page.text)})
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def config(request, tmp_path):
     """The embedded default (SQLite, in-process queue) and production (PostgreSQL, Redis)."""

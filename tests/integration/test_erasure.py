@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from services.gateway import create_app as suite
 
-from .conftest import GOOD_TEXT, KEYS, Taker, csrf, seeded_config
+from .conftest import GOOD_TEXT, KEYS, Taker, confirm_sign_up, csrf, seeded_config
 
 SHORT = {"min_items": 4, "max_items": 4, "pretest_items": 0}
 PASSWORD = "correct horse battery"
@@ -81,7 +81,8 @@ def _her_data(app) -> tuple:
     page = client.get("/results/en/sign-up")
     assert client.post("/results/en/sign-up", data={
         "_csrf": csrf(page.text), "email": EMAIL, "password": PASSWORD, "password_again": PASSWORD,
-        "display_name": NAME}).status_code == 303
+        "display_name": NAME}).status_code == 200
+    assert confirm_sign_up(client, app, EMAIL).status_code == 303   # the link in the mail
     taker = Taker(client, "en")
     taker.finish(lambda item: (GOOD_TEXT + " " + NAME) if KEYS[item["id"]] == GOOD_TEXT else KEYS[item["id"]])
     with client.session_transaction() as s:

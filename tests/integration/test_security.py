@@ -170,7 +170,7 @@ def test_the_retention_period_comes_from_the_configuration(monkeypatch, tmp_path
 from services.common.accounts import create_staff  # noqa: E402
 from services.common.sessions import KEY_PREFIX  # noqa: E402
 
-from .conftest import csrf  # noqa: E402
+from .conftest import confirm_sign_up, csrf  # noqa: E402
 
 STAFF_PASSWORD = "lumi-kallio-katto-88"
 SEEKER_PASSWORD = "correct horse battery"
@@ -227,7 +227,8 @@ def _seeker(app, email):
     r = client.post("/results/en/sign-up", data={
         "_csrf": csrf(page.text), "email": email, "password": SEEKER_PASSWORD,
         "password_again": SEEKER_PASSWORD, "display_name": "Olga"})
-    assert r.status_code == 303, r.text
+    assert r.status_code == 200, r.text
+    assert confirm_sign_up(client, app, email).status_code == 303   # the link in the mail
     return client
 
 
