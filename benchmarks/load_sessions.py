@@ -57,9 +57,10 @@ class Recorder:
     def __init__(self):
         self.lat = defaultdict(list)
         self.errors = defaultdict(int)
+        self.slow = defaultdict(int)  # requests over a second, by endpoint and item kind
         self.lock = threading.Lock()
 
-    def timed(self, name, fn):
+    def timed(self, name, fn, kind: str | None = None):
         t0 = time.perf_counter()
         r = fn()
         dt = (time.perf_counter() - t0) * 1000
@@ -67,6 +68,8 @@ class Recorder:
             self.lat[name].append(dt)
             if r.status_code >= 400:
                 self.errors[f"{name} {r.status_code}"] += 1
+            if dt > 1000:
+                self.slow[f"{name} {kind}" if kind else name] += 1
         return r
 
     @property
@@ -113,7 +116,7 @@ def take_test(base, keys, rec: Recorder, http: requests.Session, deadline: float
             answer = keys[item["id"]] if n % 2 == 0 else wrong(item)
             rec.timed("POST /responses", lambda: http.post(
                 f"{base}/api/v1/sessions/{sid}/responses", headers=h,
-                json={"item_id": item["id"], "answer": answer}))
+                json={"item_id": item["id"], "answer": answer}), item["kind"])
         n += 1
     rec.timed("GET /result", lambda: http.get(f"{base}/api/v1/sessions/{sid}/result", headers=h))
     return n
@@ -213,8 +216,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--code", type=Path, default=ROOT,
                     help="the checkout whose code gunicorn serves (default: this one)")
-    ap.add_argument("--warmup", type=float, default=15.0,
-                    help="seconds of tests before measuring (each worker loads the bank and the writing scorer)")
+    ap.add_argument("--warmup", type=float, default=30.0,
+                    help="seconds of tests before measuring (each worker and thread loads the bank, the "
+                         "Voikko analyser and the writing scorer on first use)")
     ap.add_argument("--no-count", action="store_true", help="skip counting SQL statements")
     args = ap.parse_args()
 
@@ -229,7 +233,11 @@ def main() -> None:
                WEB_CONCURRENCY=str(args.workers), GUNICORN_THREADS=str(args.threads),
                # every simulated job seeker comes from 127.0.0.1: no per-address limit here
                TAITOTASO_SESSION_STARTS_PER_MINUTE="1000000",
-               PROMETHEUS_MULTIPROC_DIR=f"/tmp/taitotaso-bench-prom-{schema}")
+               PROMETHEUS_MULTIPROC_DIR=f"/tmp/taitotaso-bench-prom-{schema}",
+               # the deploy recycles a worker after ~5,000 requests; the /healthz phases alone
+               # would do that every other round, and the new worker's cold start (bank, pool,
+               # writing scorer) would be charged to the session API's phase
+               GUNICORN_CMD_ARGS="--max-requests 0")
     import redis as redis_lib
 
     redis_lib.Redis.from_url(REDIS).flushdb()
@@ -273,12 +281,14 @@ def main() -> None:
                     into.lat[name] += v
                 for name, n in rec.errors.items():
                     into.errors[name] += n
+                for name, n in rec.slow.items():
+                    into.slow[name] += n
             tests_done += finished
         for r in rounds:
             r["ratio"] = r["session_rps"] / r["healthz_rps"]
         med = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
         total_s = args.rounds * args.seconds
-        print(f"testing service: gunicorn -c deploy/gunicorn/testing.py, {args.workers} workers x "
+        print(f"testing service: gunicorn -c deploy/gunicorn/testing.py --max-requests 0, {args.workers} workers x "
               f"{args.threads} threads, PostgreSQL + Redis, no RQ worker; {args.users} concurrent "
               f"clients; {args.rounds} rounds of /healthz {args.seconds:.0f} s then the session "
               f"API {args.seconds:.0f} s ({os.cpu_count()} CPUs shared with the load generator)")
@@ -300,7 +310,7 @@ def main() -> None:
                              "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)}
             print(f"{name:<24}{len(v):>7}{len(v) / total_s:>8.1f}{p50:>9.1f}{p99:>9.1f}")
         errors = dict(all_sessions.errors) | dict(all_healthz.errors)
-        print(f"errors: {errors or 'none'}")
+        print(f"errors: {errors or 'none'}; requests over 1 s: {dict(all_sessions.slow) or 'none'}")
         if counted:
             print("SQL statements per request (one test in-process on the same database; "
                   "commits per request):")
@@ -309,6 +319,9 @@ def main() -> None:
                     c = counted[name]
                     print(f"  {name:<22} max {c['statements_max']}, mean {c['statements_mean']:.2f}"
                           f" statements; {c['commits_mean']:.2f} commits  (n={c['n']})")
+        with create_engine(database_url).connect() as c:  # which code served: the lean path keeps states
+            sessions, kept = c.execute(text("SELECT count(*), count(engine_state) FROM test_sessions")).one()
+        print(f"sessions: {sessions}, with a kept engine state: {kept} (code served: {args.code})")
         print(json.dumps({"benchmark": "load_sessions", "rounds": rounds, "median": med,
                           "endpoints": summary, "sql_per_request": counted, "errors": errors}))
     finally:
