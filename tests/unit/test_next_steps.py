@@ -126,9 +126,33 @@ def test_practice_uses_only_retired_items_best_fitting_first():
     assert other[0].cefr == "B2"
 
 
-def test_the_practice_file_has_six_retired_items_a_level():
+def test_the_practice_file_has_six_questions_a_level_writing_tasks_and_listening():
     practice = [i for i in load_content() if i.id.startswith("pr-")]
-    assert all(i.status == "retired" and not i.testlet for i in practice)
+    assert all(i.status == "retired" for i in practice)
+    questions = [i for i in practice if not i.testlet and i.kind != "writing_task"]
     for level in ("A1", "A2", "B1", "B2"):
-        assert sum(i.cefr == level for i in practice) == 6
-    assert {i.skill for i in practice} == {"vocabulary", "structure", "reading"}
+        assert sum(i.cefr == level for i in questions) == 6
+    assert {i.skill for i in questions} == {"vocabulary", "structure", "reading"}
+    writing = [i for i in practice if i.kind == "writing_task"]
+    assert {i.cefr for i in writing} == {"A1", "A2", "B1", "B2"}
+    assert all(i.content["min_words"] < i.content["max_words"] for i in writing)
+    listening = [i for i in practice if i.skill == "listening"]
+    assert len(listening) >= 2
+    assert all(i.kind == "multiple_choice" and i.testlet and "stimulus_audio" in i.audio_texts()
+               for i in listening)
+    assert {i.skill for i in practice} == {"vocabulary", "structure", "reading", "writing", "listening"}
+
+
+def test_listening_practice_needs_its_recording_and_comes_first_for_weak_listening():
+    from dataclasses import replace
+
+    items = load_content()
+    question = next(i for i in items if i.id.startswith("pr-li-a1-"))
+    assert question not in practice_candidates(items, "A1", "listening")  # no recording made yet
+    ready = replace(question, assets={"stimulus_audio": "0" * 64})
+    others = [i for i in items if i.id != question.id]
+    assert practice_candidates(others + [ready], "A1", "listening")[0] == ready
+    # a live listening question with its recording is never practice
+    live = next(i for i in items if i.skill == "listening" and i.status == "live" and i.testlet)
+    live = replace(live, assets={"stimulus_audio": "1" * 64})
+    assert live not in practice_candidates(others + [live], "A1", "listening")
