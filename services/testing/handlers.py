@@ -488,7 +488,7 @@ class TestingService:
         for r in waiting:
             item = bank.items.get(r.item_id)
             if item is None or item.version != r.item_version:  # the bank changed since
-                with self.db.session() as s:
+                with self.db.read() as s:
                     item = self._item(bank, s, r.item_id, r.item_version)
             words.append(self._public(item))
         return {"id": block_id, "kind": words[0]["kind"] if words else "yes_no",
