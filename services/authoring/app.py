@@ -28,6 +28,7 @@ TESTING_STATIC = TESTING_TEMPLATES.parent / "static"
 
 def create_app(config: Config | None = None, make_audio=None):
     app, res = base_app(__name__, config)
+    auth.init_staff_login(app)   # Flask-Login: who is signed in (staff)
     app.config.update(
         API_TITLE="Taitotaso authoring API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",

@@ -1,8 +1,8 @@
-"""Who is signed in: a small session record ``{user_id, roles, provider}``.
+"""Who is signed in: Flask-Login, with the staff member's id in the server-side session.
 
-The password provider (``services.common.accounts``) makes the record at sign-in; other
-identity providers can make the same record later. On every request the record is checked
-against the staff table, so a deactivated account or a changed role counts at once.
+The password provider (``services.common.accounts``) signs in with :func:`sign_in`; other
+identity providers can call it too. On every request the account is read again from the
+staff table (:func:`load_staff`), so a deactivated account or a changed role counts at once.
 """
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from functools import wraps
 
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from services.common.accounts import Staff, get_staff
 from services.common.errors import APIError
 
-SESSION_KEY = "staff"
+SIGNED_IN_AT = "signed_in_at"
 # the staff session cookie: set by this service at sign-in, read by the scoring API and by
 # the coach pages of the results service (same secret key, same signing)
 STAFF_COOKIE = "taitotaso_staff"
@@ -48,12 +49,44 @@ def _resources():
     return current_app.extensions["taitotaso.resources"]
 
 
+class StaffLogin(UserMixin):
+    """A staff member as Flask-Login keeps them: the session holds the account's id
+    (``_user_id``); the account is read again on every request (:func:`load_staff`)."""
+
+    def __init__(self, staff: Staff):
+        self.staff = staff
+
+    def get_id(self) -> str:
+        return str(self.staff.id)
+
+
+def staff_by_id(db, user_id) -> Staff | None:
+    """The active staff member ``user_id`` (Flask-Login's string, or a number) names."""
+    if not str(user_id or "").isdigit():
+        return None
+    found = get_staff(db, int(user_id))
+    return found if found is not None and found.active else None
+
+
+def load_staff(user_id: str) -> StaffLogin | None:
+    """Flask-Login's user_loader: None for a deactivated or deleted account."""
+    found = staff_by_id(_resources().db, user_id)
+    return StaffLogin(found) if found is not None else None
+
+
+def init_staff_login(app) -> None:
+    """Flask-Login on the server-side staff session (cookie ``STAFF_COOKIE``), for every app
+    that reads it with :func:`current_staff`; no remember-me cookie."""
+    manager = LoginManager(app)
+    manager.user_loader(load_staff)
+
+
 def sign_in(staff: Staff) -> None:
     from services.common.sessions import remember_sign_in
 
     session.clear()
-    session[SESSION_KEY] = {**staff.session_record(),
-                            "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    login_user(StaffLogin(staff))
+    session[SIGNED_IN_AT] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     session.permanent = True
     remember_sign_in(f"staff:{staff.id}")   # a fresh session id, listed under the account
 
@@ -61,21 +94,15 @@ def sign_in(staff: Staff) -> None:
 def sign_out() -> None:
     """The session is kept on the server (services.common.sessions): clearing it deletes it
     there, so a copy of the cookie taken before signing out is worth nothing."""
+    logout_user()
     session.clear()
 
 
 def current_staff() -> Staff | None:
     if "staff" in g:
         return g.staff
-    record = session.get(SESSION_KEY)
-    staff = None
-    if isinstance(record, dict) and isinstance(record.get("user_id"), int):
-        found = get_staff(_resources().db, record["user_id"])
-        if found is not None and found.active:
-            staff = Staff(id=found.id, email=found.email, name=found.name, roles=found.roles,
-                          active=True, provider=record.get("provider", found.provider))
-    g.staff = staff
-    return staff
+    g.staff = current_user.staff if current_user.is_authenticated else None
+    return g.staff
 
 
 def is_api() -> bool:

@@ -14,11 +14,11 @@ from urllib.parse import quote
 from flask import current_app, g, redirect, request, session
 from flask_babel import refresh
 
-from services.common.accounts import Staff, get_staff
+from services.common.accounts import Staff
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES
 
-from .auth import SESSION_KEY, STAFF_COOKIE
+from .auth import STAFF_COOKIE, staff_by_id
 
 SIGN_IN = "/authoring/sign-in"  # the gateway path of the staff sign-in page
 
@@ -37,14 +37,10 @@ def staff_record() -> dict:
 def current_staff() -> Staff | None:
     if "staff" in g:
         return g.staff
-    record = staff_record().get(SESSION_KEY)
-    staff = None
-    if isinstance(record, dict) and isinstance(record.get("user_id"), int):
-        found = get_staff(current_app.extensions["taitotaso.resources"].db, record["user_id"])
-        if found is not None and found.active:
-            staff = found
-    g.staff = staff
-    return staff
+    # the id Flask-Login keeps in the authoring service's session (auth.StaffLogin)
+    g.staff = staff_by_id(current_app.extensions["taitotaso.resources"].db,
+                          staff_record().get("_user_id"))
+    return g.staff
 
 
 def sign_in_redirect():

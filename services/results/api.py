@@ -4,7 +4,7 @@ Public: the status of a credential (``/credentials/<id>/status``), which employe
 fetch to see whether a credential has been revoked.
 
 For the job seeker's own browser: their kept results and their shares, authenticated by
-the same session cookie as the pages (``session["seeker"]``). Cookie-authenticated writes
+the same session cookie as the pages (Flask-Login's ``current_user``). Cookie-authenticated writes
 are protected against cross-site requests instead of with the form token: the cookie is
 ``SameSite=Lax`` (not sent with another site's POST), the body must be JSON (another site
 cannot send JSON without a CORS preflight, which this API never grants) and an ``Origin``

@@ -15,6 +15,7 @@ from . import password_reset, sign_up_mail  # noqa: F401  (their pages join page
 
 def create_app(config: Config | None = None):
     app, res = base_app(__name__, config)
+    pages.init_login(app)   # Flask-Login: who is signed in (job seekers)
     app.config.update(
         API_TITLE="Taitotaso results API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1/results", OPENAPI_JSON_PATH="openapi.json",

@@ -20,6 +20,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, 
                    request, send_from_directory, session, url_for)
 from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from assessment.cefr import LEVELS
 from assessment.reporting import level_range, range_text
@@ -38,7 +39,6 @@ from .texts import (ASSURANCE_EXPLAINED, ASSURANCE_NAMES, ASSURANCE_TITLES, LEVE
 bp = Blueprint("results_pages", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/results")
 
-SESSION_KEY = "seeker"
 TESTING_STYLE = Path(__file__).resolve().parents[1] / "testing" / "static"
 LINK_LOOKUPS_PER_MINUTE = 30
 EXTENSION = "taitotaso.results"
@@ -147,25 +147,43 @@ def _headers(response):
 
 
 # -- who is signed in ----------------------------------------------------------------------
+class SeekerLogin(UserMixin):
+    """A job seeker as Flask-Login keeps them: the session holds ``"<provider>|<id>"``
+    (``_user_id``), so nothing after sign-in depends on how they signed in."""
+
+    def __init__(self, seeker: seekers.Seeker):
+        self.seeker = seeker
+
+    def get_id(self) -> str:
+        return f"{self.seeker.provider}|{self.seeker.id}"
+
+
+def load_seeker(user_id: str) -> SeekerLogin | None:
+    """Flask-Login's user_loader: None for an account deleted meanwhile (signed out)."""
+    provider, _sep, seeker_id = (user_id or "").partition("|")
+    found = seekers.get_seeker(db(), seeker_id, provider) if seeker_id else None
+    return SeekerLogin(found) if found is not None else None
+
+
+def init_login(app) -> None:
+    """Flask-Login on the server-side session (services/common/sessions.py): signing out
+    and deleting the account end the session there too. No remember-me cookie: closing the
+    browser of a shared computer signs out."""
+    manager = LoginManager(app)
+    manager.user_loader(load_seeker)
+
+
 def current_seeker() -> seekers.Seeker | None:
     if "seeker" in g:
         return g.seeker
-    record = session.get(SESSION_KEY)
-    found = None
-    if isinstance(record, dict):
-        found = seekers.get_seeker(db(), record.get("id"),
-                                   record.get("provider") or seekers.PASSWORD_PROVIDER)
-        if found is None:  # deleted meanwhile
-            session.pop(SESSION_KEY, None)
-    g.seeker = found
-    return found
+    g.seeker = current_user.seeker if current_user.is_authenticated else None
+    return g.seeker
 
 
 def _sign_in(seeker: seekers.Seeker) -> None:
     # a new form token after signing in; the browser's test (session["test"]) stays
     session.pop("_csrf", None)
-    # a browser-session cookie: closing the browser of a shared computer signs out
-    session[SESSION_KEY] = seeker.session_record()
+    login_user(SeekerLogin(seeker))   # no remember-me cookie: a browser-session cookie
     g.seeker = seeker
     from services.common.sessions import remember_sign_in
 
@@ -349,7 +367,7 @@ def sign_in():
 @bp.post("/<lang>/sign-out")
 def sign_out():
     # on a shared computer nothing of the job seeker stays: neither the account nor the test
-    session.pop(SESSION_KEY, None)
+    logout_user()
     session.pop("test", None)
     session.pop("_csrf", None)
     flash(_("You have signed out."))
@@ -527,7 +545,7 @@ def delete_account():
         erase_account(db(), seeker.id)   # answers, recordings, notes, tokens: nothing stays
 
         revoke_sessions_of(f"seeker:{seeker.id}")   # every browser she signed in with
-        session.pop(SESSION_KEY, None)
+        logout_user()
         session.pop("test", None)
         g.seeker = None
         flash(_("Your account has been deleted. Your shares have been withdrawn."))

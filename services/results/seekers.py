@@ -6,8 +6,8 @@ in is an ``Identity`` row ``(provider, subject, secret)``. Today the one provide
 ``services.common.accounts.hash_password``. Suomi.fi e-identification can be added later as
 another provider (``"suomi.fi"``, ``subject`` the pseudonymous identifier the SAML/OIDC
 assertion gives, no secret) pointing at the same account; the browser's sign-in record is
-``session["seeker"] = {"id": <account id>, "provider": <how they signed in>}`` either way, so
-nothing after sign-in depends on the provider.
+Flask-Login's ``session["_user_id"] = "<provider>|<account id>"`` either way
+(services/results/pages.py ``SeekerLogin``), so nothing after sign-in depends on the provider.
 
 **Keeping a result.** The testing service leaves the test this browser took in the session
 (``session["test"] = {"id", "token"}``). A signed-in job seeker keeps it as an

@@ -12,6 +12,9 @@ from .handlers import ScoringService
 
 def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool = False):
     app, res = base_app(__name__, config)
+    from services.authoring.auth import init_staff_login
+
+    init_staff_login(app)   # the review queue reads the staff session (Flask-Login)
     app.config.update(
         API_TITLE="Taitotaso scoring API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1/scoring", OPENAPI_JSON_PATH="openapi.json",

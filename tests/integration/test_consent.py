@@ -55,7 +55,7 @@ def _job_seeker(app):
 
 def _seeker_id(b) -> str:
     with b.client.session_transaction() as s:
-        return s["seeker"]["id"]
+        return s["_user_id"].partition("|")[2]   # Flask-Login's "<provider>|<id>"
 
 
 def coach_views(coach, seeker_id: str, review_id: int) -> dict[str, str]:

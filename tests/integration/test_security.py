@@ -257,7 +257,7 @@ def test_deleting_an_account_ends_its_sessions_in_every_browser(gateway):
     laptop = _sign_in_seeker(gateway, email)
     laptop_sid = laptop.get_cookie("session").value
     store = gateway.session_interface
-    assert store._retrieve_session_data(KEY_PREFIX + laptop_sid)["seeker"]
+    assert store._retrieve_session_data(KEY_PREFIX + laptop_sid)["_user_id"]
     page = phone.get("/results/en/account/delete")
     r = phone.post("/results/en/account/delete", data={"_csrf": csrf(page.text), "confirm": "yes"})
     assert r.status_code == 303
