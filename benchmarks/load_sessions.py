@@ -216,9 +216,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=4)
     ap.add_argument("--code", type=Path, default=ROOT,
                     help="the checkout whose code gunicorn serves (default: this one)")
-    ap.add_argument("--warmup", type=float, default=30.0,
-                    help="seconds of tests before measuring (each worker and thread loads the bank, the "
-                         "Voikko analyser and the writing scorer on first use)")
+    ap.add_argument("--warmup", type=float, default=120.0,
+                    help="at most this many seconds for the warm-up: one whole test per client (each "
+                         "worker loads the bank, the Voikko analyser and the writing scorer on "
+                         "first use)")
     ap.add_argument("--no-count", action="store_true", help="skip counting SQL statements")
     args = ap.parse_args()
 
@@ -263,8 +264,13 @@ def main() -> None:
                     break
             except requests.RequestException:
                 time.sleep(0.2)
-        # warm-up: every worker loads the bank and its pool
-        session_phase(base, keys, args.users, args.warmup)
+        # warm-up: every client takes one whole test, so every worker has loaded the bank,
+        # its pool and the scorers (a writing task comes late in a test) before measuring
+        warm = [threading.Thread(target=take_test, args=(base, keys, Recorder(), requests.Session(),
+                                                          time.monotonic() + args.warmup))
+                for _ in range(args.users)]
+        [t.start() for t in warm]
+        [t.join() for t in warm]
 
         rounds = []
         all_sessions = Recorder()
