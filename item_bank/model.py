@@ -51,6 +51,9 @@ class IRT:
     # provisional values moved by how far the calibrated items of the kind lay from their
     # CEFR targets (`taitotaso calibrate --apply`); 0 while they are the target's values
     provisional_shift: float = field(default=0.0, compare=False)
+    # provisional values estimated from too few answers to calibrate, combined with their
+    # kind's offset and spread (empirical Bayes, `taitotaso calibrate --apply`): n, SE, prior
+    provisional_estimate: dict | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
         d = {"a": self.a, "b": self.b, "c": self.c, "model": self.model}
@@ -60,6 +63,8 @@ class IRT:
             d["calibrated"] = self.calibrated
         if self.provisional_shift:
             d["provisional_shift"] = self.provisional_shift
+        if self.provisional_estimate:
+            d["provisional_estimate"] = self.provisional_estimate
         return d
 
 

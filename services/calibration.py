@@ -163,7 +163,8 @@ def shrink(estimate: float, se: float, prior_mean: float, prior_var: float) -> t
 
 
 def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_reference="fi",
-        progress=None, shift_provisional: bool = True) -> dict:
+        progress=None, shift_provisional: bool = True, shrink_calibrated: bool = False,
+        estimate_min_n: int = SHRINK_MIN_N) -> dict:
     if mode not in (None, "free", "anchored"):
         raise ValueError("mode must be 'free' or 'anchored'")
     if min_n < 1:
@@ -234,7 +235,7 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
     b_pairs, a_pairs, usable = defaultdict(list), defaultdict(list), {}
     for est, key in zip(result.items, keys):
         old = rows[key].irt
-        if (est.anchored or old.get("calibrated") or est.n < min(min_n, SHRINK_MIN_N)
+        if (est.anchored or old.get("calibrated") or est.n < min(min_n, estimate_min_n)
                 or not math.isfinite(est.a)):
             continue
         se_b = float(np.sqrt(np.mean(np.square(est.se_b)))) if len(est.se_b) else math.nan
@@ -250,6 +251,25 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
     offsets = {kind: mean for kind, (mean, _) in priors.items()}
     # items with some answers, too few to be calibrated: their own estimate combined with
     # their kind's (empirical Bayes); they stay provisional
+    if shrink_calibrated and priors:
+        # the items calibrated for the first time take the same empirical-Bayes estimate
+        for key, (est, se_b) in usable.items():
+            if key not in updates or rows[key].kind not in ADAPTIVE_KINDS:
+                continue
+            old, irt = rows[key].irt, updates[key]
+            mean, tau2 = priors.get(rows[key].kind, priors["*"])
+            b_post, _ = shrink(est.difficulty, se_b, _target_b(old) + mean, tau2)
+            a_mean, a_tau2 = a_priors.get(rows[key].kind, a_priors.get("*", (0.0, 0.0)))
+            if math.isfinite(est.se_a):
+                irt["a"] = float(np.clip(math.exp(shrink(math.log(est.a), est.se_a / est.a,
+                                                         math.log(_target_a(old)) + a_mean,
+                                                         a_tau2)[0]), 0.2, 4.0))
+            move = b_post - est.difficulty
+            irt["b"] = float(irt["b"]) + move
+            if irt.get("thresholds"):
+                irt["thresholds"] = [float(t) + move for t in irt["thresholds"]]
+            irt["calibrated"]["prior"] = {"offset": _r(mean), "sd": _r(math.sqrt(tau2)),
+                                          "estimate_b": _r(est.difficulty), "estimate_a": _r(est.a)}
     estimated = {}
     for key, (est, se_b) in usable.items() if priors else ():
         row = rows[key]
