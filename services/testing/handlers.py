@@ -288,7 +288,8 @@ class TestingService:
         order): the kept state with the answers it does not cover replayed onto it, or
         (none usable, or ``use_kept`` false: the reference path) every answer replayed.
         Both give the same engine (tests/unit/test_engine.py and
-        tests/integration/test_session_path.py show it). Exposure counts are read once."""
+        tests/integration/test_session_path.py show it). Exposure counts are not read here
+        but by :meth:`_serve`, once, when an item is chosen."""
         cuts = self.cut_scores.get(sess.cut_scores_version)
         prior = Prior.from_self_assessment(sess.self_assessment, cuts)
         rng = np.random.default_rng([uuid.UUID(sess.id).int & (2**63 - 1), len(rows)])
