@@ -14,7 +14,7 @@ from item_bank.schema import KIND_SKILLS
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES
 from services.testing.pages import answer_from_form
-from services.testing.texts import SKILL_NAMES
+from services.common.names import SKILL_NAMES
 
 from . import auth, yamlio
 from .handlers import FLOW, ROLE_FOR, summary

@@ -12,7 +12,7 @@ from assessment.cefr import LEVELS
 from item_bank.model import OBJECTIVE_KINDS, Item
 from services.common.errors import APIError
 from services.testing.pages import answer_from_form
-from services.testing.texts import SKILL_NAMES
+from services.common.names import SKILL_NAMES
 
 from . import auth
 from .standard_setting import DEFAULT_PAGES, boundary_name

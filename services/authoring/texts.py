@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from services.common.staff_names import ROLE_NAMES  # noqa: F401 - re-exported for the pages
+
 KIND_NAMES = {
     "multiple_choice": _l("Multiple choice"),
     "yes_no": _l("Real word or not"),
@@ -48,10 +50,6 @@ TOPIC_NAMES = {
     "daily_life": _l("Daily life"),
     "general": _l("General"),
 }
-
-ROLE_NAMES = {"author": _l("author"), "reviewer": _l("reviewer"), "coach": _l("coach"),
-              "curator": _l("Katso curator"), "panelist": _l("standard-setting panelist"),
-              "admin": _l("admin")}
 
 STUDY_STATUS_NAMES = {"open": _l("Round open"), "closed": _l("Round closed"),
                       "published": _l("Published")}

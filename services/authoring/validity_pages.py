@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from services.testing.texts import SKILL_NAMES
+from services.common.names import SKILL_NAMES
 
 from .. import validity
 from .staff_session import staff_with

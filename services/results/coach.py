@@ -21,10 +21,10 @@ from werkzeug.exceptions import HTTPException
 from assessment.cefr import LEVELS, CutScores
 from services.authoring.auth import STAFF_COOKIE
 from services.authoring.staff_session import SIGN_IN, current_staff, staff_language, staff_with
-from services.authoring.texts import ROLE_NAMES
+from services.common.staff_names import ROLE_NAMES
 from services.common.accounts import Staff
 from services.common.errors import APIError
-from services.testing.texts import SKILL_NAMES, SPEAKING_TASK_NAMES
+from services.common.names import SKILL_NAMES, SPEAKING_TASK_NAMES
 
 from . import coaching
 from .coach_charts import profile_chart, progress_chart

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from services.testing.texts import LEVEL_SUMMARY, SKILL_NAMES
+from services.common.names import LEVEL_SUMMARY, SKILL_NAMES
 
 __all__ = ["LEVEL_SUMMARY", "SKILL_NAMES", "ASSURANCE_NAMES", "ASSURANCE_EXPLAINED",
            "SHARE_STATES", "RECIPIENT_KINDS", "VIEWERS", "ASSURANCE_TITLES", "VERIFY_STATES",

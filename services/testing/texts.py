@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-SKILL_NAMES = {
-    "reading": _l("Reading"),
-    "listening": _l("Listening"),
-    "vocabulary": _l("Vocabulary"),
-    "structure": _l("Grammar and structure"),
-    "writing": _l("Writing"),
-    "speaking": _l("Speaking"),
-}
+# the names every service shows, re-exported for the pages
+from services.common.names import LEVEL_SUMMARY, SKILL_NAMES, SPEAKING_TASK_NAMES  # noqa: F401
 
 # DIALANG-style can-do statements: the job seeker picks the one that fits best.
 CAN_DO = {
@@ -47,15 +41,6 @@ CAN_DO = {
         "C1": _l("I use even rare forms and structures correctly and naturally."),
         "C2": _l("I use Finnish grammar flawlessly, like an educated native speaker."),
     },
-}
-
-LEVEL_SUMMARY = {
-    "A1": _l("Beginner: you can understand and use familiar everyday expressions and very basic phrases."),
-    "A2": _l("Elementary: you can manage in simple, routine situations on familiar topics."),
-    "B1": _l("Intermediate: you can handle most everyday situations at work and in services."),
-    "B2": _l("Upper intermediate: you can work in Finnish on many tasks and follow detailed texts."),
-    "C1": _l("Advanced: you can use Finnish flexibly and effectively in work and studies."),
-    "C2": _l("Proficient: you understand virtually everything and express yourself precisely."),
 }
 
 LEVEL_BY_SKILL = {
@@ -138,11 +123,6 @@ def certainty_text(p: float):
     return CERTAINTY[-1][1]
 
 
-# the optional speaking part and its scores on the result page
-SPEAKING_TASK_NAMES = {
-    "read_aloud": _l("Reading aloud"),
-    "open_speaking": _l("Speaking about a topic"),
-}
 SPEECH_STAGES = {
     "queued": _l("Waiting to be scored"),
     "starting": _l("Starting"),

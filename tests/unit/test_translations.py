@@ -96,7 +96,7 @@ ACCOUNT_SOURCES = tuple(f"services/results/templates/{name}.html" for name in (
     "sign_up_confirm", "sign_up_sent")) + tuple(f"services/results/{name}.py" for name in (
     "pages", "seekers", "sharing", "sign_up_mail", "texts", "password_reset"))
 JOB_SEEKER_SOURCES = ("services/testing/", "services/scoring/feedback.py",
-                      "services/common/templates/") + ACCOUNT_SOURCES
+                      "services/common/templates/", "services/common/names.py") + ACCOUNT_SOURCES
 
 
 def job_seeker_ids() -> set[str]:
