@@ -651,5 +651,5 @@ def test_the_result_page_offers_to_keep_the_result(app):
     assert r.status_code == 302 and r.location.startswith("/results/en/sign-up?next=")
     for lang in ("fi", "sv", "en"):
         page = b.client.get(f"/results/{lang}/sign-up")
-        assert page.status_code == 200 and f'<html lang="{lang}">' in page.text
+        assert page.status_code == 200 and f'<html lang="{lang}" dir="ltr">' in page.text
     assert b.client.get("/results/de/sign-up").status_code == 404
