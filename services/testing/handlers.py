@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from assessment.cefr import LEVELS, CutScores
@@ -267,15 +267,19 @@ class TestingService:
         self._served_or_finished(session_id, bank, served, item is None)
         return session_id, token
 
-    def _load(self, s, session_id: str, token: str | None, items: bool = False) -> TestSession:
+    def _load(self, s, session_id: str, token: str | None, items: bool = False,
+              state: bool = True) -> TestSession:
         """The session, if ``token`` is its bearer token; one answer for unknown ids and
         wrong tokens, so that ids cannot be probed. ``items``: with its items, in the same
-        statement (one consistent view of the session and its answers)."""
+        statement (one consistent view of the session and its answers); ``state``: with the
+        kept engine state (else it is not sent: it would come again with every item row)."""
         if not token:
             raise APIError(401, "Send the session's token as 'Authorization: Bearer <token>'.")
         if items:
+            options = [joinedload(TestSession.items)] + ([] if state else
+                                                         [defer(TestSession.engine_state)])
             sess = s.execute(select(TestSession).where(TestSession.id == session_id)
-                             .options(joinedload(TestSession.items))).unique().scalar_one_or_none()
+                             .options(*options)).unique().scalar_one_or_none()
         else:
             sess = s.get(TestSession, session_id)
         if sess is None or not hmac.compare_digest(sess.token_hash, hash_token(token)):
@@ -424,7 +428,7 @@ class TestingService:
         answers served the next item, or after two requests clashed) is it chosen here."""
         bank = self.bank.get()
         with self.db.read() as s:
-            sess = self._load(s, session_id, token, items=True)
+            sess = self._load(s, session_id, token, items=True, state=False)
             if sess.status == "finished":
                 return {"done": True, "progress": self._progress(sess.items)}
             rows = list(sess.items)
@@ -690,6 +694,7 @@ class TestingService:
             "cut_scores_version": engine.cuts.version,
         }
         sess.status = "finished"
+        sess.engine_state = None  # the result is kept; a later change replays the answers
         sess.stop_reason = engine.stop_reason
         sess.finished_at = utcnow()
 
