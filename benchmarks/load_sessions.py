@@ -326,8 +326,11 @@ def main() -> None:
                     print(f"  {name:<22} max {c['statements_max']}, mean {c['statements_mean']:.2f}"
                           f" statements; {c['commits_mean']:.2f} commits  (n={c['n']})")
         with create_engine(database_url).connect() as c:  # which code served: the lean path keeps states
-            sessions, kept = c.execute(text("SELECT count(*), count(engine_state) FROM test_sessions")).one()
-        print(f"sessions: {sessions}, with a kept engine state: {kept} (code served: {args.code})")
+            sessions, active, kept = c.execute(text(
+                "SELECT count(*), count(*) FILTER (WHERE status = 'active'), count(engine_state) "
+                "FROM test_sessions")).one()
+        print(f"sessions: {sessions} ({active} unfinished), with a kept engine state: {kept} (the "
+              f"lean path keeps one in each unfinished session with an answer; code served: {args.code})")
         print(json.dumps({"benchmark": "load_sessions", "rounds": rounds, "median": med,
                           "endpoints": summary, "sql_per_request": counted, "errors": errors}))
     finally:
