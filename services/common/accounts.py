@@ -25,7 +25,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, func, select
+from sqlalchemy import Boolean, DateTime, Integer, String, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -52,19 +52,6 @@ class StaffUser(Base):
     roles: Mapped[str] = mapped_column(String(200))  # comma list, e.g. "author,reviewer"
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class SignInFailure(Base):
-    """Failed sign-ins as the database once kept them; no longer written (the counts are
-    Flask-Limiter's, see :class:`SignInThrottle`): the table stays until a migration drops it."""
-
-    __tablename__ = "staff_sign_in_failures"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(254))
-    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    __table_args__ = (Index("ix_staff_sign_in_failures_email", "email", "failed_at"),)
 
 
 class AccountError(ValueError):
@@ -266,6 +253,6 @@ def count_staff(db) -> int:
         return s.scalar(select(func.count()).select_from(StaffUser)) or 0
 
 
-__all__ = ["ROLES", "Staff", "StaffUser", "SignInFailure", "AccountError", "SignInThrottle",
+__all__ = ["ROLES", "Staff", "StaffUser", "AccountError", "SignInThrottle",
            "create_staff", "add_staff", "authenticate", "get_staff", "list_staff", "set_active", "hash_password",
            "verify_password", "generate_password", "count_staff", "parse_roles"]
