@@ -13,7 +13,7 @@ import uuid
 import pytest
 import requests
 
-from .conftest import (BIN, SHORT_TEST, SHORT_WRITTEN, served, suite_env,
+from .conftest import (BIN, SHORT_TEST, SHORT_WRITTEN, mailed_path, served, suite_env,
                        unlabelled_controls)
 
 PASSWORD = "kolme sanaa riittää"
@@ -53,8 +53,9 @@ def answer_until_speaking(page, base) -> None:
     assert page.url == f"{base}/en/speaking", page.url
 
 
-def share_with_an_employer(page, base) -> str:
-    """A short test, an account that keeps it, a share with an employer: the link."""
+def share_with_an_employer(page, base, var) -> str:
+    """A short test, an account that keeps it (the address confirmed with the link mailed to
+    var/outbox), a share with an employer: the link."""
     page.goto(base + "/en/")
     with page.expect_navigation():
         page.click("button[type=submit]")
@@ -63,12 +64,18 @@ def share_with_an_employer(page, base) -> str:
         page.click("#skip-all")
     with page.expect_navigation():
         page.click("#keep-link")
-    page.fill("#email", f"olga-{uuid.uuid4().hex[:8]}@example.fi")
+    email = f"olga-{uuid.uuid4().hex[:8]}@example.fi"
+    page.fill("#email", email)
     page.fill("#password", PASSWORD)
     page.fill("#password_again", PASSWORD)
     page.fill("#display_name", "Olga Petrova")
     with page.expect_navigation():
         page.click("form button[type=submit]")
+    assert "Check your email" in page.content()   # every address is confirmed by mail
+    page.goto(base + mailed_path(var, email, "/results/en/sign-up/confirm/"))
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    assert page.url == base + "/results/en/results"
     assert page.locator("#results-table tbody tr").count() == 1  # kept on signing up
     page.goto(base + "/results/en/share")
     page.check("#recipient-employer")
@@ -93,7 +100,7 @@ def test_an_employer_checks_a_valid_a_tampered_and_a_withdrawn_credential(server
     base, var = server
     seeker = browser.new_context(locale="en-US")
     page = seeker.new_page()
-    link = share_with_an_employer(page, base)
+    link = share_with_an_employer(page, base, var)
     assert link.startswith(base + "/results/v/")
     token = requests.get(link + "/credential.jwt", timeout=10).text
     file = tmp_path / "taitotaso-credential.jwt"
