@@ -7,7 +7,9 @@ Russian, the account pages (sign-up, sign-in, password, My results, sharing, acc
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,31 @@ AXE_OPTIONS = {"resultTypes": ["violations"],
 # what a finger presses: buttons, button links, the language menu, answer choices and fields
 TARGETS = ("button, a.button, .langs a, .choose-lang a, .option label, .yn-choice, "
            "input[type=text], textarea")
+# the screenshots looked at for issue 17 (start, a test item, the result and the share page
+# in Arabic and Russian), full page at 360 px: ar-01-start.png … ru-05-share-link.png
+SHOTS = Path(os.environ.get("TAITOTASO_SHOTS") or "/tmp/taitotaso-language-shots")
+SHOT_LANGS = ("ar", "ru")
+# every page checked for sideways scrolling: (language, page with the language taken out, overflowed)
+CHECKED: list[tuple[str, str, bool]] = []
+
+
+def shot(page, lang: str, name: str) -> None:
+    if lang in SHOT_LANGS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{lang}-{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def page_width_summary():
+    """One line with the totals of the page-width check (seen with ``pytest -s``)."""
+    yield
+    if CHECKED:
+        over = [(lang, where) for lang, where, wide in CHECKED if wide]
+        langs = Counter(lang for lang, _w, _o in CHECKED)
+        print(f"\npage-width check at {WIDTH} px: {len(CHECKED)} page views, "
+              f"{len({w for _l, w, _o in CHECKED})} distinct pages, {len(langs)} languages "
+              f"({', '.join(f'{k} {n}' for k, n in sorted(langs.items()))}), "
+              f"{len(over)} overflows {over if over else ''}".rstrip())
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +104,9 @@ def phone_problems(page, lang: str, direction: str) -> list[str]:
     if (html.get_attribute("lang"), html.get_attribute("dir")) != (lang, direction):
         problems.append(f"{where}: lang/dir {html.get_attribute('lang')}/{html.get_attribute('dir')}")
     width = page.evaluate("document.documentElement.scrollWidth")
+    path = page.evaluate("location.pathname").replace(f"/{lang}/", "/<lang>/", 1)
+    path = path.split("/confirm/")[0] + "/confirm/<token>" if "/confirm/" in path else path
+    CHECKED.append((lang, path.rstrip("/") if path.endswith("/<lang>/") else path, width > WIDTH))
     if width > WIDTH:
         wide = page.evaluate(f"""() => [...document.querySelectorAll('body *')]
             .filter(e => {{ const r = e.getBoundingClientRect(); return r.right > {WIDTH} + 1 || r.left < -1; }})
@@ -124,6 +154,7 @@ def test_the_start_page_and_the_first_questions_work_on_a_phone(server, browser,
         brand = page.locator(".brand").bounding_box()
         assert brand["x"] > WIDTH / 2, brand
     page.screenshot(path=str(var / f"start-{lang}-360.png"), full_page=True)
+    shot(page, lang, "01-start")
     with page.expect_navigation():
         page.tap("button[type=submit]")
     assert page.url == f"{base}/{lang}/test"
@@ -131,6 +162,7 @@ def test_the_start_page_and_the_first_questions_work_on_a_phone(server, browser,
         problems += phone_problems(page, lang, direction)
         if n == 0:
             page.screenshot(path=str(var / f"item-{lang}-360.png"), full_page=True)
+            shot(page, lang, "02-item")
         if direction == "rtl" and page.locator("[lang=fi]").count():
             # the Finnish material keeps its own direction inside the mirrored page
             assert page.evaluate("getComputedStyle(document.querySelector('main [lang=fi]')).direction") == "ltr"
@@ -175,6 +207,7 @@ def test_the_speaking_result_and_practice_pages_work_on_a_phone_in_every_languag
             assert page.locator(".next-step p:not([lang=en])").count() == 0, lang
         if lang in ("ar", "fa", "so"):
             page.screenshot(path=str(var / f"result-{lang}-360.png"), full_page=True)
+        shot(page, lang, "03-result")
         page.goto(f"{base}/{lang}/practice")
         problems += phone_problems(page, lang, direction)
         page.goto(f"{base}/{lang}/practice/writing")  # the task stays Finnish, left to right
@@ -213,6 +246,9 @@ def test_my_results_on_a_phone_after_keeping_a_result_from_the_result_page(serve
     assert page.locator("#keep-result").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.screenshot(path=str(var / f"my-results-{width}.png"), full_page=True)
+    # and in a 1,280 px window (it was 1,329 px wide there, the share column off-screen)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     page.close()
 
 
@@ -240,9 +276,20 @@ def test_the_account_pages_work_on_a_phone_in_the_learner_language(server, brows
     base, keys, var = server
     page = phone(browser)
     problems = []
-    for path in ("", "sign-in", "password/forgot", "sign-up"):
+    for path in ("", "sign-in", "password/forgot"):
         page.goto(f"{base}/results/{lang}/{path}")
         problems += phone_problems(page, lang, direction)
+    # a whole test in the learner's language, whose result is kept and shared below
+    page.goto(f"{base}/{lang}/")
+    with page.expect_navigation():
+        page.tap("button[type=submit]")
+    answer_until(page, keys, "#skip-all", limit=80)
+    with page.expect_navigation():
+        page.tap("#skip-all")
+    with page.expect_navigation():
+        page.tap("#keep-link")
+    assert f"/results/{lang}/sign-up" in page.url, page.url
+    problems += phone_problems(page, lang, direction)
     if direction == "rtl":  # mirrored: the brand sits at the right
         assert page.locator(".brand").bounding_box()["x"] > WIDTH / 2
     page.screenshot(path=str(var / f"sign-up-{lang}-360.png"), full_page=True)
@@ -260,10 +307,22 @@ def test_the_account_pages_work_on_a_phone_in_the_learner_language(server, brows
         with page.expect_navigation():
             page.locator("form button[type=submit]").last.tap()
     assert page.url.endswith(f"/results/{lang}/results"), page.url
+    assert page.locator("#results-table tbody tr").count() == 1  # the kept result
     for path in ("results", "share", "shares", "account", "account/delete"):
         page.goto(f"{base}/results/{lang}/{path}")
         problems += phone_problems(page, lang, direction)
         if path == "results":
             page.screenshot(path=str(var / f"my-results-{lang}-360.png"), full_page=True)
+        if path == "share":  # the form to share the kept result, then the employer's link
+            assert page.locator("select#result option").count() == 1
+            shot(page, lang, "04-share")
+            page.tap("label[for=recipient-employer]")
+            page.fill("#employer_name", "Siivous Oy")
+            page.fill("#purpose", "työhakemus")
+            with page.expect_navigation():
+                page.tap("#share-submit")
+            assert page.url.endswith(f"/results/{lang}/share/done"), page.url
+            problems += phone_problems(page, lang, direction)
+            shot(page, lang, "05-share-link")
     page.close()
     assert problems == [], "\n".join(problems)
