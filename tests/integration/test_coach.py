@@ -391,6 +391,10 @@ def test_the_coachs_progress_chart_colours_each_skill_as_the_job_seekers_chart_d
     assert set(seeker) >= skills and set(coach_css) >= skills
     assert {k: coach_css[k] for k in skills} == {k: seeker[k] for k in skills}
     assert len({seeker[k] for k in skills}) == len(skills)  # no two skills share a colour
+    # the CEFR level lines look like no skill's line: a colour of their own and no dashes
+    cut = re.search(r"\.chart\.progress \.cut \{([^}]*)\}", (static / "coach_static" / "coach.css").read_text()).group(1)
+    assert "dasharray" not in cut
+    assert re.search(r"stroke:(#[0-9a-f]{6})", cut).group(1) not in set(seeker.values()) | set(coach_css.values())
 
 
 def test_the_csv_export_in_finnish_and_swedish_uses_semicolons_and_decimal_commas(suite, world):
