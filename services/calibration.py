@@ -32,6 +32,16 @@ likewise on the log scale. An item answered 30 times thus moves most of the way 
 its answers say when they say it clearly, and stays near its kind's offset when they do
 not. These items stay provisional (``irt.provisional_estimate`` records n, SE and the
 prior): they never anchor a later run, and are estimated afresh as answers accumulate.
+The items calibrated for the first time take the same estimate (``shrink_calibrated``;
+their maximum-likelihood values are kept in ``irt.calibrated.prior``): with 100–300 answers
+an item's difficulty still has an SE of 0.2–0.5, and maximum information picks the items
+whose errors flatter them. The offset and τ come from the newly calibrated items alone,
+their mean weighted by precision: estimates from few answers lie easier than the truth
+in adaptive tests. Measured in the calibration loop (1,000 tests, shift 0.5, the same 400
+evaluation simulees; README): exact agreement 0.800 against 0.778 with plain maximum
+likelihood and 0.765 shrinking only the items with few answers (oracle 0.768); a plain
+mean offset, nearer the truth over all items, gave 0.745 with a bias of +0.107, since the
+items the test relies on lie nearer their targets than the rest.
 Every run is kept
 (``CalibrationRun``) with its flags: misfit (Q1 p < ``FIT_ALPHA``) and drift (an anchor's
 displacement, or a recalibrated item's change, of at least ``DRIFT_LOGITS`` and
@@ -163,7 +173,7 @@ def shrink(estimate: float, se: float, prior_mean: float, prior_var: float) -> t
 
 
 def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_reference="fi",
-        progress=None, shift_provisional: bool = True, shrink_calibrated: bool = False,
+        progress=None, shift_provisional: bool = True, shrink_calibrated: bool = True,
         estimate_min_n: int = SHRINK_MIN_N) -> dict:
     if mode not in (None, "free", "anchored"):
         raise ValueError("mode must be 'free' or 'anchored'")
@@ -241,11 +251,16 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
         se_b = float(np.sqrt(np.mean(np.square(est.se_b)))) if len(est.se_b) else math.nan
         if not (math.isfinite(se_b) and math.isfinite(est.difficulty)):
             continue
+        usable[key] = (est, se_b)
+        if key not in updates:
+            # an estimate from few answers is not trusted to say where the kind lies
+            # (measured: in adaptive tests they lie easier than the truth, and would pull
+            # the offset towards the targets)
+            continue
         kind = rows[key].kind
         b_pairs[kind].append((est.difficulty - _target_b(old), se_b))
         if math.isfinite(est.se_a) and est.a > 0:
             a_pairs[kind].append((math.log(est.a / _target_a(old)), est.se_a / est.a))
-        usable[key] = (est, se_b)
     priors = kind_priors(b_pairs) if apply and shift_provisional else {}
     a_priors = kind_priors(a_pairs) if priors else {}
     offsets = {kind: mean for kind, (mean, _) in priors.items()}
