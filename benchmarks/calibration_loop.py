@@ -9,7 +9,7 @@ them, each calibrated on a copy of the database. See services/calibration_loop.p
 
 Environment (defaults in brackets): LOOP_CHECKPOINTS [500,1000,2000,5000], LOOP_EXAMINEES
 [400] evaluation simulees per condition, LOOP_WORKERS [2] processes taking tests,
-LOOP_TRUTH [b_sd=0.5,a_logsd=0.3,shift=0.3], LOOP_ANCHORS [0.2], LOOP_POPULATION_MEAN [0],
+LOOP_TRUTH [b_sd=0.5,a_logsd=0.3,shift=0.5], LOOP_ANCHORS [0.2], LOOP_POPULATION_MEAN [0],
 LOOP_MODE [anchored; 'free' to see the scale move], LOOP_SEED [1], LOOP_OUT (a JSON file).
 Prints a table and one JSON line.
 """
@@ -38,7 +38,7 @@ def main() -> int:
     settings = LoopSettings(
         checkpoints=checkpoints, examinees=int(os.environ.get("LOOP_EXAMINEES", "400")),
         seed=int(os.environ.get("LOOP_SEED", "1")),
-        truth=parse_truth("perturbed:" + os.environ.get("LOOP_TRUTH", "b_sd=0.5,a_logsd=0.3,shift=0.3")),
+        truth=parse_truth("perturbed:" + os.environ.get("LOOP_TRUTH", "b_sd=0.5,a_logsd=0.3,shift=0.5")),
         anchors=float(os.environ.get("LOOP_ANCHORS", "0.2")),
         population_mean=float(os.environ.get("LOOP_POPULATION_MEAN", "0")),
         workers=int(os.environ.get("LOOP_WORKERS", "2")), mode=mode)
@@ -75,7 +75,8 @@ def main() -> int:
               f"{p['pretest']['rmse_b_provisional']} -> {p['pretest']['rmse_b_calibrated']}; "
               f"flagged misfit {c['flagged']['misfit']}, drift {c['flagged']['drift']}; "
               f"{c.get('provisional_shifted', 0)} provisional items moved by "
-              f"{c.get('provisional_offsets', {}).get('*')} (all kinds)")
+              f"{c.get('provisional_offsets', {}).get('*')} (all kinds), "
+              f"{c.get('provisional_estimated', 0)} estimated from fewer answers (empirical Bayes)")
         gap = point["after"]["cefr_exact"] - out["oracle"]["cefr_exact"]
         print(f"          exact agreement after - oracle {gap:+.4f}; bias {point['after']['bias']:+.4f}")
     print(f"  training: {out['training']['tests']} tests in {out['training']['seconds']} s "
