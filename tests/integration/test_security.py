@@ -84,6 +84,29 @@ def test_uploads_are_rate_limited_per_caller(tmp_path):
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0 and "try again" in r.json["message"]
 
 
+def test_speech_uploads_count_against_the_same_limit(tmp_path):
+    """Speech uploads are limited per caller as writing answers are, and share one count:
+    a refused recording (here not a recording at all) counts too, and the 429 comes
+    before the upload is read."""
+    import io
+
+    config = seeded_config(tmp_path, f"sqlite:///{tmp_path / 'tt.db'}", None,
+                           scoring_uploads_per_minute=2)
+    client = suite(config).test_client()
+    body = {"prompt_text": PROMPT, "answer": "Hei, minä olen Olga."}
+    assert client.post("/api/v1/scoring/writing", headers=SCORING_AUTH, json=body).status_code == 200
+
+    def speech():
+        return client.post("/api/v1/scoring/speech", headers=SCORING_AUTH,
+                           data={"prompt_text": "Kerro itsestäsi.",
+                                 "audio": (io.BytesIO(b"not a recording" * 10), "answer.wav")},
+                           content_type="multipart/form-data")
+    first = speech()
+    assert first.status_code not in (200, 202, 429) and first.json["message"]
+    refused = speech()
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+
+
 def _session(client) -> tuple[str, str]:
     r = client.post("/api/v1/sessions", json={"ui_language": "fi"})
     assert r.status_code == 201, r.json
