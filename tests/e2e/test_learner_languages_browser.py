@@ -268,10 +268,10 @@ def mailed_link(var: Path, address: str, path: str, base: str) -> str:
     raise AssertionError(f"no message to {address} with a link to {path}")
 
 
-@pytest.mark.parametrize("lang,direction", [("ar", "rtl"), ("ru", "ltr")])
+@pytest.mark.parametrize("lang,direction", LANGS)
 def test_the_account_pages_work_on_a_phone_in_the_learner_language(server, browser, lang, direction):
-    """Sign-up, sign-in, the password page, My results, sharing and the account, in Arabic
-    (right to left) and Russian at 360 px: no sideways scrolling, 44 px targets, the page's
+    """Sign-up, sign-in, the password page, My results, sharing and the account, in every
+    learner language (Arabic and Persian right to left) at 360 px: no sideways scrolling, 44 px targets, the page's
     lang and dir, and no serious axe-core violation."""
     base, keys, var = server
     page = phone(browser)

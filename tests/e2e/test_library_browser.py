@@ -156,7 +156,7 @@ def test_the_scan_does_find_violations(browser):
     assert any(p.startswith("label") for p in problems)
 
 
-@pytest.mark.parametrize("lang", ["fi", "en"])
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
 def test_every_public_page_fits_a_phone(server, browser, lang):
     """360 × 740 (issue 17): no page scrolls sideways, and buttons and the navigation are
     touch targets of at least 44 px."""
