@@ -429,23 +429,16 @@ class TestingService:
         bank = self.bank.get()
         with self.db.read() as s:
             sess = self._load(s, session_id, token, items=True, state=False)
-            if sess.status == "finished":
-                return {"done": True, "progress": self._progress(sess.items)}
-            rows = list(sess.items)
-            pending = next((r for r in rows if r.answer is None), None)
-            if pending is not None:
-                item = self._item(bank, s, pending.item_id, pending.item_version)
-                return self._served(item, rows)
+            waiting = self._waiting(s, sess, bank)
+            if waiting is not None:
+                return waiting
         for _attempt in range(3):
             with self.db.session() as s:
                 sess = self._load(s, session_id, token, items=True)
-                if sess.status == "finished":
-                    return {"done": True, "progress": self._progress(sess.items)}
+                waiting = self._waiting(s, sess, bank)
+                if waiting is not None:
+                    return waiting
                 rows = list(sess.items)
-                pending = next((r for r in rows if r.answer is None), None)
-                if pending is not None:
-                    item = self._item(bank, s, pending.item_id, pending.item_version)
-                    return self._served(item, rows)
                 engine = self._engine(sess, bank, rows)
                 try:
                     served, item = self._serve(s, sess, bank, rows, engine)
@@ -459,6 +452,17 @@ class TestingService:
                 self.exposure.item_served(bank.version, row.item_id)
             return self._served(item, rows + served)
         raise APIError(409, "This session is being changed by another request; try again.")
+
+    def _waiting(self, s, sess: TestSession, bank) -> dict | None:
+        """GET /next's answer when nothing needs choosing: the test is over, or an item
+        served earlier still waits for its answer; None otherwise."""
+        if sess.status == "finished":
+            return {"done": True, "progress": self._progress(sess.items)}
+        rows = list(sess.items)
+        pending = next((r for r in rows if r.answer is None), None)
+        if pending is None:
+            return None
+        return self._served(self._item(bank, s, pending.item_id, pending.item_version), rows)
 
     def _served(self, item: Item, rows: list[SessionItem]) -> dict:
         out = {"done": False, "item": self._public(item), "progress": self._progress(rows)}
