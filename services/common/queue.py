@@ -88,9 +88,12 @@ class InProcessQueue:
             request_id_var.reset(token)
             self._q.task_done()
 
-    def join(self) -> None:
-        """Wait until every queued job has run (tests and shutdown)."""
-        self._q.join()
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until every queued job has run (tests and shutdown), at most ``timeout``
+        seconds when given; True when the queue is idle, False when the time ran out first.
+        (``queue.Queue.join`` has no timeout: this waits on the same condition.)"""
+        with self._q.all_tasks_done:
+            return self._q.all_tasks_done.wait_for(lambda: not self._q.unfinished_tasks, timeout)
 
 
 class RQQueue:
@@ -110,7 +113,7 @@ class RQQueue:
         except Exception:  # Redis down: the readiness check says so; no number is better than a wrong one
             return None
 
-    def join(self) -> None:  # workers are other processes
+    def join(self, timeout: float | None = None) -> None:  # workers are other processes
         return None
 
 
