@@ -267,13 +267,16 @@ def open_database(path: Path) -> Database:
 
 def service_for_simulees(db: Database, var_dir: Path, analyzer):
     """The live testing service layer over ``db``, with the writing scorer stood in."""
+    from services.adapters.scoring import InProcessScorer
     from services.scoring.handlers import ScoringService
     from services.testing.handlers import TestingService
 
     cfg = Config.from_env(database_url=db.url, redis_url=None, var_dir=var_dir,
                           secret_key="simulation", bank_check_seconds=3600.0)
-    svc = TestingService(db, cfg, MemoryExposure(), _InlineQueue(db))
-    svc.scoring = ScoringService(db, cfg, scorer_factory=lambda: SimulatedWritingScorer(analyzer))
+    scoring = ScoringService(db, cfg, scorer_factory=lambda: SimulatedWritingScorer(analyzer))
+    svc = TestingService(db, cfg, MemoryExposure(), _InlineQueue(db),
+                         scorer=InProcessScorer(db, cfg, service=scoring))
+    svc.analyzer = analyzer
     return svc
 
 

@@ -51,12 +51,25 @@ def create_app(config: Config | None = None):
     from services.testing.app import create_app as testing_app
 
     config = config or Config.from_env()
-    root = testing_app(config)
+    apps: dict[str, object] = {}   # one app per service module, however many prefixes it has
+
+    def app_of(module: str):
+        if module not in apps:
+            apps[module] = _app_of(module, config)
+        return apps[module]
+
+    scorer = None
+    if not config.scoring_url:   # the scoring service is in this process: one scorer for both
+        from services.adapters.scoring import InProcessScorer
+
+        scoring = app_of("services.scoring.app").extensions["taitotaso.scoring"]
+        scorer = InProcessScorer(scoring.db, config, service=scoring)
+    root = testing_app(config, scorer=scorer)
     wsgi = root.wsgi_app
-    mounts = {prefix: _app_of(module, config) for prefix, module in SERVICES.items()}
+    mounts = {prefix: app_of(module) for prefix, module in SERVICES.items()}
     if mounts:
         wsgi = DispatcherMiddleware(wsgi, mounts)
-    api = {prefix: _app_of(module, config) for prefix, module in API_SERVICES.items()}
+    api = {prefix: app_of(module) for prefix, module in API_SERVICES.items()}
     if api:
         wsgi = PathRouter(wsgi, api)
     root.wsgi_app = wsgi

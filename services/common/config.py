@@ -51,6 +51,11 @@ class Config:
     # the scoring API's callers: {name: secret}, sent as 'Authorization: Bearer <secret>'
     scoring_clients: dict = field(default_factory=dict)
     scoring_uploads_per_minute: int = 20   # per caller (credential, or session, and address)
+    # a service deployed apart reaches the scoring service here, with its own credential
+    # (one of the scoring service's TAITOTASO_SCORING_CLIENTS); None: in this process
+    scoring_url: str | None = None
+    scoring_secret: str | None = None
+    scoring_timeout: float = 10.0          # seconds one scoring call may take before it waits
     recording_retention_days: int = 30     # recordings and transcripts older than this are deleted
     session_hours: float = 10.0            # a browser session (staff or job seeker) at most
     secure_cookies: bool | None = None     # None: Secure when public_url is https
@@ -97,6 +102,9 @@ class Config:
             public_url=_public_url(os.environ.get("TAITOTASO_PUBLIC_URL")),
             scoring_clients=_clients(os.environ.get("TAITOTASO_SCORING_CLIENTS") or ""),
             scoring_uploads_per_minute=_int("TAITOTASO_SCORING_UPLOADS_PER_MINUTE", 20),
+            scoring_url=os.environ.get("TAITOTASO_SCORING_URL") or None,
+            scoring_secret=os.environ.get("TAITOTASO_SCORING_SECRET") or None,
+            scoring_timeout=_float("TAITOTASO_SCORING_TIMEOUT", 10.0),
             recording_retention_days=_int("TAITOTASO_RECORDING_RETENTION_DAYS", 30),
             session_hours=_float("TAITOTASO_SESSION_HOURS", 10.0),
             secure_cookies=_bool("TAITOTASO_SECURE_COOKIES"),
@@ -123,6 +131,12 @@ class Config:
         if cfg.recording_retention_days < 1:
             raise SystemExit("TAITOTASO_RECORDING_RETENTION_DAYS must be at least 1, got "
                              f"{cfg.recording_retention_days}")
+        if cfg.scoring_url and not cfg.scoring_url.startswith(("http://", "https://")):
+            raise SystemExit("TAITOTASO_SCORING_URL must be the scoring service's address, e.g. "
+                             f"http://scoring:8000, got {cfg.scoring_url!r}")
+        if cfg.scoring_timeout <= 0:
+            raise SystemExit("TAITOTASO_SCORING_TIMEOUT must be a number of seconds above 0, got "
+                             f"{cfg.scoring_timeout}")
         if cfg.secure_cookies is None:
             cfg = replace(cfg, secure_cookies=cfg.public_url.startswith("https://"))
         if not cfg.secret_key:

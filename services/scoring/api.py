@@ -10,7 +10,7 @@ from scoring.textinput import TextInputError, clean, read_answer
 from services.common.errors import APIError
 
 from .access import limit_uploads, may_read_job, require_service
-from .feedback import audio_problem, with_messages
+from services.common.feedback import audio_problem, with_messages
 from .schemas import (JobQuerySchema, ReviewDecisionSchema, ReviewQuerySchema,
                       SpeechRequestSchema, WritingRequestSchema, WritingResultSchema)
 
@@ -62,7 +62,8 @@ class Writing(MethodView):
             except TextInputError as err:
                 raise APIError(422, str(err), {"answer_file": [str(err)]}) from None
             body = _load({k: v for k, v in request.form.items()
-                          if k in ("task_id", "prompt_text", "ui_language")} | {"answer": answer})
+                          if k in ("task_id", "prompt_text", "ui_language", "item_id",
+                                   "min_words", "session_id", "review")} | {"answer": answer})
         else:
             if not request.is_json:
                 raise APIError(415, "Send JSON (Content-Type: application/json) or a multipart form.")
@@ -74,7 +75,10 @@ class Writing(MethodView):
                 body["answer"] = clean(body["answer"])
             except TextInputError as err:
                 raise APIError(422, str(err), {"answer": [str(err)]}) from None
-        result = service().score_writing(body["answer"], body.get("task_id"), body.get("prompt_text"))
+        result = service().score_writing(body["answer"], body.get("task_id"), body.get("prompt_text"),
+                                         session_id=body.get("session_id"),
+                                         item_id=body.get("item_id"), min_words=body.get("min_words"),
+                                         review=body["review"])
         result["feedback"] = with_messages(result["feedback"], body["ui_language"])
         return result
 

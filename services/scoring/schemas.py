@@ -16,11 +16,24 @@ class WritingRequestSchema(Schema):
     prompt_text = fields.String(validate=validate.Length(min=1, max=5000))
     ui_language = fields.String(load_default="en", validate=validate.OneOf(LEARNER_LANGUAGES),
                                 metadata={"description": "Language of the feedback messages"})
+    item_id = fields.String(validate=validate.Length(min=1, max=80), metadata={
+        "description": "With prompt_text: the item of the bank the text answers (for the copy "
+                       "check and the review queue)"})
+    min_words = fields.Integer(validate=validate.Range(min=1, max=2000), metadata={
+        "description": "With prompt_text: the shortest answer the task asks for, in words"})
+    review = fields.Boolean(load_default=True, metadata={
+        "description": "false: a practice text, never put in the review queue"})
+    session_id = fields.String(validate=validate.Length(min=1, max=36), metadata={
+        "description": "The test session the answer belongs to: an uncertain score goes to the "
+                       "review queue once for the session and item, however often it is sent"})
 
     @validates_schema
     def one_task(self, data, **kwargs):
         if "task_id" in data and "prompt_text" in data:
             raise ValidationError("give task_id or prompt_text, not both", "task_id")
+        for name in ("item_id", "min_words"):
+            if name in data and "prompt_text" not in data:
+                raise ValidationError(f"{name} goes with prompt_text", name)
 
 
 class WritingResultSchema(Schema):

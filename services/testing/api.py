@@ -1,6 +1,8 @@
 """The JSON API under /api/v1 (flask-smorest: the OpenAPI document comes with it)."""
 from __future__ import annotations
 
+import json
+
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -9,12 +11,15 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from services.common.errors import APIError
 from services.common.rate_limit import enforce
-from services.scoring.feedback import audio_problem
+from services.common.feedback import audio_problem
 
 from .schemas import (BlockResponseAcceptedSchema, BlockResponseCreateSchema, NextSchema,
                       ResponseAcceptedSchema, ResponseCreateSchema, ResultSchema,
+                      ResultWaitingSchema,
                       SessionCreatedSchema, SessionCreateSchema, SpeakingSchema,
                       SpeakingUploadSchema, SpeechJobSchema)
+
+RETRY_AFTER_S = 5   # a result waiting for the scoring service is asked for again after this
 
 blp = Blueprint("sessions", __name__, url_prefix="/api/v1/sessions",
                 description="Adaptive test sessions of job seekers")
@@ -82,9 +87,21 @@ class BlockResponses(MethodView):
 class Result(MethodView):
     @blp.response(200, ResultSchema)
     @blp.doc(security=[{"bearerAuth": []}])
+    @blp.alt_response(202, schema=ResultWaitingSchema, description=(
+        "The test is over, but a written answer waits for the scoring service: the "
+        "result follows when it is scored (ask again after Retry-After seconds)"))
     def get(self, session_id):
         """CEFR level overall and per skill, each with theta, SEM and certainty."""
-        return service().result(session_id, _bearer())
+        from .handlers import ResultWaiting
+
+        try:
+            return service().result(session_id, _bearer())
+        except ResultWaiting as waiting:
+            body = {"status": "scoring", "waiting": waiting.waiting, "retry_after": RETRY_AFTER_S,
+                    "message": "Your written answer is being scored; the result follows as "
+                               "soon as it is. Nothing you wrote is lost."}
+            return Response(json.dumps(body), 202, {"Retry-After": str(RETRY_AFTER_S)},
+                            mimetype="application/json")
 
 
 @blp.route("/<string:session_id>/speaking")

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 import threading
 import time
@@ -49,6 +50,9 @@ from services.common.errors import APIError
 from services.scoring.orm import SpeechJob
 
 from .orm import SessionItem, TestSession
+from .ports import Scorer, ScoringUnavailable, scorer_for
+
+log = logging.getLogger(__name__)
 
 UI_LANGUAGES = LEARNER_LANGUAGES  # services/translations/languages.json
 # the optional speaking part: item kind -> the speech scorer's task, in the order given
@@ -58,6 +62,26 @@ READ_ALOUD_SECONDS = 120  # the recording limit of a read-aloud answer (the scor
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ResultWaiting(Exception):
+    """The test is over for the learner, but a written answer waits for the scoring
+    service (it could not be reached when the answer was sent): the result comes when it
+    is scored. Nothing is lost: the answer is stored."""
+
+    def __init__(self, waiting: int):
+        super().__init__(f"{waiting} written answer(s) wait for scoring")
+        self.waiting = waiting
+
+
+def _scored(rows: list[SessionItem]) -> list[SessionItem]:
+    """The operational answers the estimate uses, in serving order: answered and scored (a
+    written answer waiting for the scoring service has no score yet)."""
+    return [r for r in rows if r.answer is not None and r.score is not None and not r.pretest]
+
+
+def _unscored(rows) -> list[SessionItem]:
+    return [r for r in rows if r.answer is not None and r.score is None]
 
 
 @dataclass(frozen=True)
@@ -156,12 +180,22 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
     if sess is None or sess.status != "finished" or not sess.result:
         return None
     s.flush()
+    sess.result = {**sess.result, **estimate_from_answers(s, sess, cuts),
+                   "reviewed_answers": {**sess.result.get("reviewed_answers", {}), item_id: cefr}}
+    return sess.result
+
+
+def estimate_from_answers(s, sess: TestSession, cuts: CutScores | None = None) -> dict:
+    """The estimate (``overall``, ``skills``, ``n_items``) from a session's stored, scored
+    answers, replayed with the parameters each item had when it was given and the session's
+    own prior and cut scores: the same estimate every request of the test makes, without
+    the live bank (which may have changed since)."""
     if cuts is None:
         from item_bank.cut_scores import find, to_cut_scores
 
         row_cuts = find(s, sess.cut_scores_version) if sess.cut_scores_version else None
         cuts = to_cut_scores(row_cuts) if row_cuts is not None else CutScores.load()
-    rows = [r for r in sess.items if r.answer is not None and not r.pretest]
+    rows = _scored(sorted(sess.items, key=lambda r: r.seq))
     pool = ItemPool([_pool_item(r) for r in rows] + _block_units(s, rows))
     engine = AdaptiveTest(pool, cuts=cuts, stopping=StoppingRule(min_items=1, max_items=max(1, len(rows))),
                           prior=Prior.from_self_assessment(sess.self_assessment, cuts))
@@ -170,11 +204,9 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
     live = s.scalars(select(ItemRow.cefr).where(ItemRow.status == "live", ItemRow.skill != "speaking")
                      .distinct()).all()
     ceiling = max(live, key=LEVELS.index) if live else LEVELS[-1]
-    sess.result = {**sess.result,
-                   "overall": _capped(res["overall"].as_dict(), ceiling),
-                   "skills": {k: _capped(v.as_dict(), ceiling) for k, v in res["skills"].items()},
-                   "reviewed_answers": {**sess.result.get("reviewed_answers", {}), item_id: cefr}}
-    return sess.result
+    return {"overall": _capped(res["overall"].as_dict(), ceiling),
+            "skills": {k: _capped(v.as_dict(), ceiling) for k, v in res["skills"].items()},
+            "n_items": res["n_items"]}
 
 
 def _block_units(s, rows: list[SessionItem], blueprint: Blueprint | None = None) -> list[PoolItem]:
@@ -213,7 +245,8 @@ def _pool_item(row: SessionItem) -> PoolItem:
 
 class TestingService:
     def __init__(self, db: Database, config: Config, exposure, queue,
-                 cuts: CutScores | None = None, blueprint: Blueprint | None = None):
+                 cuts: CutScores | None = None, blueprint: Blueprint | None = None,
+                 scorer: Scorer | None = None):
         self.db = db
         self.config = config
         self.blueprint = blueprint or Blueprint.load()
@@ -223,14 +256,27 @@ class TestingService:
         # the newest published cut scores (item_bank.cut_scores), else the shipped file;
         # each session keeps the version it started with
         self.cut_scores = CutScoreCache(db, config.bank_check_seconds, cuts or CutScores.load())
-        from services.scoring.handlers import ScoringService
-
-        self.scoring = ScoringService(db, config)  # the writing scorer, made on first use
+        # written answers are scored by the scoring service (services/testing/ports.py)
+        self.scorer = scorer if scorer is not None else scorer_for(config, db)
+        self._analyzer = None
         # the production rule (assessment/data/stopping.json) with the configuration's changes
         self.stopping = config.stopping_rule()
         # uploads of one session are taken one at a time (striped by session id): with the
         # row lock on PostgreSQL this keeps one recording per task (SQLite has no row locks)
         self._upload_locks = tuple(threading.Lock() for _ in range(32))
+
+    @property
+    def analyzer(self):
+        """Voikko, for the partial credit of cloze answers (loaded on first use)."""
+        if self._analyzer is None:
+            from scoring.adapters.voikko import VoikkoAnalyzer
+
+            self._analyzer = VoikkoAnalyzer()
+        return self._analyzer
+
+    @analyzer.setter
+    def analyzer(self, value) -> None:
+        self._analyzer = value
 
     @property
     def cuts(self) -> CutScores:
@@ -300,7 +346,7 @@ class TestingService:
         engine = AdaptiveTest(bank.pool, cuts=cuts, stopping=self.stopping,
                               selector=Randomesque(self.config.randomesque_k),
                               blueprint=self.blueprint, prior=prior, rng=rng)
-        answered = [r for r in rows if r.answer is not None and not r.pretest]  # by seq
+        answered = _scored(rows)  # by seq
         covered, kept = self._covered(sess, bank, answered) if use_kept else (0, None)
         if covered:
             engine.restore(kept["engine"])
@@ -446,7 +492,7 @@ class TestingService:
                     s.rollback()
                     continue
             if item is None:
-                self._after_finish(session_id)
+                self._after_finish(session_id, waiting=sess.status == "scoring")
                 return {"done": True, "progress": self._progress(rows)}
             for row in served:
                 self.exposure.item_served(bank.version, row.item_id)
@@ -523,7 +569,7 @@ class TestingService:
                       answers: dict[str, str], bank: LoadedBank, serve: bool) -> dict:
         with self.db.session() as s:
             sess = self._load(s, session_id, token, items=True)
-            if sess.status == "finished":
+            if sess.status != "active":
                 raise APIError(409, "This test is already finished; its result is ready.")
             rows = list(sess.items)
             mine = [r for r in rows if r.testlet_id == block_id and not r.pretest]
@@ -554,7 +600,7 @@ class TestingService:
             points = {}
             for k in answers:
                 try:
-                    points[k] = score_answer(items[k], answers[k], self.scoring.analyzer)
+                    points[k] = score_answer(items[k], answers[k], self.analyzer)
                 except AnswerError as err:
                     raise APIError(422, f"{k}: {err}", {"answers": {k: [str(err)]}}) from None
             if not self._store_answers(s, by_id, {k: (answers[k], p) for k, p in points.items()}):
@@ -569,26 +615,43 @@ class TestingService:
             finished, served = self._after_answers(s, sess, bank, rows, serve)
             outcome = {"accepted": True, "answered": len(points), "done": finished,
                        "progress": self._progress(rows)}
-        self._served_or_finished(session_id, bank, served, finished)
+            waiting = sess.status == "scoring"
+        self._served_or_finished(session_id, bank, served, finished, waiting)
         return outcome
 
     def answer(self, session_id: str, token: str | None, item_id: str, answer) -> dict:
         """Record the answer to the item served and, when nothing else served waits for an
         answer, choose and serve the next item (or finish the test) in the same request."""
         bank = self.bank.get()
+        written = self._written_first(session_id, token, bank.items.get(item_id), answer)
         for serve in (True, False):  # without serving the next item after a clash
             try:
-                return self._answer(session_id, token, item_id, answer, bank, serve)
+                return self._answer(session_id, token, item_id, answer, bank, serve, written)
             except IntegrityError:
                 if not serve:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _written_first(self, session_id: str, token: str | None, item: Item | None,
+                       answer) -> tuple[Item, int | None, str] | None:
+        """A written answer is scored before the answer's transaction, so that no
+        transaction waits for the scoring service: (item, points or None, cleaned text).
+        The session's token is checked first (one SELECT), so that nobody else's text
+        is scored; None for other kinds of item."""
+        if item is None or item.kind != "writing_task" or (isinstance(answer, str)
+                                                           and not answer.strip()):
+            return None
+        with self.db.read() as s:
+            if self._load(s, session_id, token).status != "active":
+                return None   # _answer says why
+        points, text = self._score_writing(item, answer, session_id)
+        return item, points, text
+
     def _answer(self, session_id: str, token: str | None, item_id: str, answer,
-                bank: LoadedBank, serve: bool) -> dict:
+                bank: LoadedBank, serve: bool, written=None) -> dict:
         with self.db.session() as s:
             sess = self._load(s, session_id, token, items=True)
-            if sess.status == "finished":
+            if sess.status != "active":
                 raise APIError(409, "This test is already finished; its result is ready.")
             rows = list(sess.items)
             row = next((r for r in rows if r.item_id == item_id), None)
@@ -602,18 +665,23 @@ class TestingService:
                 raise APIError(422, "The answer is empty or only spaces: write an answer and "
                                     "send it again.", {"answer": "empty"})
             item = self._item(bank, s, row.item_id, row.item_version)
-            if item.kind == "writing_task":
-                points, answer = self._score_writing(s, item, answer, session_id)
+            if written is not None and written[0] is item:
+                points, answer = written[1], written[2]
+            elif item.kind == "writing_task":
+                points, answer = self._score_writing(item, answer, session_id)
             else:
                 try:
-                    points = score_answer(item, answer, self.scoring.analyzer)
+                    points = score_answer(item, answer, self.analyzer)
                 except AnswerError as err:
                     raise APIError(422, str(err), {"answer": str(err)}) from None
             if not self._store_answers(s, {item_id: row}, {item_id: (answer, points)}):
                 raise APIError(409, f"Item {item_id} has already been answered.")
             finished, served = self._after_answers(s, sess, bank, rows, serve)
             outcome = {"accepted": True, "done": finished, "progress": self._progress(rows)}
-        self._served_or_finished(session_id, bank, served, finished)
+            if points is None:
+                outcome["scoring"] = "waiting"   # stored; scored when the scoring service is back
+            waiting = sess.status == "scoring"
+        self._served_or_finished(session_id, bank, served, finished, waiting)
         return outcome
 
     def _store_answers(self, s, rows: dict[str, SessionItem],
@@ -645,7 +713,7 @@ class TestingService:
         state kept, then the test finished or, when nothing served waits for an answer,
         the next item served. Returns (finished, rows served)."""
         engine = self._engine(sess, bank, rows)
-        self._keep(sess, bank, engine, [r for r in rows if r.answer is not None and not r.pretest])
+        self._keep(sess, bank, engine, _scored(rows))
         if engine.is_finished():
             self._finish(sess, engine)
             return True, []
@@ -655,22 +723,21 @@ class TestingService:
         return item is None, served
 
     def _served_or_finished(self, session_id: str, bank: LoadedBank,
-                            served: list[SessionItem], finished: bool) -> None:
+                            served: list[SessionItem], finished: bool, waiting: bool = False) -> None:
         """What follows a committed answer: exposure counts of what it served, or the work
-        that follows a finished test."""
+        that follows a finished test (``waiting``: its written answers wait for scores)."""
         for row in served:
             self.exposure.item_served(bank.version, row.item_id)
         if finished:
-            self._after_finish(session_id)
+            self._after_finish(session_id, waiting)
 
-    def _score_writing(self, s, item: Item, answer, session_id: str) -> tuple[int, str]:
-        """A writing task is scored on submission (0..5 = A1..C2, the graded response
-        model's categories); an uncertain score, or one that the scorer's checks changed
-        (repetition, copying, off-task text, a word list), also goes to the coaches' review
-        queue."""
+    def _score_writing(self, item: Item, answer, session_id: str) -> tuple[int | None, str]:
+        """A writing task is scored on submission by the scoring service (0..5 = A1..C2,
+        the graded response model's categories); there an uncertain score, or one that the
+        scorer's checks changed (repetition, copying, off-task text, a word list), also goes
+        to the coaches' review queue. When the scoring service cannot be reached the score
+        is None: the text is stored and scored later (:meth:`score_pending`)."""
         from scoring.textinput import TextInputError, clean
-        from services.scoring.handlers import needs_review
-        from services.scoring.orm import ScoreReview
 
         if not isinstance(answer, str):
             raise APIError(422, "answer must be your text, as a string", {"answer": "not text"})
@@ -678,15 +745,67 @@ class TestingService:
             text = clean(answer)
         except TextInputError as err:
             raise APIError(422, str(err), {"answer": str(err)}) from None
-        result = self.scoring.score_text(text, item.content["prompt"], item.content.get("min_words"),
-                                         task_id=item.id)
-        if needs_review(result):
-            s.add(ScoreReview(kind="writing", task_id=item.id, session_id=session_id,
-                              prompt=item.content["prompt"], answer=text, machine=result,
-                              confidence=result["confidence"], status="open"))
-        return LEVELS.index(result["cefr"]), text
+        try:
+            return self._writing_points(item, text, session_id), text
+        except ScoringUnavailable as err:
+            log.warning("session %s: the written answer to %s is stored unscored: %s",
+                        session_id, item.id, err)
+            return None, text
+
+    def _writing_points(self, item: Item, text: str, session_id: str) -> int:
+        result = self.scorer.score_writing(text, item_id=item.id, prompt=item.content["prompt"],
+                                           min_words=item.content.get("min_words"),
+                                           session_id=session_id)
+        return LEVELS.index(result["cefr"])
+
+    def score_pending(self, session_id: str) -> int:
+        """Score the written answers of a session that waited for the scoring service, and
+        when none waits any more and the test is over, estimate its result. Returns how many
+        still wait (0: nothing left; the scoring service is still away otherwise).
+        Idempotent: a score already stored is kept, and the result is made once."""
+        bank = self.bank.get()
+        with self.db.read() as s:
+            waiting = [(r.item_id, r.item_version, r.answer) for r in s.scalars(
+                select(SessionItem).where(SessionItem.session_id == session_id,
+                                          SessionItem.answer.is_not(None),
+                                          SessionItem.score.is_(None))).all()]
+            items = {k: self._item(bank, s, k, v) for k, v, _a in waiting}
+        points: dict[str, int] = {}
+        for item_id, _version, text in waiting:   # no transaction is held while scoring
+            try:
+                points[item_id] = self._writing_points(items[item_id], text, session_id)
+            except ScoringUnavailable:
+                break
+            except APIError as err:   # the scorer refuses the stored text: the lowest level
+                log.warning("session %s: the scorer refused the stored answer to %s: %s",
+                            session_id, item_id, err.message)
+                points[item_id] = 0
+        with self.db.session() as s:
+            sess = s.execute(select(TestSession).where(TestSession.id == session_id)
+                             .options(joinedload(TestSession.items)).with_for_update()
+                             ).unique().scalar_one_or_none()
+            if sess is None:
+                return 0
+            for row in sess.items:
+                if row.item_id in points and row.score is None and row.answer is not None:
+                    row.score = points[row.item_id]
+            left = len(_unscored(sess.items))
+            finished = not left and sess.status == "scoring"
+            if finished:
+                sess.engine_state = None
+                sess.result = {**estimate_from_answers(s, sess),
+                               "stop_reason": sess.stop_reason, "bank_version": sess.bank_version,
+                               "cut_scores_version": sess.cut_scores_version}
+                sess.status, sess.finished_at = "finished", utcnow()
+        if finished:
+            self._after_finish(session_id)
+        return left
 
     def _finish(self, sess: TestSession, engine: AdaptiveTest) -> None:
+        if _unscored(sess.items):
+            # over for the learner; the result waits for the written answers' scores
+            sess.status, sess.stop_reason = "scoring", engine.stop_reason
+            return
         res = engine.result()
         ceiling = self.bank.get().ceiling
         sess.result = {
@@ -702,9 +821,14 @@ class TestingService:
         sess.stop_reason = engine.stop_reason
         sess.finished_at = utcnow()
 
-    def _after_finish(self, session_id: str) -> None:
-        """Work that follows a finished test, queued once the finish is committed."""
-        self.queue.enqueue("services.testing.jobs.record_item_statistics", session_id)
+    def _after_finish(self, session_id: str, waiting: bool = False) -> None:
+        """Work that follows a finished test, queued once the finish is committed: its item
+        statistics, or (``waiting``: written answers wait for the scoring service) their
+        scoring, which makes the result and then queues the statistics."""
+        if waiting:
+            self.queue.enqueue("services.testing.jobs.score_pending_writing", session_id)
+        else:
+            self.queue.enqueue("services.testing.jobs.record_item_statistics", session_id)
 
     def asset(self, sha256: str) -> tuple[str, bytes]:
         with self.db.session() as s:
@@ -714,15 +838,30 @@ class TestingService:
             return found.media_type, found.data
 
     def result(self, session_id: str, token: str | None) -> dict:
+        """The result of a finished test. While written answers wait for the scoring
+        service, asking for it tries to score them (the scoring service may be back) and
+        raises :class:`ResultWaiting` if some still wait."""
         with self.db.read() as s:
             sess = self._load(s, session_id, token)
-            if sess.status != "finished":
-                answered = sum(r.answer is not None for r in sess.items)
-                raise APIError(409, f"The test is not finished yet ({answered} answered): "
-                                    "answer the items from GET /next until it says done.")
-            return {"id": sess.id, "ui_language": sess.ui_language,
-                    "finished_at": sess.finished_at.isoformat() if sess.finished_at else None,
-                    **sess.result}
+            if sess.status != "scoring":
+                return self._result_of(sess)
+        left = self.score_pending(session_id)
+        if left:
+            raise ResultWaiting(left)
+        with self.db.read() as s:
+            return self._result_of(self._load(s, session_id, token))
+
+    @staticmethod
+    def _result_of(sess: TestSession) -> dict:
+        if sess.status == "scoring":
+            raise ResultWaiting(len(_unscored(sess.items)))
+        if sess.status != "finished":
+            answered = sum(r.answer is not None for r in sess.items)
+            raise APIError(409, f"The test is not finished yet ({answered} answered): "
+                                "answer the items from GET /next until it says done.")
+        return {"id": sess.id, "ui_language": sess.ui_language,
+                "finished_at": sess.finished_at.isoformat() if sess.finished_at else None,
+                **sess.result}
 
     # -- the optional speaking part, after the adaptive items ----------------------------
     def session_language(self, session_id: str, token: str | None) -> str:
@@ -779,7 +918,7 @@ class TestingService:
 
     @staticmethod
     def _job_out(row: SpeechJob, language: str) -> dict:
-        from services.scoring.feedback import with_messages
+        from services.common.feedback import with_messages
 
         result = dict(row.result) if row.result else None
         if result is not None and result.get("feedback") is not None:

@@ -37,3 +37,37 @@ def record_pending_statistics(ctx) -> int:
     for session_id in pending:
         record_item_statistics(ctx, session_id)
     return len(pending)
+
+
+def _testing_service(ctx):
+    """The testing service layer for a job: the job's database and configuration, its
+    follow-up jobs run at once in the same job."""
+    from services.common.exposure import MemoryExposure
+
+    from .handlers import TestingService
+
+    class _Inline:
+        def enqueue(self, path: str, *args, **kwargs) -> None:
+            module, _, name = path.rpartition(".")
+            getattr(__import__(module, fromlist=[name]), name)(ctx, *args, **kwargs)
+
+    return TestingService(ctx.db, ctx.config, MemoryExposure(), _Inline())
+
+
+def score_pending_writing(ctx, session_id: str) -> int:
+    """Score a session's written answers that waited for the scoring service and, when
+    none waits any more, make its result (:meth:`TestingService.score_pending`). Returns
+    how many still wait: the scoring service is still away; a later sweep, or the
+    learner's result page asking, tries again."""
+    return _testing_service(ctx).score_pending(session_id)
+
+
+def score_waiting_sessions(ctx) -> int:
+    """Every session whose written answers wait for the scoring service, tried once (when
+    the server starts, and in the worker's sweep). Returns how many sessions still wait."""
+    with ctx.db.session() as s:
+        waiting = s.scalars(select(TestSession.id).where(TestSession.status == "scoring")).all()
+    if not waiting:
+        return 0
+    service = _testing_service(ctx)
+    return sum(bool(service.score_pending(session_id)) for session_id in waiting)

@@ -188,8 +188,14 @@ def test():
 
 @bp.get("/<lang>/result")
 def result():
+    from .api import RETRY_AFTER_S
+    from .handlers import ResultWaiting
+
     current = _current()
-    res = service().result(current["id"], current["token"])
+    try:
+        res = service().result(current["id"], current["token"])
+    except ResultWaiting:   # a written answer waits for the scoring service
+        return render_template("result_waiting.html", retry_after=RETRY_AFTER_S), 202
     skills = [
         {"key": k, "name": SKILL_NAMES.get(k, k), "est": v,
          "explanation": LEVEL_BY_SKILL.get(k, {}).get(v["cefr"], ""),
@@ -275,7 +281,7 @@ def _speaking_tasks_or_redirect(current: dict):
 
 def _render_speaking(task: dict, step: int, steps: int, error: str | None = None, status: int = 200):
     from scoring.speech.audio import AudioProblem
-    from services.scoring.feedback import audio_problem
+    from services.common.feedback import audio_problem
 
     too_large = audio_problem(AudioProblem("too_large", "larger than 10 MB"), g.lang)
     return render_template("speaking.html", task=task, step=step, steps=steps, error=error,
@@ -299,7 +305,7 @@ def speaking_upload():
     """A recording from the speaking page: sent by speaking.js with fetch (answers JSON) or
     by the plain form with a file (answers a redirect, or the page with the error)."""
     from scoring.speech.audio import AudioProblem
-    from services.scoring.feedback import audio_problem
+    from services.common.feedback import audio_problem
 
     current = _current()
     item_id = request.form.get("item_id", "")
@@ -355,7 +361,7 @@ def _speaking_error_json(status: int, message: str):
 def _too_large(err):
     """A body over the limit is refused before any view runs: say it as the recorder does."""
     from scoring.speech.audio import AudioProblem
-    from services.scoring.feedback import audio_problem
+    from services.common.feedback import audio_problem
 
     message = audio_problem(AudioProblem("too_large", "larger than 10 MB"),
                             getattr(g, "lang", None) or "en")
@@ -407,8 +413,12 @@ def _practice_items(res: dict) -> list:
 
 
 def _finished_result(current: dict):
+    from .handlers import ResultWaiting
+
     try:
         return service().result(current["id"], current["token"]), None
+    except ResultWaiting:   # practice comes after the result
+        return None, redirect(url_for("pages.result"))
     except APIError as err:
         if err.status == 409:  # not finished: practice comes after the test
             return None, redirect(url_for("pages.test"))
@@ -529,7 +539,7 @@ def _practice_writing_tasks(res: dict) -> list:
 
 def _render_writing_practice(tasks: list, task, text: str = "", result: dict | None = None,
                              error: str | None = None, status: int = 200):
-    from services.scoring.feedback import with_messages
+    from services.common.feedback import with_messages
 
     view = None
     if task is not None:
@@ -594,7 +604,16 @@ def practice_writing_answer():
         return _render_writing_practice(tasks, task, raw, error=_(
             "Write your text in the box before you send it."), status=422)
     c = task.content
-    result = service().scoring.score_text(text, c["prompt"], c.get("min_words"), task_id=task.id)
+    from .ports import ScoringUnavailable
+
+    try:
+        result = service().scorer.score_writing(text, item_id=task.id, prompt=c["prompt"],
+                                                min_words=c.get("min_words"), session_id=None,
+                                                review=False)
+    except ScoringUnavailable:
+        return _render_writing_practice(tasks, task, text, error=_(
+            "Your text cannot be scored right now. Try again in a few minutes; your text "
+            "is still in the box."), status=503)
     return _render_writing_practice(tasks, task, text, result=result)
 
 

@@ -103,6 +103,9 @@ class ResponseAcceptedSchema(Schema):
     accepted = fields.Boolean()
     done = fields.Boolean()
     progress = fields.Nested(ProgressSchema)
+    scoring = fields.String(metadata={"description": "waiting: the written answer is stored "
+                                                     "and is scored when the scoring service "
+                                                     "is back; the test goes on"})
 
 
 class BlockResponseCreateSchema(StrictSchema):
@@ -130,6 +133,14 @@ class EstimateSchema(Schema):
     at_least = fields.Boolean(metadata={"description": "The level is the highest the item bank "
                                         "measures; the true level may be higher"})
     level_probabilities = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class ResultWaitingSchema(Schema):
+    status = fields.String(metadata={"description": "scoring: written answers wait for the "
+                                                    "scoring service; ask again later"})
+    waiting = fields.Integer(metadata={"description": "written answers not scored yet"})
+    retry_after = fields.Integer(metadata={"description": "seconds to wait before asking again"})
+    message = fields.String()
 
 
 class ResultSchema(Schema):

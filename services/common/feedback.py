@@ -1,6 +1,8 @@
 """Feedback on written answers in the learner's interface language (fi, sv, en).
 
 The scorer gives codes with details; this turns them into sentences from the catalogues.
+Shared: the scoring API sends them, and the testing service's pages show them beside the
+scores it gets from the scoring service.
 """
 from __future__ import annotations
 
