@@ -767,9 +767,10 @@ def test_the_dockerfile_parser_sees_a_torch_install_in_a_non_scoring_target(tmp_
 # -- pyproject.toml: the dependency set of each service ------------------------------------
 # What each service needs beyond flask and the other core dependencies, from the third-party
 # imports that its code reaches at run time (also inside functions, where the imports are lazy):
-#   testing: the writing scorer runs in its process (services/scoring/handlers.py's
-#            ScoringService: scoring/adapters/lexicon.py), and uploaded recordings are decoded
-#            there (scoring/speech/audio.py: av); cloze partial credit: Voikko (core)
+#   testing: uploaded recordings are decoded there (scoring/speech/audio.py: av); written
+#            answers are scored in its process (services/adapters/scoring.py, the writing
+#            scorer's wordfreq and Lingua) unless TAITOTASO_SCORING_URL is set; objective
+#            answers and cloze partial credit: Voikko (core)
 #   scoring: the same, and the recogniser (scoring/speech/engines), for the worker too
 #   results: the credentials' signatures; library: PDFs, photos, stemmers
 SERVICE_NEEDS = {
