@@ -257,6 +257,15 @@ class AdaptiveTest:
             if i in self.queue:
                 self.queue.remove(i)
 
+    def set_aside(self, item_ids) -> None:
+        """Items given whose answers wait for their scores (a written answer the scoring
+        service could not score yet): never given again, and not in the estimate until
+        their scores are replayed."""
+        for item_id in item_ids:
+            i = self.pool.index.get(item_id)
+            if i is not None and self.unused[i]:
+                self._use(i)
+
     # -- the state between answers ------------------------------------------------
     def state(self) -> dict:
         """What :meth:`replay` rebuilds from the stored answers, as JSON-able data, so that

@@ -315,20 +315,29 @@ def _simulation_rule(args, StoppingRule):
 def cmd_serve(args) -> int:
     from gunicorn.app.base import BaseApplication
 
+    alone = getattr(args, "service", None)   # None: the whole suite
     cfg, db = _database()
     if args.seed:
         rc = cmd_db_seed(args)
-    else:   # the Katso material works out of the box
+    elif alone in (None, "library"):   # the Katso material works out of the box
         rc = seed_library(db, if_empty=True)
+    else:
+        rc = 0
     if rc:
         return rc
-    from services.common.queue import JobContext
-    from services.testing.jobs import record_pending_statistics
+    if alone in (None, "testing"):
+        from services.common.queue import JobContext
+        from services.testing.jobs import record_pending_statistics, score_waiting_sessions
 
-    caught_up = record_pending_statistics(JobContext(db=db))
-    if caught_up:
-        print(f"recorded the item statistics of {caught_up} finished test(s) left from before",
-              flush=True)
+        ctx = JobContext(db=db, config=cfg)
+        caught_up = record_pending_statistics(ctx)
+        if caught_up:
+            print(f"recorded the item statistics of {caught_up} finished test(s) left from before",
+                  flush=True)
+        still = score_waiting_sessions(ctx)
+        if still:
+            print(f"{still} finished test(s) wait for the scoring service to score their "
+                  "writing; their results follow when it answers", flush=True)
     workers = args.workers
     if workers > 1 and cfg.redis_url is None:
         print("note: without REDIS_URL the embedded default runs one worker process "
@@ -344,11 +353,12 @@ def cmd_serve(args) -> int:
             self.cfg.set("accesslog", "-" if args.access_log else None)
 
         def load(self):
-            from services.gateway import create_app
+            from services.gateway import create_app, service_app
 
-            return create_app(cfg)
+            return create_app(cfg) if alone is None else service_app(alone, cfg)
 
-    print(f"Taitotaso is served at http://{args.host}:{args.port}/ ({_safe_url(cfg.database_url)})",
+    what = "Taitotaso" if alone is None else f"The {alone} service of Taitotaso"
+    print(f"{what} is served at http://{args.host}:{args.port}/ ({_safe_url(cfg.database_url)})",
           flush=True)
     _App().run()
     return 0
@@ -570,6 +580,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8)
     serve.add_argument("--seed", action="store_true", help="seed the item bank before serving")
     serve.add_argument("--access-log", action="store_true")
+    serve.add_argument("--service", choices=("testing", "scoring", "results", "authoring", "library"),
+                       help="serve one service alone; it finds the others through configuration "
+                            "(TAITOTASO_SCORING_URL...). Without it: the whole suite in one process")
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema and content")

@@ -28,6 +28,44 @@ API_SERVICES: dict[str, str] = {
 }
 
 
+# each service alone (`taitotaso serve --service NAME`): its app module and the prefix its
+# pages answer under (as in the suite, so that links and the gateway in front stay the same)
+ALONE: dict[str, tuple[str, str]] = {
+    "testing": ("services.testing.app", ""),
+    "scoring": ("services.scoring.app", ""),
+    "results": ("services.results.app", "/results"),
+    "authoring": ("services.authoring.app", "/authoring"),
+    "library": ("services.library.app", "/katso"),
+}
+
+
+def mounted_at(prefix: str, app):
+    """``app`` answering under ``prefix`` (e.g. "/results") and on unchanged other paths
+    (its API under /api/v1/..., /.well-known)."""
+    prefix = prefix.rstrip("/")
+    if not prefix:
+        return app
+
+    def mounted(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == prefix or path.startswith(prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+            environ["PATH_INFO"] = path[len(prefix):]
+        return app(environ, start_response)
+
+    mounted.mount_prefix = prefix
+    return mounted
+
+
+def service_app(name: str, config: Config | None = None):
+    """One service alone, as ``taitotaso serve --service NAME`` serves it: it reaches the
+    others through configuration (``TAITOTASO_SCORING_URL``...)."""
+    if name not in ALONE:
+        raise ValueError(f"no service {name!r}: choose one of {', '.join(ALONE)}")
+    module, prefix = ALONE[name]
+    return mounted_at(prefix, _app_of(module, config or Config.from_env()))
+
+
 class PathRouter:
     """Sends requests under a path prefix to another app without changing the path."""
 

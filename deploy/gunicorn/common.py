@@ -80,18 +80,11 @@ def child_exit(server, worker):
 # services/gateway.py mounts the services in one process: a path under the prefix gets
 # SCRIPT_NAME=prefix and the rest as PATH_INFO; any other path passes unchanged.
 def mounted_at(prefix, app):
-    """``app`` answering under ``prefix`` (e.g. "/results") and on unchanged other paths."""
-    prefix = prefix.rstrip("/")
+    """``app`` answering under ``prefix`` and on unchanged other paths (one copy of it:
+    ``taitotaso serve --service`` mounts the same way)."""
+    from services.gateway import mounted_at as _mounted_at
 
-    def mounted(environ, start_response):
-        path = environ.get("PATH_INFO", "")
-        if path == prefix or path.startswith(prefix + "/"):
-            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
-            environ["PATH_INFO"] = path[len(prefix):]
-        return app(environ, start_response)
-
-    mounted.mount_prefix = prefix
-    return mounted
+    return _mounted_at(prefix, app)
 
 
 def mount_hook(prefix):

@@ -46,6 +46,10 @@ def _load(data: dict) -> dict:
 
 @blp.route("/writing")
 class Writing(MethodView):
+    # the body is read by hand (JSON or a multipart form with a text file), so the document
+    # names its schema here: the HTTP adapters of other services are tested against it
+    @blp.doc(requestBody={"required": True, "content": {
+        "application/json": {"schema": WritingRequestSchema}}})
     @blp.response(200, WritingResultSchema)
     def post(self):
         """Score a written answer: JSON {answer, task_id | prompt_text}, or multipart with the

@@ -351,6 +351,7 @@ class TestingService:
         if covered:
             engine.restore(kept["engine"])
         engine.replay([(_pool_item(r), int(r.score)) for r in answered[covered:]])
+        engine.set_aside(r.item_id for r in _unscored(rows) if not r.pretest)
         return engine
 
     def _preferred(self, bank: LoadedBank):
@@ -782,7 +783,7 @@ class TestingService:
                 points[item_id] = 0
         with self.db.session() as s:
             sess = s.execute(select(TestSession).where(TestSession.id == session_id)
-                             .options(joinedload(TestSession.items)).with_for_update()
+                             .options(joinedload(TestSession.items)).with_for_update(of=TestSession)
                              ).unique().scalar_one_or_none()
             if sess is None:
                 return 0

@@ -63,14 +63,21 @@ class HttpScorer:
         self.retries = retries
         self.retry_wait = retry_wait
 
-    def score_writing(self, text: str, *, item_id: str, prompt: str, min_words: int | None,
-                      session_id: str | None, review: bool = True) -> dict:
+    @staticmethod
+    def body(text: str, *, item_id: str, prompt: str, min_words: int | None,
+             session_id: str | None, review: bool = True) -> dict:
+        """The request body (the scoring API's WritingRequest)."""
         body = {"answer": text, "item_id": item_id, "prompt_text": prompt, "review": review}
         if min_words:
             body["min_words"] = int(min_words)
         if session_id:
             body["session_id"] = session_id
-        data = json.dumps(body).encode()
+        return body
+
+    def score_writing(self, text: str, *, item_id: str, prompt: str, min_words: int | None,
+                      session_id: str | None, review: bool = True) -> dict:
+        data = json.dumps(self.body(text, item_id=item_id, prompt=prompt, min_words=min_words,
+                                    session_id=session_id, review=review)).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.secret:
             headers["Authorization"] = f"Bearer {self.secret}"
