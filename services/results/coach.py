@@ -324,7 +324,7 @@ def review(review_id):
                                     old=machine_cefr or "–", new=form["cefr"]), form, 422)
     from services.scoring.handlers import ScoringService
 
-    service = ScoringService(db, _resources().config)
+    service = ScoringService(db, _resources().config, queue=_resources().queue)  # publishes review.decided
     try:
         service.review(review_id, form["cefr"], staff.email, form["reason"] or None)
     except APIError as err:

@@ -13,6 +13,7 @@ from scoring.written import WritingScorer
 from services.common.config import Config
 from services.common.db import Database
 from services.common.errors import APIError
+from services.common.events import publish
 from services.common.observability import observe_scoring
 
 from .orm import ScoreReview
@@ -87,36 +88,22 @@ class ScoringService:
             observe_scoring("writing", time.perf_counter() - started)
 
     def score_writing(self, answer: str, task_id: str | None = None, prompt_text: str | None = None,
-                      session_id: str | None = None, item_id: str | None = None,
-                      min_words: int | None = None, review: bool = True) -> dict:
-        """Score a written answer: to a writing task of the shipped content (``task_id``),
-        or to ``prompt_text`` (with ``min_words``), e.g. an item of the live bank, named by
-        ``item_id`` for the copy check and the review queue. An uncertain score of a test's
-        answer (``session_id``) goes to the review queue once: asked again for the same
-        session and item (a caller retrying after a timeout), the open review is kept.
-        ``review`` false (a practice text): nothing is kept."""
-        prompt = prompt_text or ""
+                      session_id: str | None = None) -> dict:
+        prompt, min_words = prompt_text or "", None
         if task_id:
             if task_id not in self.tasks():
                 raise APIError(404, f"There is no writing task {task_id!r}.",
                                {"task_id": ["unknown writing task"]})
             prompt, min_words = self.tasks()[task_id]
-        label = task_id or item_id
-        result = self.score_text(answer, prompt, min_words, label)
-        if review and needs_review(result):
+        result = self.score_text(answer, prompt, min_words, task_id)
+        if needs_review(result):
             with self.db.session() as s:
-                row = None
-                if session_id and label:
-                    row = s.scalars(select(ScoreReview).where(
-                        ScoreReview.kind == "writing", ScoreReview.session_id == session_id,
-                        ScoreReview.task_id == label).limit(1)).first()
-                if row is None:
-                    row = ScoreReview(kind="writing", task_id=label, session_id=session_id,
-                                      prompt=prompt, answer=answer, machine=result,
-                                      confidence=result["confidence"], status="open")
-                    s.add(row)
-                    s.flush()
-                result["review_id"] = row.id
+                review = ScoreReview(kind="writing", task_id=task_id, session_id=session_id,
+                                     prompt=prompt, answer=answer, machine=result,
+                                     confidence=result["confidence"], status="open")
+                s.add(review)
+                s.flush()
+                result["review_id"] = review.id
         return result
 
     # -- spoken answers, scored by queued jobs ----------------------------------------------
@@ -178,14 +165,22 @@ class ScoringService:
 
     def review(self, review_id: int, cefr: str, reviewer: str, note: str | None) -> dict:
         """A coach's decision on an uncertain score: confirm the machine's level, or
-        override it, which needs a reason (``note``). Audited (``AuditEvent``
-        ``review.confirm`` / ``review.override`` on ``score_review:<id>``), and reflected
-        where the level is shown (:func:`reflect_review`)."""
+        override it, which needs a reason (``note``).
+
+        Scoring commits its own part (the review row and, for a spoken answer, the job's
+        result: :func:`reflect_review`), then publishes ``review.decided``
+        (``services.common.events``): the testing service re-estimates the session's result
+        and the results service audits the decision (``review.confirm`` / ``review.override``
+        on ``score_review:<id>``), each in its own transaction, when its job runs. The
+        answer is the review with ``effect``: ``speech_job`` (the spoken answer's job shows
+        the level now), ``session_result_queued`` (the session's result is re-estimated when
+        the testing service handles the event) or ``review_only``; and ``events``, the names
+        of the events queued."""
         if cefr not in LEVELS:
             raise APIError(422, "cefr must be one of A1, A2, B1, B2, C1, C2", {"cefr": ["not a level"]})
+        if self.queue is None:  # a wiring bug: the decision would reach no other service
+            raise RuntimeError("ScoringService.review needs the job queue to publish review.decided")
         note = (note or "").strip() or None
-        import services.common.accounts  # noqa: F401  (staff_users, which the results tables name)
-        from services.results.orm import AuditEvent
 
         with self.db.session() as s:
             row = s.get(ScoreReview, review_id, with_for_update=True)
@@ -202,26 +197,35 @@ class ScoringService:
             row.status, row.reviewed_cefr, row.reviewer, row.note = "reviewed", cefr, reviewer, note
             row.reviewed_at = utcnow()
             effect = reflect_review(s, row)
-            s.add(AuditEvent(actor=reviewer, action="review.override" if override else "review.confirm",
-                             target=f"score_review:{row.id}",
-                             detail={"kind": row.kind, "session_id": row.session_id,
-                                     "task_id": row.task_id, "old_cefr": machine_cefr,
-                                     "new_cefr": cefr, "effect": effect},
-                             reason=note))
             s.flush()
-            return _review_out(row)
+            out = _review_out(row)
+            event = review_decided(row, machine_cefr, override, effect)
+        publish(self.queue, "review.decided", event)
+        return {**out, "effect": effect, "events": ["review.decided"]}
+
+
+def review_decided(row: ScoreReview, machine_cefr: str | None, override: bool, effect: str) -> dict:
+    """The payload of the ``review.decided`` event (JSON)."""
+    return {"review_id": row.id, "kind": row.kind, "session_id": row.session_id,
+            "task_id": row.task_id, "machine_cefr": machine_cefr, "cefr": row.reviewed_cefr,
+            "reviewer": row.reviewer, "note": row.note, "override": override,
+            "decided_at": row.reviewed_at.isoformat() if row.reviewed_at else None,
+            "effect": effect}
 
 
 def reflect_review(s, row: ScoreReview) -> str:
-    """Make the reviewed level the one shown for the answer; returns what changed.
+    """Make the reviewed level the one shown for the answer, as far as scoring's own tables
+    go; returns what the decision changes.
 
-    - A spoken answer: its job's result gets ``cefr`` = the reviewed level (the machine's
-      stays as ``machine_cefr``) and ``reviewed``, so the job seeker's result page and the
-      coach pages show the coach's level. Spoken scores are not part of the test's estimate.
-    - A written answer of an adaptive test: the answer's score becomes the reviewed level
-      and the session's result is estimated again
-      (:func:`services.testing.handlers.apply_reviewed_level`).
-    - A text sent to the scoring API alone: only the review row holds the level.
+    - A spoken answer (``speech_job``): its job's result gets ``cefr`` = the reviewed level
+      (the machine's stays as ``machine_cefr``) and ``reviewed``, so the job seeker's result
+      page and the coach pages show the coach's level. Spoken scores are not part of the
+      test's estimate.
+    - A written answer of an adaptive test (``session_result_queued``): the testing service
+      makes the reviewed level the answer's score and estimates the session's result again
+      when it handles ``review.decided`` (``services.testing.jobs.on_review_decided``).
+    - A text sent to the scoring API alone (``review_only``): only the review row holds the
+      level.
     """
     from .orm import SpeechJob
 
@@ -239,10 +243,7 @@ def reflect_review(s, row: ScoreReview) -> str:
         job.result = result
         return "speech_job"
     if row.session_id and row.task_id:
-        from services.testing.handlers import apply_reviewed_level
-
-        if apply_reviewed_level(s, row.session_id, row.task_id, cefr) is not None:
-            return "session_result"
+        return "session_result_queued"
     return "review_only"
 
 

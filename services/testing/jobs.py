@@ -39,6 +39,21 @@ def record_pending_statistics(ctx) -> int:
     return len(pending)
 
 
+def on_review_decided(ctx, event: dict) -> None:
+    """``review.decided`` (``services.common.events``): a coach's level for a written answer
+    of a test becomes the answer's score, and a finished session's result is estimated again
+    (:func:`services.testing.handlers.apply_reviewed_level`), in this service's own
+    transaction. Idempotent: the score is set, not added to, and the estimate is replayed
+    from the stored answers, so a second delivery leaves the same state. A spoken answer
+    (not part of the test's estimate) or a text scored outside a test changes nothing here."""
+    from .handlers import apply_reviewed_level
+
+    if event.get("kind") == "speech" or not (event.get("session_id") and event.get("task_id")):
+        return
+    with ctx.db.session() as s:
+        apply_reviewed_level(s, event["session_id"], event["task_id"], event["cefr"])
+
+
 def _testing_service(ctx):
     """The testing service layer for a job: the job's database and configuration, its
     follow-up jobs run at once in the same job."""

@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import timedelta, timezone
 from urllib.parse import quote
 
 import pytest
@@ -30,6 +30,7 @@ from services.testing.orm import SessionItem
 from services.testing.orm import TestSession as SessionRow
 
 from .conftest import Taker, csrf
+from .queued import run_queued_jobs
 
 PASSWORD = "tarkistaja-sana-2468"
 COACH, OTHER_COACH = "cecilia.coach@example.fi", "otto.other@example.fi"
@@ -161,6 +162,11 @@ def signed_in(suite, email):
                                                 "_csrf": csrf(page.text)})
     assert r.status_code == 302, r.text
     return client
+
+
+def as_utc(when):
+    """SQLite gives back naive datetimes (UTC), PostgreSQL aware ones."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def count(db, model, *where) -> int:
@@ -308,7 +314,8 @@ def test_every_coach_route_answers_404_for_a_client_who_does_not_share_with_this
         assert world.sessions[key][0] not in csv_text
         assert key.capitalize() not in csv_text
         assert world.sessions[key][0] not in coach.get("/results/coach/reviews").text
-    # nothing changed, nothing was logged
+    # nothing changed, nothing was logged (nor queued to be)
+    run_queued_jobs(suite)
     with world.db.session() as s:
         for key in ("bertta", "cyril", "dmitri"):
             assert s.get(OwnedResult, world.sessions[key][0]).assurance == "unsupervised"
@@ -549,6 +556,8 @@ def test_overriding_a_written_answer_needs_a_reason_is_audited_and_changes_the_r
                       data={"cefr": new, "reason": "Vastaus on lyhyt ja ohi aiheen.",
                             "_csrf": csrf(page.text)})
     assert done.status_code == 302
+    # scoring committed the review; testing and results do their parts on review.decided
+    run_queued_jobs(suite)
     with world.db.session() as s:
         row = s.get(ScoreReview, review_id)
         assert (row.status, row.reviewed_cefr, row.reviewer, row.note) == \
@@ -556,7 +565,8 @@ def test_overriding_a_written_answer_needs_a_reason_is_audited_and_changes_the_r
         event = s.scalars(select(AuditEvent)).one()
         assert (event.actor, event.action, event.target) == (COACH, "review.override", f"score_review:{review_id}")
         assert event.detail["old_cefr"] == world.machine_level and event.detail["new_cefr"] == new
-        assert event.detail["effect"] == "session_result" and event.reason == "Vastaus on lyhyt ja ohi aiheen."
+        assert event.detail["effect"] == "session_result_queued" and event.reason == "Vastaus on lyhyt ja ohi aiheen."
+        assert as_utc(event.at) == as_utc(row.reviewed_at)  # dated when the coach decided
         # the result reflects it: the answer's score and the estimate from it
         assert s.get(SessionItem, (world.real_session, world.writing_item)).score == LEVELS.index(new)
         after = s.get(SessionRow, world.real_session).result
@@ -582,6 +592,7 @@ def test_confirming_a_spoken_answer_shows_the_reviewed_level_to_the_job_seeker(s
     r = coach.post(f"/results/coach/reviews/{review_id}", data={"cefr": "B1", "reason": "",
                                                               "_csrf": csrf(page.text)})
     assert r.status_code == 302
+    run_queued_jobs(suite)
     with world.db.session() as s:
         event = s.scalars(select(AuditEvent)).one()
         assert event.action == "review.confirm" and event.reason is None
@@ -597,11 +608,93 @@ def test_confirming_a_spoken_answer_shows_the_reviewed_level_to_the_job_seeker(s
     assert no_reason.status_code == 422 and "note" in no_reason.json["errors"]
     ok = reviewer.post(f"/api/v1/scoring/reviews/{other}", json={"cefr": "B2", "note": "selkeä puhe"})
     assert ok.status_code == 200 and ok.json["reviewed_cefr"] == "B2"
+    # the spoken answer's level changed with the review; the audit follows the event
+    assert (ok.json["effect"], ok.json["events"]) == ("speech_job", ["review.decided"])
+    run_queued_jobs(suite)
     with world.db.session() as s:
         job = s.get(SpeechJob, s.get(ScoreReview, other).machine["job_id"])
         assert job.result["cefr"] == "B2" and job.result["machine_cefr"] == "A2"
         assert s.scalar(select(AuditEvent.action).where(AuditEvent.target == f"score_review:{other}")) \
             == "review.override"
+
+
+class RecordingQueue:
+    """Passes jobs on to the app's queue and keeps them, to deliver them once more."""
+
+    def __init__(self, queue):
+        self.queue, self.jobs = queue, []
+
+    def enqueue(self, path, *args, **kwargs):
+        self.jobs.append((path, args, kwargs))
+        self.queue.enqueue(path, *args, **kwargs)
+
+
+def test_review_decided_delivered_twice_leaves_one_audit_row_and_the_same_result(suite, world):
+    """Each subscriber is idempotent: a second delivery of the same event (a retry after a
+    failure, an event published again) neither audits the decision twice nor moves the result."""
+    from services.common.events import SUBSCRIBERS
+    from services.scoring.handlers import ScoringService
+
+    res = suite.extensions["taitotaso.resources"]
+    queue = RecordingQueue(res.queue)
+    new = "A1" if world.machine_level != "A1" else "C1"
+    out = ScoringService(world.db, res.config, queue=queue).review(
+        world.reviews["aino_writing"], new, COACH, "Liian lyhyt vastaus.")
+    assert (out["status"], out["effect"], out["events"]) == ("reviewed", "session_result_queued",
+                                                             ["review.decided"])
+    assert [path for path, _, _ in queue.jobs] == list(SUBSCRIBERS["review.decided"])
+    run_queued_jobs(suite)
+
+    def state():
+        with world.db.session() as s:
+            return (s.get(SessionItem, (world.real_session, world.writing_item)).score,
+                    s.get(SessionRow, world.real_session).result,
+                    [(e.actor, e.action, e.target, e.detail, e.reason) for e in s.scalars(select(AuditEvent))])
+
+    once = state()
+    assert once[0] == LEVELS.index(new) and once[1]["reviewed_answers"] == {world.writing_item: new}
+    assert [a[:3] for a in once[2]] == [(COACH, "review.override", f"score_review:{world.reviews['aino_writing']}")]
+    for path, args, kwargs in queue.jobs:  # the same event, delivered again to both services
+        res.queue.enqueue(path, *args, **kwargs)
+    run_queued_jobs(suite)
+    assert state() == once
+
+
+@pytest.mark.parametrize("config", ["postgres"], indirect=True)
+def test_with_redis_the_decision_waits_in_rq_until_a_worker_runs_both_services_parts(suite, world):
+    """Production: the coach's POST commits the review and queues one RQ job per subscriber;
+    the session's result and the audit change only when a worker runs them."""
+    from rq import Queue
+
+    from services.common.events import SUBSCRIBERS
+    from services.common.queue import QUEUE_NAME
+
+    res = suite.extensions["taitotaso.resources"]
+    assert res.redis is not None
+    run_queued_jobs(suite)  # what making the test queued (its item statistics)
+    coach = signed_in(suite, COACH)
+    review_id = world.reviews["aino_writing"]
+    page = coach.get(f"/results/coach/reviews/{review_id}")
+    new = "A1" if world.machine_level != "A1" else "C1"
+    with world.db.session() as s:
+        before = s.get(SessionRow, world.real_session).result
+    done = coach.post(f"/results/coach/reviews/{review_id}",
+                      data={"cefr": new, "reason": "Vastaus on lyhyt.", "_csrf": csrf(page.text)})
+    assert done.status_code == 302
+    waiting = Queue(QUEUE_NAME, connection=res.redis).jobs
+    assert sorted(job.args[0] for job in waiting) == sorted(SUBSCRIBERS["review.decided"])
+    assert all(job.args[1]["review_id"] == review_id and job.args[1]["cefr"] == new for job in waiting)
+    with world.db.session() as s:
+        assert s.get(ScoreReview, review_id).status == "reviewed"          # scoring's part: committed
+        assert s.get(SessionRow, world.real_session).result == before      # testing's: not yet
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0  # results': not yet
+    run_queued_jobs(suite)  # a worker, as `taitotaso worker` runs them
+    with world.db.session() as s:
+        assert s.get(SessionItem, (world.real_session, world.writing_item)).score == LEVELS.index(new)
+        assert s.get(SessionRow, world.real_session).result["reviewed_answers"] == {world.writing_item: new}
+        event = s.scalars(select(AuditEvent)).one()
+        assert (event.action, event.target, event.reason) == ("review.override", f"score_review:{review_id}",
+                                                              "Vastaus on lyhyt.")
 
 
 def test_replaying_a_finished_test_gives_back_its_result(world):
