@@ -88,22 +88,36 @@ class ScoringService:
             observe_scoring("writing", time.perf_counter() - started)
 
     def score_writing(self, answer: str, task_id: str | None = None, prompt_text: str | None = None,
-                      session_id: str | None = None) -> dict:
-        prompt, min_words = prompt_text or "", None
+                      session_id: str | None = None, item_id: str | None = None,
+                      min_words: int | None = None, review: bool = True) -> dict:
+        """Score a written answer: to a writing task of the shipped content (``task_id``),
+        or to ``prompt_text`` (with ``min_words``), e.g. an item of the live bank, named by
+        ``item_id`` for the copy check and the review queue. An uncertain score of a test's
+        answer (``session_id``) goes to the review queue once: asked again for the same
+        session and item (a caller retrying after a timeout), the open review is kept.
+        ``review`` false (a practice text): nothing is kept."""
+        prompt = prompt_text or ""
         if task_id:
             if task_id not in self.tasks():
                 raise APIError(404, f"There is no writing task {task_id!r}.",
                                {"task_id": ["unknown writing task"]})
             prompt, min_words = self.tasks()[task_id]
-        result = self.score_text(answer, prompt, min_words, task_id)
-        if needs_review(result):
+        label = task_id or item_id
+        result = self.score_text(answer, prompt, min_words, label)
+        if review and needs_review(result):
             with self.db.session() as s:
-                review = ScoreReview(kind="writing", task_id=task_id, session_id=session_id,
-                                     prompt=prompt, answer=answer, machine=result,
-                                     confidence=result["confidence"], status="open")
-                s.add(review)
-                s.flush()
-                result["review_id"] = review.id
+                row = None
+                if session_id and label:
+                    row = s.scalars(select(ScoreReview).where(
+                        ScoreReview.kind == "writing", ScoreReview.session_id == session_id,
+                        ScoreReview.task_id == label).limit(1)).first()
+                if row is None:
+                    row = ScoreReview(kind="writing", task_id=label, session_id=session_id,
+                                      prompt=prompt, answer=answer, machine=result,
+                                      confidence=result["confidence"], status="open")
+                    s.add(row)
+                    s.flush()
+                result["review_id"] = row.id
         return result
 
     # -- spoken answers, scored by queued jobs ----------------------------------------------
