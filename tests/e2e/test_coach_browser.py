@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import subprocess
+import time
 import uuid
 from datetime import timedelta
 
@@ -217,11 +218,20 @@ def test_a_coach_follows_clients_and_overrides_an_uncertain_score(server, browse
     assert page.locator(".decision dd.level-value").inner_text() == new
     page.screenshot(path=str(tmp_path / "03-review.png"), full_page=True)
 
+    # the server's in-process queue hands review.decided to the testing and results services
     db = Database(f"sqlite:///{var / 'taitotaso.db'}")
-    with db.session() as s:
-        event = s.scalars(select(AuditEvent).where(AuditEvent.target == f"score_review:{state['review']}")).one()
-        assert (event.actor, event.action, event.reason) == (EMAIL, "review.override", "Vastaus on lyhyt ja yksinkertainen.")
-        assert s.get(SessionRow, state["real"]).result["reviewed_answers"] == {state["item"]: new}
+    target = f"score_review:{state['review']}"
+    deadline = time.monotonic() + 30
+    while True:
+        with db.session() as s:
+            events = s.scalars(select(AuditEvent).where(AuditEvent.target == target)).all()
+            reviewed = s.get(SessionRow, state["real"]).result.get("reviewed_answers")
+        if (events and reviewed) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert [(e.actor, e.action, e.reason) for e in events] == \
+        [(EMAIL, "review.override", "Vastaus on lyhyt ja yksinkertainen.")]
+    assert reviewed == {state["item"]: new}
     db.dispose()
 
     # signing out ends the staff session
