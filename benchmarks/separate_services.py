@@ -177,6 +177,14 @@ class Test:
         return self.http.get(f"{self.base}/api/v1/sessions/{self.id}/result", headers=self.h, timeout=60)
 
 
+def wait_for_result(t: Test, seconds: float = 60):
+    """GET result until it is no longer 202 (a written answer waiting for its score)."""
+    deadline = time.monotonic() + seconds
+    while (r := t.result()).status_code == 202 and time.monotonic() < deadline:
+        time.sleep(1)
+    return r
+
+
 def unscored(database_url: str, session_id: str) -> tuple[int, int]:
     """(written answers of the session, those still without a score), from the database."""
     from sqlalchemy import create_engine, text
@@ -232,7 +240,7 @@ def main() -> int:
         print("\n1. a test through the testing service, its writing scored by the scoring service")
         t = Test(suite.url("testing"), keys)
         t.run()
-        r = t.result()
+        r = wait_for_result(t)
         res = r.json()
         print(f"   {t.n} answers, {len(t.written)} written: "
               f"{[w.get('scoring', 'scored') for w in t.written]}; GET result {r.status_code}: "
@@ -260,9 +268,7 @@ def main() -> int:
         print(f"   in the database: {n} written answer(s), {waiting} waiting for a score, the text kept")
         suite.start("scoring")
         print("   scoring service started again", flush=True)
-        deadline = time.monotonic() + 60
-        while (r := t.result()).status_code == 202 and time.monotonic() < deadline:
-            time.sleep(1)
+        r = wait_for_result(t)
         res = r.json()
         n, waiting = unscored(database_url, t.id)
         print(f"   GET result: {r.status_code}: overall {res['overall']['cefr']}, writing "
@@ -276,7 +282,7 @@ def main() -> int:
             for _ in range(k):
                 x = Test(suite.url("testing"), keys)
                 x.run()
-                assert x.result().status_code == 200
+                assert wait_for_result(x).status_code == 200
                 done.append(x.n)
         threads = [threading.Thread(target=taker, args=(args.tests // 4 + (i < args.tests % 4),))
                    for i in range(4)]

@@ -63,7 +63,12 @@ def service_app(name: str, config: Config | None = None):
     if name not in ALONE:
         raise ValueError(f"no service {name!r}: choose one of {', '.join(ALONE)}")
     module, prefix = ALONE[name]
-    return mounted_at(prefix, _app_of(module, config or Config.from_env()))
+    config = config or Config.from_env()
+    if name == "scoring":   # its language tools load at start, not in the first answer
+        from services.scoring.app import create_app as scoring_app
+
+        return scoring_app(config, warm_up=True)
+    return mounted_at(prefix, _app_of(module, config))
 
 
 class PathRouter:
@@ -96,13 +101,14 @@ def create_app(config: Config | None = None):
             apps[module] = _app_of(module, config)
         return apps[module]
 
-    scorer = None
+    scorer = speech = None
     if not config.scoring_url:   # the scoring service is in this process: one scorer for both
-        from services.adapters.scoring import InProcessScorer
+        from services.adapters.scoring import InProcessScorer, InProcessSpeechScoring
 
         scoring = app_of("services.scoring.app").extensions["taitotaso.scoring"]
         scorer = InProcessScorer(scoring.db, config, service=scoring)
-    root = testing_app(config, scorer=scorer)
+        speech = InProcessSpeechScoring(scoring.db, config, service=scoring)
+    root = testing_app(config, scorer=scorer, speech=speech)
     wsgi = root.wsgi_app
     mounts = {prefix: app_of(module) for prefix, module in SERVICES.items()}
     if mounts:

@@ -11,7 +11,7 @@ import pathlib
 _common = pathlib.Path(__file__).with_name("common.py")  # shared settings, executed here
 exec(compile(_common.read_text(), str(_common), "exec"))
 
-wsgi_app = "services.scoring.app:create_app()"
+wsgi_app = "services.scoring.app:create_app(warm_up=True)"
 proc_name = "taitotaso-scoring"
 mount_prefix = ""
 threads = min(threads, 2)  # noqa: F821 (from common.py)

@@ -19,7 +19,7 @@ from services.common.i18n import LANGUAGES
 from . import api, auth, pages, standard_setting_api, standard_setting_pages, validity_pages
 from . import password_reset  # noqa: F401  (its pages join pages.bp)
 from .handlers import AuthoringService
-from .ports import InProcessRecentResults
+from .ports import recent_results_for
 from .standard_setting import StandardSettingService
 
 TESTING_TEMPLATES = Path(__file__).resolve().parents[1] / "testing" / "templates"
@@ -43,12 +43,12 @@ def create_app(config: Config | None = None, make_audio=None):
                                                              make_audio=make_audio)
     app.extensions["taitotaso.authoring.throttle"] = SignInThrottle(scope="staff-signin")
     app.extensions["taitotaso.standard_setting"] = StandardSettingService(
-        res.db, InProcessRecentResults(res.db),
+        res.db, recent_results_for(res.db),
         CutScoreCache(res.db, res.config.bank_check_seconds))
     # the preview shows an item with the testing service's own template (item.html)
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
                                      FileSystemLoader(str(TESTING_TEMPLATES))])
-    from services.testing.app import highlight, paragraphs
+    from services.common.item_view import highlight, paragraphs
 
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["paragraphs"] = paragraphs

@@ -9,17 +9,20 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from functools import wraps
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 
-from services.common.accounts import Staff, get_staff
+from services.common.accounts import Staff
 from services.common.errors import APIError
+# the staff session every service reads (the authoring service signs staff in)
+from services.common.staff_login import (STAFF_COOKIE, StaffLogin, _resources,  # noqa: F401
+                                         current_staff, init_staff_login, load_staff,
+                                         staff_by_id)
 
 SIGNED_IN_AT = "signed_in_at"
 # the staff session cookie: set by this service at sign-in, read by the scoring API and by
 # the coach pages of the results service (same secret key, same signing)
-STAFF_COOKIE = "taitotaso_staff"
 STAFF_SESSION_LIFETIME = timedelta(hours=10)
 # staff pages of other services that signing in may lead back to (gateway paths)
 COACH_PAGES = "/results/coach"
@@ -45,42 +48,6 @@ class SignInThrottled(APIError):
         self.seconds = seconds
 
 
-def _resources():
-    return current_app.extensions["taitotaso.resources"]
-
-
-class StaffLogin(UserMixin):
-    """A staff member as Flask-Login keeps them: the session holds the account's id
-    (``_user_id``); the account is read again on every request (:func:`load_staff`)."""
-
-    def __init__(self, staff: Staff):
-        self.staff = staff
-
-    def get_id(self) -> str:
-        return str(self.staff.id)
-
-
-def staff_by_id(db, user_id) -> Staff | None:
-    """The active staff member ``user_id`` (Flask-Login's string, or a number) names."""
-    if not str(user_id or "").isdigit():
-        return None
-    found = get_staff(db, int(user_id))
-    return found if found is not None and found.active else None
-
-
-def load_staff(user_id: str) -> StaffLogin | None:
-    """Flask-Login's user_loader: None for a deactivated or deleted account."""
-    found = staff_by_id(_resources().db, user_id)
-    return StaffLogin(found) if found is not None else None
-
-
-def init_staff_login(app) -> None:
-    """Flask-Login on the server-side staff session (cookie ``STAFF_COOKIE``), for every app
-    that reads it with :func:`current_staff`; no remember-me cookie."""
-    manager = LoginManager(app)
-    manager.user_loader(load_staff)
-
-
 def sign_in(staff: Staff) -> None:
     from services.common.sessions import remember_sign_in
 
@@ -96,13 +63,6 @@ def sign_out() -> None:
     there, so a copy of the cookie taken before signing out is worth nothing."""
     logout_user()
     session.clear()
-
-
-def current_staff() -> Staff | None:
-    if "staff" in g:
-        return g.staff
-    g.staff = current_user.staff if current_user.is_authenticated else None
-    return g.staff
 
 
 def is_api() -> bool:

@@ -13,7 +13,7 @@ from item_bank.model import KINDS, OBJECTIVE_KINDS, SKILLS, STATUSES, TOPICS, It
 from item_bank.schema import KIND_SKILLS
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES
-from services.testing.pages import answer_from_form
+from services.common.item_view import answer_from_form
 from services.common.names import SKILL_NAMES
 
 from . import auth, yamlio

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from assessment.cefr import LEVELS
 from item_bank.model import OBJECTIVE_KINDS, Item
 from services.common.errors import APIError
-from services.testing.pages import answer_from_form
+from services.common.item_view import answer_from_form
 from services.common.names import SKILL_NAMES
 
 from . import auth

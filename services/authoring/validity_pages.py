@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from services.common.names import SKILL_NAMES
 
 from .. import validity
-from .staff_session import staff_with
+from services.common.staff_session import staff_with
 
 bp = Blueprint("validity", __name__, template_folder="templates")
 

@@ -55,7 +55,7 @@ class Config:
     # (one of the scoring service's TAITOTASO_SCORING_CLIENTS); None: in this process
     scoring_url: str | None = None
     scoring_secret: str | None = None
-    scoring_timeout: float = 10.0          # seconds one scoring call may take before it waits
+    scoring_timeout: float = 8.0           # seconds one scoring call may take before it waits
     recording_retention_days: int = 30     # recordings and transcripts older than this are deleted
     session_hours: float = 10.0            # a browser session (staff or job seeker) at most
     secure_cookies: bool | None = None     # None: Secure when public_url is https
@@ -104,7 +104,7 @@ class Config:
             scoring_uploads_per_minute=_int("TAITOTASO_SCORING_UPLOADS_PER_MINUTE", 20),
             scoring_url=os.environ.get("TAITOTASO_SCORING_URL") or None,
             scoring_secret=os.environ.get("TAITOTASO_SCORING_SECRET") or None,
-            scoring_timeout=_float("TAITOTASO_SCORING_TIMEOUT", 10.0),
+            scoring_timeout=_float("TAITOTASO_SCORING_TIMEOUT", 8.0),
             recording_retention_days=_int("TAITOTASO_RECORDING_RETENTION_DAYS", 30),
             session_hours=_float("TAITOTASO_SESSION_HOURS", 10.0),
             secure_cookies=_bool("TAITOTASO_SECURE_COOKIES"),

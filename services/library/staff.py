@@ -2,7 +2,7 @@
 and unpublish, the video link, usage statistics and the accessibility feedback.
 
 Served by the library app under ``/staff`` (``/katso/staff`` in the gateway). Staff sign
-in on the authoring service's page (:mod:`services.authoring.staff_session`); these pages
+in on the authoring service's page (:mod:`services.common.staff_session`); these pages
 need the ``curator`` or the ``admin`` role.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import (Blueprint, Response, flash, g, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
 
-from services.authoring.staff_session import staff_language, staff_with
+from services.common.staff_session import staff_language, staff_with
 from services.common.errors import APIError
 from services.common.spreadsheet import safe_row
 

@@ -19,8 +19,8 @@ from flask_babel import format_date, gettext as _, lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from assessment.cefr import LEVELS, CutScores
-from services.authoring.auth import STAFF_COOKIE
-from services.authoring.staff_session import SIGN_IN, current_staff, staff_language, staff_with
+from services.common.staff_login import STAFF_COOKIE
+from services.common.staff_session import SIGN_IN, current_staff, staff_language, staff_with
 from services.common.staff_names import ROLE_NAMES
 from services.common.accounts import Staff
 from services.common.errors import APIError

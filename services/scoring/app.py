@@ -12,7 +12,7 @@ from .handlers import ScoringService
 
 def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool = False):
     app, res = base_app(__name__, config)
-    from services.authoring.auth import init_staff_login
+    from services.common.staff_login import init_staff_login
 
     init_staff_login(app)   # the review queue reads the staff session (Flask-Login)
     app.config.update(

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from item_bank.content import CONTENT_DIR
-from services.testing.app import LENGTH_LINE, prompt_lines
+from services.common.item_view import LENGTH_LINE, prompt_lines
 
 from .conftest import Taker, csrf
 from .test_pages import right_answers

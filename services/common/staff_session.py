@@ -18,7 +18,7 @@ from services.common.accounts import Staff
 from services.common.errors import APIError
 from services.common.i18n import LANGUAGES
 
-from .auth import STAFF_COOKIE, staff_by_id
+from .staff_login import STAFF_COOKIE, staff_by_id
 
 SIGN_IN = "/authoring/sign-in"  # the gateway path of the staff sign-in page
 
