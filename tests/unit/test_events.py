@@ -77,3 +77,12 @@ def test_the_in_process_queue_waits_until_idle_or_says_the_time_ran_out():
     GATE.set()
     assert queue.join(timeout=5) is True
     assert RAN == [1, 2]
+
+
+def test_a_review_is_refused_by_a_scoring_service_made_without_the_queue():
+    """Wiring, not a coach's mistake: without the queue the decision would reach neither the
+    session's result nor the audit, so nothing is written at all."""
+    from services.scoring.handlers import ScoringService
+
+    with pytest.raises(RuntimeError, match="review.decided"):
+        ScoringService(db=None, config=None).review(1, "B1", "coach@example.fi", None)
