@@ -259,12 +259,21 @@ class AdaptiveTest:
 
     def set_aside(self, item_ids) -> None:
         """Items given whose answers wait for their scores (a written answer the scoring
-        service could not score yet): never given again, and not in the estimate until
-        their scores are replayed."""
+        service could not score yet): never given again, and counted as given (the test's
+        length, its skills' and kinds' shares), so that the test goes on as if they had
+        been scored; only the estimate waits for their scores. Idempotent: an item already
+        used is left as it is. A state kept after this must not be taken up once the
+        scores come: the caller replays from the answers then."""
         for item_id in item_ids:
             i = self.pool.index.get(item_id)
-            if i is not None and self.unused[i]:
-                self._use(i)
+            if i is None or not self.unused[i]:
+                continue
+            self._use(i)
+            item = self.pool.items[i]
+            self.counts[item.skill] = self.counts.get(item.skill, 0) + 1
+            by_kind = self.kind_counts.setdefault(item.skill, {})
+            by_kind[item.kind] = by_kind.get(item.kind, 0) + 1
+            self.given.append(i)
 
     # -- the state between answers ------------------------------------------------
     def state(self) -> dict:

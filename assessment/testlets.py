@@ -19,7 +19,6 @@ from functools import lru_cache
 
 import numpy as np
 from numpy.polynomial.hermite_e import hermegauss
-from scipy.optimize import minimize
 
 from . import irt
 
@@ -108,6 +107,9 @@ def _fit(a: tuple, b: tuple, c: tuple, testlet_sd: float, floor: int) -> tuple[f
 
     bounds = [(np.log(0.2), np.log(6.0)), (-THRESHOLD_BOUND, THRESHOLD_BOUND)] + \
              [(np.log(1e-3), np.log(2 * THRESHOLD_BOUND))] * (n - 1)
+    # imported here: the testing service never fits testlets, and scipy would add ~60 MB to it
+    from scipy.optimize import minimize
+
     res = minimize(loss, x0, method="L-BFGS-B", bounds=bounds)
     slope, thr = _unpack(res.x)
     return round(slope, 4), tuple(round(float(t), 4) for t in thr)

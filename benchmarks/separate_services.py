@@ -61,8 +61,9 @@ class Suite:
 
     def start(self, name: str) -> None:
         env = dict(self.env)
-        if name == "scoring":
-            env["TAITOTASO_SCORING_CLIENTS"] = f"testing:{SECRET}"
+        if name == "scoring":   # job seekers' tokens are checked by the testing service
+            env |= {"TAITOTASO_SCORING_CLIENTS": f"testing:{SECRET}",
+                    "TAITOTASO_TESTING_URL": self.url("testing")}
         if name == "testing":
             env |= {"TAITOTASO_SCORING_URL": self.url("scoring"), "TAITOTASO_SCORING_SECRET": SECRET}
         log = open(self.logs / f"{name}.log", "ab")

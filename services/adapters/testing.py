@@ -12,3 +12,21 @@ class InProcessRecentResults:
         from services.testing.impact import recent_thetas
 
         return recent_thetas(self.db, days=days)
+
+
+class InProcessSessionTokens:
+    """:class:`services.scoring.ports.SessionTokens` by the testing service's table, in the
+    same process and database."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def matches(self, session_id: str, token: str) -> bool:
+        import hmac
+
+        from services.testing.handlers import hash_token
+        from services.testing.orm import TestSession
+
+        with self.db.read() as s:
+            sess = s.get(TestSession, session_id)
+            return sess is not None and hmac.compare_digest(sess.token_hash, hash_token(token))

@@ -56,6 +56,8 @@ class Config:
     scoring_url: str | None = None
     scoring_secret: str | None = None
     scoring_timeout: float = 8.0           # seconds one scoring call may take before it waits
+    # the scoring service deployed apart checks a job seeker's session token here
+    testing_url: str | None = None
     recording_retention_days: int = 30     # recordings and transcripts older than this are deleted
     session_hours: float = 10.0            # a browser session (staff or job seeker) at most
     secure_cookies: bool | None = None     # None: Secure when public_url is https
@@ -105,6 +107,7 @@ class Config:
             scoring_url=os.environ.get("TAITOTASO_SCORING_URL") or None,
             scoring_secret=os.environ.get("TAITOTASO_SCORING_SECRET") or None,
             scoring_timeout=_float("TAITOTASO_SCORING_TIMEOUT", 8.0),
+            testing_url=os.environ.get("TAITOTASO_TESTING_URL") or None,
             recording_retention_days=_int("TAITOTASO_RECORDING_RETENTION_DAYS", 30),
             session_hours=_float("TAITOTASO_SESSION_HOURS", 10.0),
             secure_cookies=_bool("TAITOTASO_SECURE_COOKIES"),
@@ -131,9 +134,11 @@ class Config:
         if cfg.recording_retention_days < 1:
             raise SystemExit("TAITOTASO_RECORDING_RETENTION_DAYS must be at least 1, got "
                              f"{cfg.recording_retention_days}")
-        if cfg.scoring_url and not cfg.scoring_url.startswith(("http://", "https://")):
-            raise SystemExit("TAITOTASO_SCORING_URL must be the scoring service's address, e.g. "
-                             f"http://scoring:8000, got {cfg.scoring_url!r}")
+        for name, url, example in (("TAITOTASO_SCORING_URL", cfg.scoring_url, "http://scoring:8000"),
+                                   ("TAITOTASO_TESTING_URL", cfg.testing_url, "http://testing:8000")):
+            if url and not url.startswith(("http://", "https://")):
+                raise SystemExit(f"{name} must be the service's address, e.g. {example}, "
+                                 f"got {url!r}")
         if cfg.scoring_timeout <= 0:
             raise SystemExit("TAITOTASO_SCORING_TIMEOUT must be a number of seconds above 0, got "
                              f"{cfg.scoring_timeout}")

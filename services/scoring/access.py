@@ -99,15 +99,9 @@ def may_read_job(job: dict) -> None:
 
 
 def session_token_matches(session_id: str, token: str) -> bool:
-    """The in-process check of a test session's token (the testing service's table, in the
-    same database in every deployment the suite has)."""
-    from services.testing.handlers import hash_token
-    from services.testing.orm import TestSession
-
-    db = current_app.extensions["taitotaso.resources"].db
-    with db.session() as s:
-        sess = s.get(TestSession, session_id)
-        return sess is not None and hmac.compare_digest(sess.token_hash, hash_token(token))
+    """Whether ``token`` is the bearer token of test session ``session_id``: the testing
+    service says (services/scoring/ports.py: in this process, or over HTTP)."""
+    return current_app.extensions["taitotaso.scoring.sessions"].matches(session_id, token)
 
 
 __all__ = ["Caller", "require_service", "limit_uploads", "may_read_job", "service_caller",

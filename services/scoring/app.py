@@ -8,6 +8,7 @@ from services.common.config import Config
 
 from . import api
 from .handlers import ScoringService
+from .ports import session_tokens_for
 
 
 def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool = False):
@@ -23,6 +24,8 @@ def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool 
     )
     service = ScoringService(res.db, res.config, scorer_factory, res.queue)
     app.extensions["taitotaso.scoring"] = service
+    # a job seeker's token is checked by the testing service (services/scoring/ports.py)
+    app.extensions["taitotaso.scoring.sessions"] = session_tokens_for(res.config, res.db)
 
     rest = RestApi(app)
     rest.register_blueprint(api.blp)

@@ -317,3 +317,40 @@ def test_a_state_is_taken_between_answers_only_and_restored_into_its_own_pool():
                          stopping=StoppingRule(5, 5, None, False))
     with pytest.raises(ValueError):
         other.restore(state)
+
+
+def test_an_answer_waiting_for_its_score_is_set_aside_not_served_again_nor_estimated():
+    """A written answer the scoring service could not score yet: the item is not served
+    again, it counts toward the test's length and its skill's share (so the blueprint does
+    not serve that skill again and again), and the estimate waits for its score."""
+    pool = mixed_pool()
+    blueprint = Blueprint({"reading": 0.4, "vocabulary": 0.3, "structure": 0.3})
+
+    def engine():
+        return AdaptiveTest(pool, cuts=CUTS, stopping=StoppingRule(20, 20, None, False),
+                            rng=np.random.default_rng(3), blueprint=blueprint,
+                            selector=Randomesque(1))
+
+    rng = np.random.default_rng(4)
+    t = engine()
+    aside, scores = [], []
+    while (item_id := t.next_item()) is not None:
+        skill = pool.items[pool.index[item_id]].skill
+        if skill == "structure":   # every structure answer waits for its score
+            answered = [(pool.items[pool.index[i]], s) for i, s in scores]
+            t = engine()   # as the service does: the stored answers replayed, then set aside
+            t.replay(answered)
+            aside.append(item_id)
+            t.set_aside(aside)
+            before = (t.overall.eap, t.overall.n, len(t.given))
+            t.set_aside(aside)     # again: nothing changes
+            assert (t.overall.eap, t.overall.n, len(t.given)) == before
+            continue
+        score = pool.sample_score(pool.index[item_id], 0.0, rng)
+        t.record(item_id, score)
+        scores.append((item_id, score))
+    served = [pool.ids[i] for i in t.given]
+    assert len(served) == len(set(served)) == 20          # none twice; the length holds
+    assert sum(i in aside for i in served) == len(aside)
+    assert 4 <= len(aside) <= 8                           # structure's share, not more
+    assert t.overall.n == 20 - len(aside)                 # only scored answers are estimated
