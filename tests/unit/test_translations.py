@@ -94,7 +94,7 @@ ACCOUNT_SOURCES = tuple(f"services/results/templates/{name}.html" for name in (
     "_field_error", "_test_box", "account", "account_delete", "base", "seeker_home",
     "seeker_results", "share_created", "share_form", "shares", "sign_in", "sign_up",
     "sign_up_confirm", "sign_up_sent")) + tuple(f"services/results/{name}.py" for name in (
-    "pages", "seekers", "sharing", "sign_up_mail", "texts", "password_reset"))
+    "pages", "seeker_pages", "seekers", "sharing", "sign_up_mail", "texts", "password_reset"))
 JOB_SEEKER_SOURCES = ("services/testing/", "services/common/feedback.py",
                       "services/common/templates/", "services/common/names.py") + ACCOUNT_SOURCES
 
