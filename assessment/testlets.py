@@ -82,8 +82,27 @@ def graded_approximation(a, b, c, testlet_sd: float, floor: int = 0) -> tuple[fl
     shift = float(b.mean())
     key = (tuple(np.round(a, 6)), tuple(np.round(b - shift, 6)), tuple(np.round(c, 6)),
            round(float(testlet_sd), 6), int(floor))
-    slope, thresholds = _fit(*key)
+    found = _known.get(key)
+    if found is None:
+        found = _known[key] = _fit(*key)
+    slope, thresholds = found
     return slope, tuple(round(float(t + shift), 4) for t in thresholds)
+
+
+# The fits this process knows: made here, or kept with the bank and taken from there
+# (item_bank/block_fits.py), so that a service that only serves tests never runs the
+# optimiser (nor loads scipy).
+_known: dict[tuple, tuple[float, tuple[float, ...]]] = {}
+
+
+def remember_fits(fits: dict[tuple, tuple[float, tuple[float, ...]]]) -> None:
+    """Fits made elsewhere (``fit key -> (slope, thresholds)``), as :func:`known_fits` gives them."""
+    _known.update({k: (float(v[0]), tuple(float(t) for t in v[1])) for k, v in fits.items()})
+
+
+def known_fits() -> dict[tuple, tuple[float, tuple[float, ...]]]:
+    """Every fit this process has made or remembered."""
+    return dict(_known)
 
 
 @lru_cache(maxsize=256)

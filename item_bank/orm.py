@@ -69,6 +69,18 @@ class BankState(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class BlockFit(Base):
+    """A graded-response approximation of a block's sum score (assessment/testlets.py), kept
+    so that the services serving tests take it from here instead of fitting it again."""
+
+    __tablename__ = "block_fits"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[list[Any]] = mapped_column(JSON)
+    slope: Mapped[float] = mapped_column(Float)
+    thresholds: Mapped[list[Any]] = mapped_column(JSON)
+
+
 class ItemStatistics(Base):
     """Running counts per item version, updated by a queued job when a test finishes."""
 

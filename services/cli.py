@@ -90,7 +90,11 @@ def cmd_db_seed(args) -> int:
             version = ItemRepository(s).bank_version()
     except AudioError as err:
         return _err(f"listening audio could not be made, nothing was seeded: {err}")
-    print(json.dumps({"live_items": len(items), "bank_version": version, **report.as_dict()}))
+    from item_bank.block_fits import fit_live_bank
+
+    fits = fit_live_bank(db)   # the testing service takes them instead of fitting them itself
+    print(json.dumps({"live_items": len(items), "bank_version": version, **report.as_dict(),
+                      "block_fits_made": fits}))
     return 0
 
 
@@ -392,7 +396,10 @@ def cmd_calibrate(args) -> int:
               f"{_fmt(b)}{_fmt(se_b, 7)}{_fmt(row['fit_p'])}{(row['dif_class'] or '-'):>6}"
               + ("  anchor" if row["anchored"] else ""))
     if args.apply:
-        print(f"applied to {report['applied']} item versions with at least {report['min_n']} answers")
+        from item_bank.block_fits import fit_live_bank
+
+        print(f"applied to {report['applied']} item versions with at least {report['min_n']} "
+              f"answers; {fit_live_bank(db)} new block fits kept for the testing service")
     return 0
 
 
