@@ -11,8 +11,9 @@ from services.common.errors import APIError
 
 from .access import limit_uploads, may_read_job, require_service
 from services.common.feedback import audio_problem, with_messages
-from .schemas import (JobQuerySchema, ReviewDecisionSchema, ReviewQuerySchema,
-                      SpeechRequestSchema, WritingRequestSchema, WritingResultSchema)
+from .schemas import (JobListQuerySchema, JobListSchema, JobQuerySchema, ReviewDecisionSchema,
+                      ReviewQuerySchema, SpeechJobSchema, SpeechRequestSchema,
+                      WritingRequestSchema, WritingResultSchema)
 
 blp = Blueprint("scoring", __name__, url_prefix="/api/v1/scoring",
                 description="Written and spoken answers scored to CEFR; the review queue")
@@ -87,14 +88,28 @@ class Writing(MethodView):
         return result
 
 
+def _speech_form() -> dict:
+    """The multipart form of POST /speech, for the document: SpeechRequestSchema's fields
+    and the recording (the HTTP adapters of other services are tested against it)."""
+    return {"required": True, "content": {"multipart/form-data": {"schema": {
+        "allOf": [SpeechRequestSchema,
+                  {"type": "object", "required": ["audio"], "properties": {"audio": {
+                      "type": "string", "format": "binary",
+                      "description": "WebM/Ogg Opus, WAV, MP3, M4A…; at most 120 s and 10 MB"}}}]}}}}
+
+
 @blp.route("/speech")
 class Speech(MethodView):
+    @blp.doc(requestBody=_speech_form())
+    @blp.response(202, SpeechJobSchema, headers={"Location": {
+        "description": "The job's address", "schema": {"type": "string"}}})
     def post(self):
         """Score a spoken answer: multipart with the recording as ``audio`` (WebM/Ogg Opus, WAV,
-        MP3, M4A…; at most 120 s and 10 MB) and one of ``item_id``, ``reference_text``
-        (read-aloud) or ``prompt_text`` (open speaking). The recording is checked at once;
-        the answer is 202 with the job, whose address is in ``Location``. For the suite's
-        services: ``Authorization: Bearer <the service's secret>``."""
+        MP3, M4A…; at most 120 s and 10 MB) and ``item_id`` (a task of the shipped content),
+        or ``reference_text`` (read-aloud) or ``prompt_text`` (open speaking) with
+        ``item_id`` as the caller's label, and ``session_id`` for a test's answer. The
+        recording is checked at once; the answer is 202 with the job, whose address is in
+        ``Location``. For the suite's services: ``Authorization: Bearer <the service's secret>``."""
         limit_uploads(require_service())
         if request.mimetype != "multipart/form-data":
             raise APIError(415, "Send a multipart form with the recording as the file field audio.")
@@ -116,6 +131,25 @@ class Speech(MethodView):
                            {"audio": [problem.code]}) from None
         location = f"{blp.url_prefix}/jobs/{job['id']}"
         return {**job, "status_url": location}, 202, {"Location": location}
+
+
+@blp.route("/jobs")
+class Jobs(MethodView):
+    @blp.arguments(JobListQuerySchema, location="query")
+    @blp.response(200, JobListSchema)
+    def get(self, args):
+        """The scoring jobs of one test session (``session_id``), in the order they were sent:
+        how the testing service reads the spoken answers of a test. For the suite's services
+        only (``Authorization: Bearer <the service's secret>``); a job seeker reads one job at
+        a time at its address."""
+        require_service()
+        jobs = service().speech_jobs(args["session_id"])
+        for job in jobs:
+            job["status_url"] = f"{blp.url_prefix}/jobs/{job['id']}"
+            result = job.get("result")
+            if result and result.get("feedback") is not None:
+                result["feedback"] = with_messages(result["feedback"], args.get("ui_language") or "en")
+        return {"jobs": jobs}
 
 
 @blp.route("/jobs/<job_id>")

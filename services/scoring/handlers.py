@@ -129,22 +129,29 @@ class ScoringService:
         return self._speaking
 
     def submit_speech(self, data: bytes, fields: dict, session_id: str | None = None) -> dict:
+        """Check and keep a recording, queue its scoring; returns the job (raises AudioProblem).
+        ``fields`` as SpeechRequestSchema loads them: ``item_id`` alone names a task of the
+        shipped content; beside ``reference_text`` or ``prompt_text`` it is the caller's
+        label of the item (e.g. the testing service's live-bank item). ``session_id`` (or the
+        field of that name): the test session the recording belongs to."""
         from . import speech
 
-        if "item_id" in fields:
+        session_id = session_id or fields.get("session_id")
+        if "reference_text" in fields:
+            spec = {"task": "read_aloud", "text": fields["reference_text"],
+                    "passage_cefr": fields.get("passage_cefr"), "max_seconds": fields.get("max_seconds")}
+        elif "prompt_text" in fields:
+            spec = {"task": "open_speaking", "text": fields["prompt_text"],
+                    "passage_cefr": fields.get("passage_cefr"), "max_seconds": fields.get("max_seconds")}
+        else:
             task = self.speaking_tasks().get(fields["item_id"])
             if task is None:
                 raise APIError(404, f"There is no speaking item {fields['item_id']!r}.",
                                {"item_id": ["unknown speaking item"]})
-            spec = {"task": task["task"], "text": task["text"], "item_id": fields["item_id"],
+            spec = {"task": task["task"], "text": task["text"],
                     "passage_cefr": task["cefr"], "max_seconds": task["max_seconds"]}
-        elif "reference_text" in fields:
-            spec = {"task": "read_aloud", "text": fields["reference_text"],
-                    "passage_cefr": fields.get("passage_cefr")}
-        else:
-            spec = {"task": "open_speaking", "text": fields["prompt_text"],
-                    "max_seconds": fields.get("max_seconds")}
         return speech.submit(self.db, self.queue, data, session_id=session_id,
+                             item_id=fields.get("item_id"),
                              ui_language=fields.get("ui_language", "en"), **spec)
 
     def speech_job(self, job_id: str) -> dict:
@@ -158,6 +165,17 @@ class ScoringService:
             if speech.recover_stale_jobs(self.db, self.queue):
                 out = speech.status(self.db, job_id)
         return out
+
+    def speech_jobs(self, session_id: str) -> list[dict]:
+        """The jobs of a test session in the order sent; while one waits, a job whose worker
+        stopped is queued again first (as a poll on one job does)."""
+        from . import speech
+
+        jobs = speech.session_jobs(self.db, session_id)
+        if any(j["status"] in ("queued", "running") for j in jobs) \
+                and speech.recover_stale_jobs(self.db, self.queue):
+            jobs = speech.session_jobs(self.db, session_id)
+        return jobs
 
     # -- the review queue ----------------------------------------------------------------
     def reviews(self, status: str = "open", limit: int = 50) -> list[dict]:

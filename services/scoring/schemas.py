@@ -71,26 +71,74 @@ class ReviewDecisionSchema(Schema):
 
 
 class SpeechRequestSchema(Schema):
-    """The form fields beside the recording (multipart field ``audio``)."""
+    """The form fields beside the recording (multipart field ``audio``). The task is one of:
+
+    - ``item_id`` alone: a read_aloud or speaking_prompt task of the shipped content (its text,
+      level and time limit come from there);
+    - ``reference_text`` (read aloud) or ``prompt_text`` (open speaking), with ``passage_cefr``
+      and ``max_seconds`` as the caller knows them; ``item_id`` beside it is then only a label:
+      the item of the caller's bank the recording answers (e.g. an item of the live bank the
+      testing service chose), kept with the job and its review.
+
+    ``session_id`` names the test session the answer belongs to: the session's bearer token
+    may read the job, and the service lists the session's jobs (``GET /jobs?session_id=``)."""
 
     class Meta:
         unknown = RAISE
 
-    item_id = fields.String(validate=validate.Length(min=1, max=80),
-                            metadata={"description": "A read_aloud or speaking_prompt item"})
+    item_id = fields.String(validate=validate.Length(min=1, max=80), metadata={
+        "description": "Alone: a read_aloud or speaking_prompt task of the shipped content. With "
+                       "reference_text or prompt_text: the caller's item the recording answers "
+                       "(a label kept with the job)"})
     reference_text = fields.String(validate=validate.Length(min=1, max=5000),
                                    metadata={"description": "Read-aloud: the text the learner read"})
     prompt_text = fields.String(validate=validate.Length(min=1, max=5000),
                                 metadata={"description": "Open speaking: the task the learner answered"})
-    passage_cefr = fields.String(validate=validate.OneOf(LEVELS))
-    max_seconds = fields.Float(validate=validate.Range(min=5, max=120))
+    passage_cefr = fields.String(validate=validate.OneOf(LEVELS), metadata={
+        "description": "With reference_text or prompt_text: the level of the text or task"})
+    max_seconds = fields.Float(validate=validate.Range(min=5, max=120), metadata={
+        "description": "With reference_text or prompt_text: the longest answer the task allows"})
     ui_language = fields.String(load_default="en", validate=validate.OneOf(LEARNER_LANGUAGES))
+    session_id = fields.String(validate=validate.Length(min=1, max=36), metadata={
+        "description": "The test session the recording belongs to (the testing service sends it)"})
 
     @validates_schema
     def one_task(self, data, **kwargs):
-        given = [k for k in ("item_id", "reference_text", "prompt_text") if k in data]
-        if len(given) != 1:
-            raise ValidationError("give exactly one of item_id, reference_text, prompt_text", "item_id")
+        texts = [k for k in ("reference_text", "prompt_text") if k in data]
+        if len(texts) > 1 or (not texts and "item_id" not in data):
+            raise ValidationError("give item_id, or one of reference_text and prompt_text "
+                                  "(with item_id as a label if you like)", "item_id")
+
+
+class SpeechJobSchema(Schema):
+    """A spoken answer's scoring job."""
+
+    id = fields.String()
+    task = fields.String(metadata={"description": "read_aloud or open_speaking"})
+    item_id = fields.String(allow_none=True)
+    session_id = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "queued, running, done or failed"})
+    stage = fields.String(allow_none=True)
+    progress = fields.Float(metadata={"description": "0-1"})
+    attempts = fields.Integer()
+    duration_s = fields.Float()
+    result = fields.Dict(allow_none=True, metadata={"description": "When done: level, "
+                                                    "confidence, transcript, feedback"})
+    error = fields.String(allow_none=True)
+    created_at = fields.String(allow_none=True, metadata={"description": "ISO 8601"})
+    finished_at = fields.String(allow_none=True, metadata={"description": "ISO 8601"})
+    status_url = fields.String()
+
+
+class JobListSchema(Schema):
+    jobs = fields.List(fields.Nested(SpeechJobSchema))
+
+
+class JobListQuerySchema(Schema):
+    session_id = fields.String(required=True, validate=validate.Length(min=1, max=36),
+                               metadata={"description": "The test session whose jobs to list"})
+    ui_language = fields.String(validate=validate.OneOf(LEARNER_LANGUAGES),
+                                metadata={"description": "Language of the feedback messages"})
 
 
 class JobQuerySchema(Schema):

@@ -80,6 +80,14 @@ def status(db, job_id: str) -> dict | None:
         return None if row is None else _out(row)
 
 
+def session_jobs(db, session_id: str) -> list[dict]:
+    """The jobs of a test session, in the order they were sent."""
+    with db.session() as s:
+        rows = s.scalars(select(SpeechJob).where(SpeechJob.session_id == session_id)
+                         .order_by(SpeechJob.created_at, SpeechJob.id)).all()
+        return [_out(r) for r in rows]
+
+
 def _out(row: SpeechJob) -> dict:
     return {"id": row.id, "task": row.task, "item_id": row.item_id, "session_id": row.session_id,
             "status": row.status, "stage": row.stage, "progress": round(row.progress, 2),

@@ -125,7 +125,9 @@ class Speaking(MethodView):
                                      "task's time limit"}}}}}})
     def post(self, session_id):
         """Send the recording of one speaking task. It is checked at once (an error says what
-        to do about it) and scored by a queued job: poll the job at ``Location``."""
+        to do about it) and scored by a queued job of the scoring service: poll the job at
+        ``Location``. 503 when the scoring service cannot take it now: nothing is kept,
+        send it again in a minute."""
         from scoring.speech.audio import AudioProblem
 
         token = _bearer()

@@ -204,7 +204,12 @@ def result():
                            if kv[0] in SKILL_NAMES else 99)
     ]
     overall = res["overall"]
-    jobs = service().speaking_jobs(current["id"], current["token"], g.lang)
+    try:
+        jobs = service().speaking_jobs(current["id"], current["token"], g.lang)
+    except APIError as err:   # the scoring service does not answer: the result without them
+        if err.status != 503:
+            raise
+        jobs = []
     weakest = next_steps.weakest_skill(res)
     return render_template("result.html", res=res, overall=overall, skills=skills, levels=LEVELS,
                            summary=LEVEL_SUMMARY[overall["cefr"]],
@@ -332,6 +337,8 @@ def speaking_upload():
             elif reason == "not a speaking task of this session":
                 status, error = 404, _("This task is not part of your test. Reload the page to "
                                        "see your tasks.")
+            elif err.status == 503:   # the scoring service cannot take it now: nothing kept
+                status, error = 503, err.message
             else:
                 raise
     if error is None:

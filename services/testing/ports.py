@@ -14,8 +14,19 @@ When the scoring service cannot answer (down, too slow, overloaded), the adapter
 scores it when the scoring service is back (:meth:`TestingService.score_pending`): the
 test goes on, the result waits, nothing is lost.
 
-The adapter is chosen by configuration (:func:`scorer_for`); the in-process one is named
-by its dotted path, so that this package does not import another service's code.
+Spoken answers of the optional speaking part go the same way, through
+:class:`SpeechScoring`: the recording is sent to the scoring service, which checks it at
+once, keeps it and scores it by a queued job (its table ``speech_jobs``); the testing
+service asks it for the session's jobs. In-process: ``InProcessSpeechScoring``; deployed
+apart: :class:`HttpSpeechScoring` (``POST /api/v1/scoring/speech``, ``GET
+/api/v1/scoring/jobs?session_id=``, ``GET /api/v1/scoring/jobs/<id>``). A recording the
+scorer refuses raises ``scoring.speech.audio.AudioProblem`` (its code and message) in both;
+no answer raises :class:`ScoringUnavailable` (nothing is stored then: the learner sends the
+recording again).
+
+The adapter is chosen by configuration (:func:`scorer_for`, :func:`speech_scoring_for`);
+the in-process one is named by its dotted path, so that this package does not import
+another service's code.
 """
 from __future__ import annotations
 
@@ -24,7 +35,9 @@ import json
 import logging
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from typing import Protocol
 
 from services.common.config import Config
@@ -34,6 +47,7 @@ log = logging.getLogger(__name__)
 
 # the embedded default's adapter: outside the service packages, which it joins
 IN_PROCESS_SCORER = "services.adapters.scoring:InProcessScorer"
+IN_PROCESS_SPEECH = "services.adapters.scoring:InProcessSpeechScoring"
 
 
 class ScoringUnavailable(Exception):
@@ -104,6 +118,162 @@ class HttpScorer:
         raise ScoringUnavailable(f"the scoring service at {self.url} did not answer: {last}")
 
 
+class SpeechScoring(Protocol):
+    """The scoring service's spoken-answer jobs. A job is a dict with at least ``id``,
+    ``item_id``, ``task``, ``session_id``, ``status`` (queued, running, done, failed),
+    ``stage``, ``progress`` (0-1), ``duration_s``, ``result`` (when done), ``created_at``
+    and ``finished_at`` (ISO 8601 or None)."""
+
+    def submit(self, data: bytes, *, task: str, text: str, item_id: str,
+               passage_cefr: str | None, max_seconds: float | None, session_id: str,
+               ui_language: str) -> dict:
+        """Send a recording of ``task`` (``read_aloud``: ``text`` is what was read;
+        ``open_speaking``: ``text`` is the prompt) for item ``item_id`` of test session
+        ``session_id``; the scoring service checks it, keeps it and queues its scoring.
+        Returns the job. Raises ``AudioProblem`` for a recording the scorer refuses,
+        :class:`ScoringUnavailable` when it cannot be sent now (nothing is kept then)."""
+
+    def jobs(self, session_id: str) -> list[dict]:
+        """The jobs of a test session, in the order they were sent (a job whose worker
+        stopped is queued again by the scoring service on the way). Raises
+        :class:`ScoringUnavailable`."""
+
+    def job(self, job_id: str) -> dict | None:
+        """One job, or None when there is none with this id. Raises :class:`ScoringUnavailable`."""
+
+
+class HttpSpeechScoring:
+    """The scoring API's spoken answers over HTTP, with this service's credential."""
+
+    SUBMIT = "/api/v1/scoring/speech"
+    JOBS = "/api/v1/scoring/jobs"
+    # the form field that carries the text of each task (SpeechRequestSchema)
+    TEXT_FIELD = {"read_aloud": "reference_text", "open_speaking": "prompt_text"}
+
+    def __init__(self, url: str, secret: str | None, timeout: float = 8.0, retries: int = 1,
+                 retry_wait: float = 0.2, upload_timeout: float | None = None):
+        self.base = url.rstrip("/")
+        self.secret = secret
+        self.timeout = timeout
+        # a recording is up to 10 MB: its upload and check get longer than a read
+        self.upload_timeout = upload_timeout or max(timeout, 30.0)
+        self.retries = retries
+        self.retry_wait = retry_wait
+
+    @classmethod
+    def form(cls, *, task: str, text: str, item_id: str, passage_cefr: str | None,
+             max_seconds: float | None, session_id: str | None, ui_language: str) -> dict:
+        """The form fields beside the recording (the scoring API's SpeechRequest): the text
+        of the task, the bank item it answers as a label, the session it belongs to."""
+        if task not in cls.TEXT_FIELD:
+            raise ValueError(f"unknown speaking task {task!r}")
+        form = {cls.TEXT_FIELD[task]: text, "item_id": item_id, "ui_language": ui_language}
+        if passage_cefr:
+            form["passage_cefr"] = passage_cefr
+        if max_seconds:
+            form["max_seconds"] = f"{float(max_seconds):g}"
+        if session_id:
+            form["session_id"] = session_id
+        return form
+
+    def _headers(self, extra: dict | None = None) -> dict:
+        headers = {"Accept": "application/json", **(extra or {})}
+        if self.secret:
+            headers["Authorization"] = f"Bearer {self.secret}"
+        return headers
+
+    def _call(self, request_of, timeout: float, retry_timeouts: bool = True):
+        """The JSON answer, or None for 404; HTTPError 413/422 is raised for the caller."""
+        last = "no answer"
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.retry_wait)
+            request = request_of()
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    return json.loads(response.read())
+            except urllib.error.HTTPError as err:
+                if err.code == 404:
+                    return None
+                if err.code in (413, 422):
+                    raise
+                if err.code in (400, 401, 403, 405, 415):   # our own mistake: a bug or a setting
+                    log.error("the scoring API refused the testing service: %s %s", err.code,
+                              _json(err).get("message"))
+                    raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
+                last = f"HTTP {err.code}"   # 429, 5xx: try again, then later
+            except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as err:
+                reason = getattr(err, "reason", err)
+                last = str(reason)
+                if not retry_timeouts and isinstance(reason, TimeoutError):
+                    break   # the upload may have been taken: sending it again could keep it twice
+        raise ScoringUnavailable(f"the scoring service at {self.base} did not answer: {last}")
+
+    def submit(self, data: bytes, *, task: str, text: str, item_id: str,
+               passage_cefr: str | None, max_seconds: float | None, session_id: str,
+               ui_language: str) -> dict:
+        from scoring.speech.audio import AudioProblem
+
+        form = self.form(task=task, text=text, item_id=item_id, passage_cefr=passage_cefr,
+                         max_seconds=max_seconds, session_id=session_id, ui_language=ui_language)
+        body, content_type = multipart(form, {"audio": ("answer", data, "application/octet-stream")})
+        try:
+            job = self._call(lambda: urllib.request.Request(
+                self.base + self.SUBMIT, data=body, method="POST",
+                headers=self._headers({"Content-Type": content_type})),
+                self.upload_timeout, retry_timeouts=False)
+        except urllib.error.HTTPError as err:
+            payload = _json(err)
+            codes = (payload.get("errors") or {}).get("audio") or []
+            if codes:   # the recording itself: the learner can act on it
+                raise AudioProblem(str(codes[0]), payload.get("message") or "the recording "
+                                   "cannot be scored") from None
+            log.error("the scoring API refused the testing service's form: %s %s", err.code,
+                      payload.get("errors") or payload.get("message"))
+            raise ScoringUnavailable(f"the scoring API refused the form ({err.code})") from None
+        if job is None:
+            log.error("the scoring API has no %s (404)", self.SUBMIT)
+            raise ScoringUnavailable("the scoring API refused the call (404)")
+        return job
+
+    def _get(self, path: str) -> dict | None:
+        try:
+            return self._call(lambda: urllib.request.Request(
+                self.base + path, method="GET", headers=self._headers()), self.timeout)
+        except urllib.error.HTTPError as err:
+            log.error("the scoring API refused a read: %s %s", err.code, _json(err).get("message"))
+            raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
+
+    def jobs(self, session_id: str) -> list[dict]:
+        out = self._get(f"{self.JOBS}?{urllib.parse.urlencode({'session_id': session_id})}")
+        if out is None:
+            raise ScoringUnavailable("the scoring API has no job listing (404)")
+        return list(out.get("jobs") or [])
+
+    def job(self, job_id: str) -> dict | None:
+        return self._get(f"{self.JOBS}/{urllib.parse.quote(job_id, safe='')}")
+
+
+def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body and its Content-Type: text ``fields``, and ``files`` as
+    name -> (filename, data, content type)."""
+    boundary = f"taitotaso-{uuid.uuid4().hex}"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(name)}"'
+                     f"\r\n\r\n".encode() + str(value).encode() + b"\r\n")
+    for name, (filename, data, content_type) in files.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{_quoted(name)}"; '
+                     f'filename="{_quoted(filename)}"\r\nContent-Type: {content_type}\r\n\r\n'
+                     .encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def _quoted(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "").replace("\n", "")
+
+
 def _json(err: urllib.error.HTTPError) -> dict:
     try:
         out = json.loads(err.read() or b"{}")
@@ -124,3 +294,11 @@ def scorer_for(config: Config, db) -> Scorer:
     if config.scoring_url:
         return HttpScorer(config.scoring_url, config.scoring_secret, config.scoring_timeout)
     return load(IN_PROCESS_SCORER)(db, config)
+
+
+def speech_scoring_for(config: Config, db, queue=None) -> SpeechScoring:
+    """The scoring service's spoken answers as configured: over HTTP where
+    ``TAITOTASO_SCORING_URL`` is set, else in this process (its jobs queued on ``queue``)."""
+    if config.scoring_url:
+        return HttpSpeechScoring(config.scoring_url, config.scoring_secret, config.scoring_timeout)
+    return load(IN_PROCESS_SPEECH)(db, config, queue=queue)

@@ -3,9 +3,15 @@
 The HTTP adapter is tested against the real scoring app, served over a real socket, and
 against its OpenAPI document; a test taken with the scoring service stopped before its
 written answer shows that the answer is kept and scored once the service is back.
+
+Spoken answers (``SpeechScoring``): both adapters, the in-process one and the HTTP one, pass
+the same contract tests with real espeak-ng recordings; the HTTP adapter's form is what the
+scoring OpenAPI document accepts; with the scoring service away, the testing API answers
+503 with what to do, not 500.
 """
 from __future__ import annotations
 
+import io
 import threading
 
 import jsonschema
@@ -15,9 +21,12 @@ from werkzeug.serving import make_server
 
 from services.common.errors import APIError
 from services.testing.app import create_app
-from services.testing.ports import HttpScorer, ScoringUnavailable, scorer_for
+from scoring.speech.audio import AudioProblem
+from scoring.speech.synthetic import silence, to_wav_bytes
+from services.testing.ports import (HttpScorer, HttpSpeechScoring, ScoringUnavailable, scorer_for,
+                                    speech_scoring_for)
 
-from .conftest import GOOD_TEXT, KEYS, Taker, csrf
+from .conftest import GOOD_TEXT, KEYS, Taker, csrf, make_audio
 
 SECRET = "testing-service-secret-for-the-scoring-api-0123"
 PROMPT = "Kirjoita sähköposti työpaikkaan. Kerro itsestäsi ja työkokemuksestasi."
@@ -55,6 +64,9 @@ def scoring(config):
     server = ScoringServer(replace(config, scoring_clients={"testing": SECRET}))
     yield server
     server.stop()
+    res = server.app.extensions["taitotaso.resources"]
+    res.queue.join()   # no speech job may outlive its database
+    res.db.dispose()
 
 
 @pytest.fixture
@@ -235,3 +247,202 @@ def test_the_result_page_says_the_writing_is_being_scored_and_updates_itself(tes
         service.result = original
     assert page.status_code == 202
     assert 'http-equiv="refresh"' in page.text and "arvioidaan" in page.text
+
+
+# -- spoken answers: services.testing.ports.SpeechScoring ---------------------------------
+
+READ_TEXT = "Kirjasto on auki maanantaista perjantaihin. Lauantaina kirjasto on auki kello kymmenestä."
+TALK_PROMPT = "Kerro itsestäsi: kuka olet, missä asut ja mitä teet vapaa-aikanasi."
+
+
+def test_the_configuration_chooses_the_http_speech_adapter_where_a_scoring_url_is_set(config):
+    from dataclasses import replace
+
+    from services.adapters.scoring import InProcessSpeechScoring
+
+    assert isinstance(speech_scoring_for(replace(config, scoring_url="http://scoring:8000",
+                                                 scoring_secret="s"), None), HttpSpeechScoring)
+    assert isinstance(speech_scoring_for(config, None), InProcessSpeechScoring)
+
+
+@pytest.fixture(params=["in-process", "http"])
+def speech_port(request, scoring):
+    """Both adapters of the port, over the same scoring service."""
+    if request.param == "http":
+        return HttpSpeechScoring(scoring.url, SECRET)
+    from services.adapters.scoring import InProcessSpeechScoring
+
+    return InProcessSpeechScoring(None, None, service=scoring.app.extensions["taitotaso.scoring"])
+
+
+def _submit(port, data, session_id, item_id="sp-live-read", task="read_aloud", text=READ_TEXT,
+            **kw):
+    return port.submit(data, **{"task": task, "text": text, "item_id": item_id,
+                                "passage_cefr": "A2", "max_seconds": None,
+                                "session_id": session_id, "ui_language": "fi"} | kw)
+
+
+def test_speech_port_contract_a_recording_becomes_a_job_of_its_session(speech_port):
+    import uuid
+
+    session_id = str(uuid.uuid4())
+    first = _submit(speech_port, make_audio(READ_TEXT, "A2"), session_id)
+    second = _submit(speech_port, make_audio("Asun Espoossa ja pidän kirjoista.", "A1"), session_id,
+                     item_id="sp-live-talk", task="open_speaking", text=TALK_PROMPT, max_seconds=60)
+    for job, item_id, task in ((first, "sp-live-read", "read_aloud"),
+                               (second, "sp-live-talk", "open_speaking")):
+        assert job["id"] and job["session_id"] == session_id and job["item_id"] == item_id
+        assert job["task"] == task and job["status"] in ("queued", "running", "done")
+        assert job["duration_s"] > 1 and job["created_at"]
+    listed = speech_port.jobs(session_id)
+    assert [j["id"] for j in listed] == [first["id"], second["id"]]   # in the order sent
+    assert all({"id", "item_id", "task", "status", "stage", "progress", "duration_s", "result",
+                "created_at", "finished_at", "session_id"} <= set(j) for j in listed)
+    one = speech_port.job(first["id"])
+    assert one["id"] == first["id"] and one["session_id"] == session_id
+    assert speech_port.job("no-such-job") is None
+    assert speech_port.jobs(str(uuid.uuid4())) == []
+
+
+@pytest.mark.parametrize("data, code", [
+    (b"this is not a recording, just text" * 20, "not_audio"),
+    (to_wav_bytes(silence(3.0)), "silent"),
+    (b"\0" * (10 * 1024 * 1024 + 10), "too_large"),
+])
+def test_speech_port_contract_a_refused_recording_is_an_audio_problem(speech_port, data, code):
+    session_id = "9b1c2a55-8b0e-4c43-a6a4-6c8e3e1f0a13"
+    with pytest.raises(AudioProblem) as err:
+        _submit(speech_port, data, session_id)
+    assert err.value.code == code and str(err.value)
+    assert speech_port.jobs(session_id) == []   # nothing was kept
+
+
+def test_http_speech_scoring_sends_what_the_scoring_openapi_document_accepts(scoring):
+    spec = scoring.app.test_client().get("/api/v1/scoring/openapi.json").json
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    body = paths["/api/v1/scoring/speech"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    parts = body["schema"]["allOf"]
+    form_schema = schemas[parts[0]["$ref"].rsplit("/", 1)[1]]
+    assert parts[1]["required"] == ["audio"]
+    assert {"session_id", "item_id", "reference_text", "prompt_text", "passage_cefr",
+            "max_seconds"} <= set(form_schema["properties"])
+    listing = paths["/api/v1/scoring/jobs"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"session_id"}
+    assert "/api/v1/scoring/jobs/{job_id}" in paths
+    session_id = "2c7c2a55-8b0e-4c43-a6a4-6c8e3e1f0a14"
+    recording = make_audio(READ_TEXT, "A2")
+    for form in (HttpSpeechScoring.form(task="read_aloud", text=READ_TEXT, item_id="sp-1",
+                                        passage_cefr="A2", max_seconds=None,
+                                        session_id=session_id, ui_language="fi"),
+                 HttpSpeechScoring.form(task="open_speaking", text=TALK_PROMPT, item_id="sp-2",
+                                        passage_cefr="B1", max_seconds=90, session_id=session_id,
+                                        ui_language="en")):
+        assert set(form) <= set(form_schema["properties"])
+        typed = {k: float(v) if form_schema["properties"][k].get("type") in ("number", "integer")
+                 else v for k, v in form.items()}   # a form's values are text on the wire
+        jsonschema.validate(typed, form_schema)
+        r = scoring.app.test_client().post(
+            "/api/v1/scoring/speech", headers={"Authorization": f"Bearer {SECRET}"},
+            data=form | {"audio": (io.BytesIO(recording), "answer.mp3")},
+            content_type="multipart/form-data")
+        assert r.status_code == 202, r.json
+        assert r.json["session_id"] == session_id and r.json["item_id"] == form["item_id"]
+    client = scoring.app.test_client()
+    r = client.get(f"/api/v1/scoring/jobs?session_id={session_id}")
+    assert r.status_code == 401   # the listing is for the suite's services only
+    r = client.get(f"/api/v1/scoring/jobs?session_id={session_id}",
+                   headers={"Authorization": f"Bearer {SECRET}"})
+    assert r.status_code == 200 and [j["item_id"] for j in r.json["jobs"]] == ["sp-1", "sp-2"]
+
+
+def test_http_speech_scoring_without_the_scoring_service_is_unavailable(scoring):
+    port = HttpSpeechScoring(scoring.url, SECRET, timeout=2.0)
+    scoring.stop()
+    with pytest.raises(ScoringUnavailable):
+        _submit(port, make_audio(READ_TEXT, "A2"), "7d7c2a55-8b0e-4c43-a6a4-6c8e3e1f0a15")
+    with pytest.raises(ScoringUnavailable):
+        port.jobs("7d7c2a55-8b0e-4c43-a6a4-6c8e3e1f0a15")
+    with pytest.raises(ScoringUnavailable):
+        port.job("any")
+    scoring.start()
+    assert port.jobs("7d7c2a55-8b0e-4c43-a6a4-6c8e3e1f0a15") == []
+    with pytest.raises(ScoringUnavailable, match="refused"):
+        HttpSpeechScoring(scoring.url, "not-the-secret").jobs("7d7c2a55-8b0e-4c43-a6a4-6c8e3e1f0a15")
+
+
+def test_the_speaking_part_of_a_testing_service_apart_goes_through_the_scoring_api(testing_apart, scoring):
+    """The testing service deployed apart: the speaking tasks, a recording sent, the one
+    recording per task rule, the job read back, all through the scoring API; with the
+    scoring service away, a recording is refused with 503 and what to do (nothing kept),
+    and the speaking part answers 503, never 500."""
+    from .test_speaking import finished, speaking, upload
+
+    client = testing_apart.test_client()
+    t = finished(client)
+    r = speaking(t)
+    assert r.status_code == 200, r.json
+    read, talk = r.json["tasks"]
+    assert r.json["jobs"] == []
+    r = upload(t, read["item_id"], to_wav_bytes(silence(3.0)))
+    assert r.status_code == 422 and r.json["errors"] == {"audio": ["silent"]}
+    assert r.json["message"].startswith("Emme kuulleet") or r.json["message"]
+    r = upload(t, read["item_id"], make_audio(read["text"], "A1"), "answer.mp3")
+    assert r.status_code == 202, r.json
+    job = r.json
+    assert job["item_id"] == read["item_id"] and job["task"] == "read_aloud"
+    assert r.headers["Location"] == f"/api/v1/scoring/jobs/{job['id']}"
+    r = upload(t, read["item_id"], make_audio(read["text"], "A1"), "answer.mp3")
+    assert r.status_code == 409 and r.json["errors"]["item_id"] == ["already answered"]
+    r = upload(t, "sp-no-such-item", make_audio(read["text"], "A1"), "answer.mp3")
+    assert r.status_code == 404
+    body = speaking(t).json
+    assert [j["id"] for j in body["jobs"]] == [job["id"]]
+    assert body["tasks"][0]["job"]["id"] == job["id"] and body["tasks"][1]["job"] is None
+    service = testing_apart.extensions["taitotaso.testing"]
+    assert service.speaking_job(t.id, t.token, job["id"])["id"] == job["id"]
+    # the learner's browser polls the job at its address in the scoring API, with its token
+    r = scoring.app.test_client().get(job["status_url"], headers=t.headers)
+    assert r.status_code == 200 and r.json["id"] == job["id"]
+
+    scoring.stop()
+    r = upload(t, talk["item_id"], make_audio("Asun Espoossa.", "A1"), "answer.mp3")
+    assert r.status_code == 503, r.json
+    assert "send it again in a minute" in r.json["message"]
+    assert speaking(t).status_code == 503
+    scoring.start()
+    assert [j["id"] for j in speaking(t).json["jobs"]] == [job["id"]]   # nothing else was kept
+
+
+def test_a_poll_of_the_sessions_jobs_queues_again_a_job_whose_worker_stopped(config):
+    """The embedded default has no sweeper: the scoring service queues again a job whose
+    worker died when the testing service asks for the session's jobs (its own rule, on its
+    side of the port)."""
+    import uuid
+    from datetime import timedelta
+
+    from item_bank.orm import utcnow
+    from services.adapters.scoring import InProcessSpeechScoring
+    from services.common.db import Database
+    from services.scoring.orm import SpeechJob
+
+    class Queue:
+        def __init__(self):
+            self.sent = []
+
+        def enqueue(self, path, *args, **kwargs):
+            self.sent.append(args)
+
+    db, queue = Database(config.database_url), Queue()
+    session_id, job_id = str(uuid.uuid4()), str(uuid.uuid4())
+    long_ago = utcnow() - timedelta(minutes=10)
+    try:
+        with db.session() as s:
+            s.add(SpeechJob(id=job_id, task="read_aloud", item_id="sp-live-read", session_id=session_id,
+                            text=READ_TEXT, ui_language="fi", audio=b"RIFF" + b"\1" * 4000,
+                            duration_s=3.0, status="running", stage="recognising", progress=0.4,
+                            attempts=1, created_at=long_ago, heartbeat_at=long_ago))
+        port = InProcessSpeechScoring(db, config, queue=queue)
+        (job,) = port.jobs(session_id)
+        assert queue.sent == [(job_id,)] and job["status"] == "queued"
+    finally:
+        db.dispose()
