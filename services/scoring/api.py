@@ -13,7 +13,7 @@ from .access import limit_uploads, may_read_job, require_service
 from services.common.feedback import audio_problem, with_messages
 from .schemas import (JobListQuerySchema, JobListSchema, JobQuerySchema, ReviewDecisionSchema,
                       ReviewQuerySchema, SpeechJobSchema, SpeechRequestSchema,
-                      WritingRequestSchema, WritingResultSchema)
+                      SpeechUploadSchema, WritingRequestSchema, WritingResultSchema)
 
 blp = Blueprint("scoring", __name__, url_prefix="/api/v1/scoring",
                 description="Written and spoken answers scored to CEFR; the review queue")
@@ -88,19 +88,12 @@ class Writing(MethodView):
         return result
 
 
-def _speech_form() -> dict:
-    """The multipart form of POST /speech, for the document: SpeechRequestSchema's fields
-    and the recording (the HTTP adapters of other services are tested against it)."""
-    return {"required": True, "content": {"multipart/form-data": {"schema": {
-        "allOf": [SpeechRequestSchema,
-                  {"type": "object", "required": ["audio"], "properties": {"audio": {
-                      "type": "string", "format": "binary",
-                      "description": "WebM/Ogg Opus, WAV, MP3, M4A…; at most 120 s and 10 MB"}}}]}}}}
-
-
 @blp.route("/speech")
 class Speech(MethodView):
-    @blp.doc(requestBody=_speech_form())
+    # the form is read by hand (the recording beside it), so the document names its schema
+    # here: the HTTP adapters of other services are tested against it
+    @blp.doc(requestBody={"required": True, "content": {
+        "multipart/form-data": {"schema": SpeechUploadSchema}}})
     @blp.response(202, SpeechJobSchema, headers={"Location": {
         "description": "The job's address", "schema": {"type": "string"}}})
     def post(self):

@@ -110,6 +110,14 @@ class SpeechRequestSchema(Schema):
                                   "(with item_id as a label if you like)", "item_id")
 
 
+class SpeechUploadSchema(SpeechRequestSchema):
+    """The whole multipart form of ``POST /speech``: the fields and the recording."""
+
+    audio = fields.Raw(required=True, metadata={
+        "type": "string", "format": "binary",
+        "description": "WebM/Ogg Opus, WAV, MP3, M4A…; at most 120 s and 10 MB"})
+
+
 class SpeechJobSchema(Schema):
     """A spoken answer's scoring job."""
 
