@@ -26,7 +26,7 @@ def service():
 def _staff():
     """The whole review queue is for reviewers and admins; a coach sees only the answers of
     clients who shared their results with them, on the coach pages."""
-    from services.authoring.auth import current_staff
+    from services.common.staff_login import current_staff
 
     staff = current_staff()
     if staff is None:

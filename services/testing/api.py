@@ -15,9 +15,8 @@ from services.common.feedback import audio_problem
 
 from .schemas import (BlockResponseAcceptedSchema, BlockResponseCreateSchema, NextSchema,
                       ResponseAcceptedSchema, ResponseCreateSchema, ResultSchema,
-                      ResultWaitingSchema,
-                      SessionCreatedSchema, SessionCreateSchema, SpeakingSchema,
-                      SpeakingUploadSchema, SpeechJobSchema)
+                      ResultWaitingSchema, SessionCreatedSchema, SessionCreateSchema,
+                      SessionStatusSchema, SpeakingSchema, SpeakingUploadSchema, SpeechJobSchema)
 
 RETRY_AFTER_S = 5   # a result waiting for the scoring service is asked for again after this
 
@@ -46,6 +45,17 @@ class Sessions(MethodView):
                 "moment and try again.")
         session_id, token = service().start(body["ui_language"], body.get("self_assessment"))
         return {"id": session_id, "token": token}
+
+
+@blp.route("/<string:session_id>")
+class Session(MethodView):
+    @blp.response(200, SessionStatusSchema)
+    @blp.doc(security=[{"bearerAuth": []}])
+    def get(self, session_id):
+        """The session's state for its bearer: active, scoring (the test is over, a written
+        answer waits for its score) or finished. 404 for any other token: the scoring
+        service checks a job seeker's token with it."""
+        return service().status(session_id, _bearer())
 
 
 @blp.route("/<string:session_id>/next")

@@ -37,6 +37,7 @@ from assessment.selection import Blueprint, Randomesque, restricted_eligibility
 from assessment.stopping import StoppingRule
 from item_bank.assembly import (TEXT_KIND, adaptive_kind, assemble, block_floor, block_unit,
                                 is_block_id, is_unit_id)
+from item_bank import block_fits
 from item_bank.cut_scores import CutScoreCache
 from item_bank.model import SKILLS, Item
 from item_bank.orm import ItemRow
@@ -133,7 +134,10 @@ class BankCache:
                         raise APIError(503, "The item bank has no live items.")
                     speaking = tuple(sorted((i for i in live if i.kind in SPEAKING_TASKS),
                                             key=lambda i: i.id))
+                    # the blocks' fits kept with the bank; any made here is kept for others
+                    block_fits.load(s)
                     items, pool = assemble(items, self.blueprint)
+                    block_fits.keep_new(s)
                     self._bank = LoadedBank(version, {i.id: i for i in items}, pool,
                                             speaking=speaking)
                 rows = s.scalars(select(ItemRow).where(ItemRow.status == "reviewed")
@@ -796,6 +800,8 @@ class TestingService:
             for row in sess.items:
                 if row.item_id in points and row.score is None and row.answer is not None:
                     row.score = points[row.item_id]
+                    # the kept state counted it as set aside: replay from the answers now
+                    sess.engine_state = None
             left = len(_unscored(sess.items))
             finished = not left and sess.status == "scoring"
             if finished:
@@ -843,6 +849,12 @@ class TestingService:
             if found is None:
                 raise APIError(404, "No such audio or image.")
             return found.media_type, found.data
+
+    def status(self, session_id: str, token: str | None) -> dict:
+        """The session's state, for its bearer only (one SELECT, no commit)."""
+        with self.db.read() as s:
+            sess = self._load(s, session_id, token)
+            return {"id": sess.id, "status": sess.status, "ui_language": sess.ui_language}
 
     def result(self, session_id: str, token: str | None) -> dict:
         """The result of a finished test. While written answers wait for the scoring

@@ -10,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from assessment.cefr import LEVELS
 from services.common.errors import APIError, error_body
 from services.common.i18n import LEARNER_LANGUAGES, language_in_path
+from services.common.item_view import answer_from_form
 from services.common.rate_limit import Limit, enforce
 
 from . import next_steps
@@ -98,16 +99,6 @@ def _current() -> dict:
     if not current:
         raise APIError(404, _("You have no test in progress. Start a new test from the first page."))
     return current
-
-
-def answer_from_form(form):
-    """The answer of the item form (item.html): one field, or for a C-test one field a gap;
-    None when nothing was chosen."""
-    answer = form.get("answer")
-    if answer is None and form.get("gaps", "").isdigit():
-        n = min(int(form["gaps"]), 60)
-        answer = [form.get(f"answer_{i}", "") for i in range(n)]
-    return answer
 
 
 def block_answers_from_form(form) -> dict[str, str]:
@@ -338,7 +329,8 @@ def speaking_upload():
                 status, error = 404, _("This task is not part of your test. Reload the page to "
                                        "see your tasks.")
             elif err.status == 503:   # the scoring service cannot take it now: nothing kept
-                status, error = 503, err.message
+                status, error = 503, _("Your recording could not be sent for scoring now. "
+                                       "Nothing was stored: send it again in a minute.")
             else:
                 raise
     if error is None:

@@ -7,7 +7,9 @@ scoring service, through :class:`Scorer`:
   ``services.adapters.scoring.InProcessScorer``, which calls the scoring service layer;
 - a testing service deployed apart (``taitotaso serve --service testing``, Kubernetes)
   uses :class:`HttpScorer`: the scoring API at ``TAITOTASO_SCORING_URL`` with this
-  service's credential (``TAITOTASO_SCORING_SECRET``), a timeout and one retry.
+  service's credential (``TAITOTASO_SCORING_SECRET``), a timeout (``TAITOTASO_SCORING_TIMEOUT``,
+  8 s) and one retry when the connection fails or the service is overloaded (not after a
+  timeout: the scoring service is still working on it).
 
 When the scoring service cannot answer (down, too slow, overloaded), the adapter raises
 :class:`ScoringUnavailable`; the testing service then stores the answer unscored and
@@ -30,7 +32,6 @@ another service's code.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import time
@@ -42,6 +43,7 @@ from typing import Protocol
 
 from services.common.config import Config
 from services.common.errors import APIError
+from services.common.ports import load
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,7 @@ class HttpScorer:
 
     PATH = "/api/v1/scoring/writing"
 
-    def __init__(self, url: str, secret: str | None, timeout: float = 10.0, retries: int = 1,
+    def __init__(self, url: str, secret: str | None, timeout: float = 8.0, retries: int = 1,
                  retry_wait: float = 0.2):
         self.url = url.rstrip("/") + self.PATH
         self.secret = secret
@@ -114,7 +116,12 @@ class HttpScorer:
                     raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
                 last = f"HTTP {err.code}"   # 429, 5xx: try again, then later
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
-                last = str(getattr(err, "reason", err))
+                reason = getattr(err, "reason", err)
+                if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+                    # the scoring service is busy with it: asking again would double the work
+                    raise ScoringUnavailable(f"the scoring service at {self.url} did not answer "
+                                             f"in {self.timeout:g} s") from None
+                last = str(reason)
         raise ScoringUnavailable(f"the scoring service at {self.url} did not answer: {last}")
 
 
@@ -282,18 +289,27 @@ def _json(err: urllib.error.HTTPError) -> dict:
         return {}
 
 
-def load(path: str):
-    """The object named ``module:attribute``."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def scorer_for(config: Config, db) -> Scorer:
     """The scoring service as configured: over HTTP where ``TAITOTASO_SCORING_URL`` is set,
     else in this process (the embedded default)."""
     if config.scoring_url:
         return HttpScorer(config.scoring_url, config.scoring_secret, config.scoring_timeout)
+    _in_process_scoring_installed()
     return load(IN_PROCESS_SCORER)(db, config)
+
+
+def _in_process_scoring_installed() -> None:
+    """The in-process adapters run the scorers here: without their packages (the testing
+    image installs only its own extra) the service would fail at the first written answer,
+    so it refuses to start, saying what to set."""
+    import importlib.util
+
+    missing = [m for m in ("wordfreq", "lingua") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise SystemExit("The testing service scores answers in its own process only when the "
+                         f"scoring packages are installed (missing: {', '.join(missing)}): set "
+                         "TAITOTASO_SCORING_URL to the scoring service's address, or install "
+                         "taitotaso[scoring]")
 
 
 def speech_scoring_for(config: Config, db, queue=None) -> SpeechScoring:

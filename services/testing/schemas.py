@@ -32,6 +32,13 @@ class SessionCreatedSchema(Schema):
     token = fields.String(metadata={"description": "Bearer token: keep it, it is shown once"})
 
 
+class SessionStatusSchema(Schema):
+    id = fields.String()
+    status = fields.String(metadata={"description": "active, scoring (the test is over; a written "
+                                                    "answer waits for its score) or finished"})
+    ui_language = fields.String()
+
+
 class ChoiceSchema(Schema):
     id = fields.String()
     text = fields.String()

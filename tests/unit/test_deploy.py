@@ -780,7 +780,8 @@ SERVICE_NEEDS = {
          "redis", "rq", "numpy", "scipy", "pyyaml", "gunicorn", "libvoikko", "python-json-logger",
          "prometheus-client", "flask-session", "cachelib", "argon2-cffi", "zxcvbn", "flask-wtf",
          "flask-limiter", "flask-login"},
-    "testing": {"wordfreq", "lingua-language-detector", "av"},
+    # written and spoken answers go to the scoring service (TAITOTASO_SCORING_URL): nothing more
+    "testing": set(),
     "authoring": set(),
     "results": {"cryptography", "pyjwt"},
     "library": {"weasyprint", "pillow", "snowballstemmer"},
