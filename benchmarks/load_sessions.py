@@ -221,6 +221,10 @@ def main() -> None:
                          "worker loads the bank, the Voikko analyser and the writing scorer on "
                          "first use)")
     ap.add_argument("--no-count", action="store_true", help="skip counting SQL statements")
+    ap.add_argument("--scoring-apart", action="store_true",
+                    help="written answers go to a scoring service in its own process "
+                         "(taitotaso serve --service scoring), as deployed, instead of being "
+                         "scored in the testing service's workers")
     args = ap.parse_args()
 
     schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -242,7 +246,7 @@ def main() -> None:
     import redis as redis_lib
 
     redis_lib.Redis.from_url(REDIS).flushdb()
-    server = None
+    server = scoring = None
     try:
         subprocess.run([str(BIN), "db", "upgrade"], env=env, check=True, capture_output=True)
         subprocess.run([str(BIN), "db", "seed"], env=env, check=True, capture_output=True)
@@ -253,6 +257,22 @@ def main() -> None:
             keys[row["id"]] = row["key"] if row["key"] is not None else WRITTEN_ANSWER
         counted = None if args.no_count else statements_per_request(database_url, REDIS, keys)
         base = f"http://127.0.0.1:{port}"
+        if args.scoring_apart:
+            scoring_port = free_port()
+            secret = "load-sessions-testing-secret-" + uuid.uuid4().hex
+            scoring = subprocess.Popen(
+                [str(BIN), "serve", "--service", "scoring", "--port", str(scoring_port),
+                 "--workers", "1", "--threads", "4"],
+                env=dict(env, TAITOTASO_SCORING_CLIENTS=f"testing:{secret}"), cwd=str(args.code),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for _ in range(300):
+                try:
+                    if requests.get(f"http://127.0.0.1:{scoring_port}/healthz", timeout=1).ok:
+                        break
+                except requests.RequestException:
+                    time.sleep(0.2)
+            env |= {"TAITOTASO_SCORING_URL": f"http://127.0.0.1:{scoring_port}",
+                    "TAITOTASO_SCORING_SECRET": secret}
         # the testing service as deployed; no RQ worker beside it
         server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c",
                                    str(ROOT / "deploy" / "gunicorn" / "testing.py"),
@@ -298,6 +318,9 @@ def main() -> None:
               f"{args.threads} threads, PostgreSQL + Redis, no RQ worker; {args.users} concurrent "
               f"clients; {args.rounds} rounds of /healthz {args.seconds:.0f} s then the session "
               f"API {args.seconds:.0f} s ({os.cpu_count()} CPUs shared with the load generator)")
+        print("written answers: " + ("scored by a scoring service in its own process on the same "
+                                     "CPUs (--scoring-apart)" if args.scoring_apart else
+                                     "scored in the testing service's workers"))
         for n, r in enumerate(rounds, 1):
             print(f"round {n}: /healthz {r['healthz_rps']:.0f} requests/s, session API "
                   f"{r['session_rps']:.0f} requests/s, ratio {r['ratio']:.2f}")
@@ -334,6 +357,9 @@ def main() -> None:
         print(json.dumps({"benchmark": "load_sessions", "rounds": rounds, "median": med,
                           "endpoints": summary, "sql_per_request": counted, "errors": errors}))
     finally:
+        if scoring is not None:
+            scoring.terminate()
+            scoring.wait(timeout=15)
         if server is not None:
             server.terminate()
             try:
