@@ -48,6 +48,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_healthy(base: str, seconds: float = 60.0) -> None:
+    """Until ``base``/healthz answers (at most ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+
+
 def pct(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
@@ -265,12 +277,7 @@ def main() -> None:
                  "--workers", "1", "--threads", "4"],
                 env=dict(env, TAITOTASO_SCORING_CLIENTS=f"testing:{secret}"), cwd=str(args.code),
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(300):
-                try:
-                    if requests.get(f"http://127.0.0.1:{scoring_port}/healthz", timeout=1).ok:
-                        break
-                except requests.RequestException:
-                    time.sleep(0.2)
+            wait_healthy(f"http://127.0.0.1:{scoring_port}")
             env |= {"TAITOTASO_SCORING_URL": f"http://127.0.0.1:{scoring_port}",
                     "TAITOTASO_SCORING_SECRET": secret}
         # the testing service as deployed; no RQ worker beside it
@@ -278,12 +285,7 @@ def main() -> None:
                                    str(ROOT / "deploy" / "gunicorn" / "testing.py"),
                                    "--chdir", str(args.code)], env=env, cwd=str(args.code),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.2)
+        wait_healthy(base)
         # warm-up: every client takes one whole test, so every worker has loaded the bank,
         # its pool and the scorers (a writing task comes late in a test) before measuring
         warm = [threading.Thread(target=take_test, args=(base, keys, Recorder(), requests.Session(),

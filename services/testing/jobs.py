@@ -54,19 +54,30 @@ def on_review_decided(ctx, event: dict) -> None:
         apply_reviewed_level(s, event["session_id"], event["task_id"], event["cefr"])
 
 
+class _Inline:
+    """A queue that runs a follow-up job at once, in the job that queues it."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def enqueue(self, path: str, *args, **kwargs) -> None:
+        from services.common.queue import _call
+
+        _call(self.ctx, path, args, kwargs)
+
+
 def _testing_service(ctx):
-    """The testing service layer for a job: the job's database and configuration, its
-    follow-up jobs run at once in the same job."""
-    from services.common.exposure import MemoryExposure
+    """The testing service layer for jobs on ``ctx`` (its database and configuration), made
+    once per context: the bank it loads is reused by every later job."""
+    service = getattr(ctx, "_testing_service", None)
+    if service is None:
+        from services.common.exposure import MemoryExposure
 
-    from .handlers import TestingService
+        from .handlers import TestingService
 
-    class _Inline:
-        def enqueue(self, path: str, *args, **kwargs) -> None:
-            module, _, name = path.rpartition(".")
-            getattr(__import__(module, fromlist=[name]), name)(ctx, *args, **kwargs)
-
-    return TestingService(ctx.db, ctx.config, MemoryExposure(), _Inline())
+        service = TestingService(ctx.db, ctx.config, MemoryExposure(), _Inline(ctx))
+        ctx._testing_service = service
+    return service
 
 
 def score_pending_writing(ctx, session_id: str) -> int:
