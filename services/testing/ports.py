@@ -97,32 +97,19 @@ class HttpScorer:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.secret:
             headers["Authorization"] = f"Bearer {self.secret}"
-        last = "no answer"
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.retry_wait)
-            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as err:
-                payload = _json(err)
-                if err.code == 422:   # the text itself: the learner can act on it
-                    raise APIError(422, payload.get("message") or "The text cannot be scored.",
-                                   payload.get("errors") or {"answer": "cannot be scored"}) from None
-                if err.code in (401, 403, 404, 400, 415):   # our own mistake: a bug or a setting
-                    log.error("the scoring API refused the testing service: %s %s", err.code,
-                              payload.get("message"))
-                    raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
-                last = f"HTTP {err.code}"   # 429, 5xx: try again, then later
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as err:
-                reason = getattr(err, "reason", err)
-                if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-                    # the scoring service is busy with it: asking again would double the work
-                    raise ScoringUnavailable(f"the scoring service at {self.url} did not answer "
-                                             f"in {self.timeout:g} s") from None
-                last = str(reason)
-        raise ScoringUnavailable(f"the scoring service at {self.url} did not answer: {last}")
+        try:
+            # no retry after a timeout: the scoring service is busy with it
+            result = call_scoring(self.url, lambda: urllib.request.Request(
+                self.url, data=data, headers=headers, method="POST"),
+                self.timeout, self.retries, self.retry_wait, retry_timeouts=False)
+        except urllib.error.HTTPError as err:   # 413/422: the text itself
+            payload = _json(err)
+            raise APIError(422, payload.get("message") or "The text cannot be scored.",
+                           payload.get("errors") or {"answer": "cannot be scored"}) from None
+        if result is None:
+            log.error("the scoring API has no %s (404)", self.PATH)
+            raise ScoringUnavailable("the scoring API refused the call (404)")
+        return result
 
 
 class SpeechScoring(Protocol):
@@ -130,6 +117,68 @@ class SpeechScoring(Protocol):
     ``item_id``, ``task``, ``session_id``, ``status`` (queued, running, done, failed),
     ``stage``, ``progress`` (0-1), ``duration_s``, ``result`` (when done), ``created_at``
     and ``finished_at`` (ISO 8601 or None)."""
+
+    def submit(self, data: bytes, *, task: str, text: str, item_id: str,
+               passage_cefr: str | None, max_seconds: float | None, session_id: str,
+               ui_language: str) -> dict:
+        """Send a recording of ``task`` (``read_aloud``: ``text`` is what was read;
+        ``open_speaking``: ``text`` is the prompt) for item ``item_id`` of test session
+        ``session_id``; the scoring service checks it, keeps it and queues its scoring.
+        Returns the job. Raises ``AudioProblem`` for a recording the scorer refuses,
+        :class:`ScoringUnavailable` when it cannot be sent now (nothing is kept then)."""
+
+    def jobs(self, session_id: str) -> list[dict]:
+        """The jobs of a test session, in the order they were sent (a job whose worker
+        stopped is queued again by the scoring service on the way). Raises
+        :class:`ScoringUnavailable`."""
+
+    def job(self, job_id: str) -> dict | None:
+        """One job, or None when there is none with this id. Raises :class:`ScoringUnavailable`."""
+
+
+class HttpSpeechScoring:
+    """The scoring API's spoken answers over HTTP, with this service's credential."""
+
+    SUBMIT = "/api/v1/scoring/speech"
+    JOBS = "/api/v1/scoring/jobs"
+    # the form field that carries the text of each task (SpeechRequestSchema)
+    TEXT_FIELD = {"read_aloud": "reference_text", "open_speaking": "prompt_text"}
+
+    def __init__(self, url: str, secret: str | None, timeout: float = 8.0, retries: int = 1,
+                 retry_wait: float = 0.2, upload_timeout: float | None = None):
+        self.base = url.rstrip("/")
+        self.secret = secret
+        self.timeout = timeout
+        # a recording is up to 10 MB: its upload and check get longer than a read
+        self.upload_timeout = upload_timeout or max(timeout, 30.0)
+        self.retries = retries
+        self.retry_wait = retry_wait
+
+    @classmethod
+    def form(cls, *, task: str, text: str, item_id: str, passage_cefr: str | None,
+             max_seconds: float | None, session_id: str | None, ui_language: str) -> dict:
+        """The form fields beside the recording (the scoring API's SpeechRequest): the text
+        of the task, the bank item it answers as a label, the session it belongs to."""
+        if task not in cls.TEXT_FIELD:
+            raise ValueError(f"unknown speaking task {task!r}")
+        form = {cls.TEXT_FIELD[task]: text, "item_id": item_id, "ui_language": ui_language}
+        if passage_cefr:
+            form["passage_cefr"] = passage_cefr
+        if max_seconds:
+            form["max_seconds"] = f"{float(max_seconds):g}"
+        if session_id:
+            form["session_id"] = session_id
+        return form
+
+    def _headers(self, extra: dict | None = None) -> dict:
+        headers = {"Accept": "application/json", **(extra or {})}
+        if self.secret:
+            headers["Authorization"] = f"Bearer {self.secret}"
+        return headers
+
+    def _call(self, request_of, timeout: float, retry_timeouts: bool = True):
+        return call_scoring(self.base, request_of, timeout, self.retries, self.retry_wait,
+                            retry_timeouts)
 
     def submit(self, data: bytes, *, task: str, text: str, item_id: str,
                passage_cefr: str | None, max_seconds: float | None, session_id: str,
@@ -279,6 +328,40 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) 
 
 def _quoted(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "").replace("\n", "")
+
+
+def call_scoring(base: str, request_of, timeout: float, retries: int, retry_wait: float,
+                 retry_timeouts: bool = True):
+    """One call to the scoring API, tried ``retries`` more times when the connection fails
+    or the service is overloaded (429, 5xx), and after a timeout only if ``retry_timeouts``
+    (not for work the service may already be doing). The JSON answer, or None for 404;
+    HTTPError 413/422 is raised for the caller (the learner's text or recording); anything
+    else is :class:`ScoringUnavailable`, our own mistakes (400, 401, 403, 405, 415) logged
+    as errors."""
+    last = "no answer"
+    for attempt in range(retries + 1):
+        if attempt:
+            time.sleep(retry_wait)
+        try:
+            with urllib.request.urlopen(request_of(), timeout=timeout) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                return None
+            if err.code in (413, 422):
+                raise
+            if err.code in (400, 401, 403, 405, 415):   # our own mistake: a bug or a setting
+                log.error("the scoring API refused the testing service: %s %s", err.code,
+                          _json(err).get("message"))
+                raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
+            last = f"HTTP {err.code}"   # 429, 5xx: try again, then later
+        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            last = str(reason)
+            if not retry_timeouts and (isinstance(reason, TimeoutError) or "timed out" in last):
+                last = f"no answer in {timeout:g} s"
+                break
+    raise ScoringUnavailable(f"the scoring service at {base} did not answer: {last}")
 
 
 def _json(err: urllib.error.HTTPError) -> dict:
