@@ -458,9 +458,15 @@ def test_kustomize_builds_the_manifests():
 
 # -- gunicorn configs ---------------------------------------------------------------------
 def load_gunicorn_config(path: Path) -> dict:
-    """A config file executed as gunicorn does: plain Python with its own __file__."""
+    """A config file executed as gunicorn does: plain Python with its own __file__. The
+    configs set PROMETHEUS_MULTIPROC_DIR for gunicorn's workers: not for the tests that run
+    later in this process (a directory that is not there fails every metric)."""
+    import os
+    from unittest import mock
+
     namespace = {"__file__": str(path), "__name__": "__config__"}
-    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    with mock.patch.dict(os.environ):
+        exec(compile(path.read_text(), str(path), "exec"), namespace)
     return namespace
 
 
