@@ -56,8 +56,16 @@ class Config:
     scoring_url: str | None = None
     scoring_secret: str | None = None
     scoring_timeout: float = 8.0           # seconds one scoring call may take before it waits
-    # the scoring service deployed apart checks a job seeker's session token here
+    # the testing service, for the services deployed apart that read what it owns (a job
+    # seeker's session token, exposure counts, recent results), with this service's own
+    # credential, one of the testing service's TAITOTASO_TESTING_CLIENTS
     testing_url: str | None = None
+    testing_secret: str | None = None
+    testing_clients: dict = field(default_factory=dict)
+    # the results service, for the testing service deployed apart (a coach's sitting code)
+    results_url: str | None = None
+    results_secret: str | None = None
+    results_clients: dict = field(default_factory=dict)
     recording_retention_days: int = 30     # recordings and transcripts older than this are deleted
     session_hours: float = 10.0            # a browser session (staff or job seeker) at most
     secure_cookies: bool | None = None     # None: Secure when public_url is https
@@ -102,12 +110,17 @@ class Config:
             session_starts_per_minute=_int("TAITOTASO_SESSION_STARTS_PER_MINUTE", 120),
             trusted_proxies=_int("TAITOTASO_TRUSTED_PROXIES", 0),
             public_url=_public_url(os.environ.get("TAITOTASO_PUBLIC_URL")),
-            scoring_clients=_clients(os.environ.get("TAITOTASO_SCORING_CLIENTS") or ""),
+            scoring_clients=_clients("TAITOTASO_SCORING_CLIENTS"),
             scoring_uploads_per_minute=_int("TAITOTASO_SCORING_UPLOADS_PER_MINUTE", 20),
             scoring_url=os.environ.get("TAITOTASO_SCORING_URL") or None,
             scoring_secret=os.environ.get("TAITOTASO_SCORING_SECRET") or None,
             scoring_timeout=_float("TAITOTASO_SCORING_TIMEOUT", 8.0),
             testing_url=os.environ.get("TAITOTASO_TESTING_URL") or None,
+            testing_secret=os.environ.get("TAITOTASO_TESTING_SECRET") or None,
+            testing_clients=_clients("TAITOTASO_TESTING_CLIENTS"),
+            results_url=os.environ.get("TAITOTASO_RESULTS_URL") or None,
+            results_secret=os.environ.get("TAITOTASO_RESULTS_SECRET") or None,
+            results_clients=_clients("TAITOTASO_RESULTS_CLIENTS"),
             recording_retention_days=_int("TAITOTASO_RECORDING_RETENTION_DAYS", 30),
             session_hours=_float("TAITOTASO_SESSION_HOURS", 10.0),
             secure_cookies=_bool("TAITOTASO_SECURE_COOKIES"),
@@ -135,7 +148,8 @@ class Config:
             raise SystemExit("TAITOTASO_RECORDING_RETENTION_DAYS must be at least 1, got "
                              f"{cfg.recording_retention_days}")
         for name, url, example in (("TAITOTASO_SCORING_URL", cfg.scoring_url, "http://scoring:8000"),
-                                   ("TAITOTASO_TESTING_URL", cfg.testing_url, "http://testing:8000")):
+                                   ("TAITOTASO_TESTING_URL", cfg.testing_url, "http://testing:8000"),
+                                   ("TAITOTASO_RESULTS_URL", cfg.results_url, "http://results:8000")):
             if url and not url.startswith(("http://", "https://")):
                 raise SystemExit(f"{name} must be the service's address, e.g. {example}, "
                                  f"got {url!r}")
@@ -176,14 +190,15 @@ def _bool(name: str) -> bool | None:
     raise SystemExit(f"{name} must be true or false, got {raw!r}")
 
 
-def _clients(raw: str) -> dict:
-    """``name:secret,name:secret`` (e.g. ``coach-tool:3vQ…``): the services allowed to call
-    the scoring API. A secret must be at least 24 characters."""
+def _clients(variable: str) -> dict:
+    """``name:secret,name:secret`` (e.g. ``coach-tool:3vQ…``) from ``variable``: the services
+    allowed to call a service's API. A secret must be at least 24 characters."""
     clients = {}
+    raw = os.environ.get(variable) or ""
     for part in filter(None, (p.strip() for p in raw.split(","))):
         name, sep, secret = part.partition(":")
         if not sep or not name.strip() or len(secret.strip()) < 24:
-            raise SystemExit("TAITOTASO_SCORING_CLIENTS must be name:secret pairs separated by "
+            raise SystemExit(f"{variable} must be name:secret pairs separated by "
                              "commas, each secret at least 24 characters")
         clients[name.strip()] = secret.strip()
     return clients

@@ -14,12 +14,13 @@ for the suite's own services (``testing``, ``results``), whose users are limited
 """
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
 from flask import current_app, request
 
+from services.common import service_calls as calls
 from services.common.errors import APIError
+from services.common.service_calls import bearer
 from services.common.rate_limit import Limit, RateLimited, hit
 
 
@@ -29,27 +30,14 @@ class Caller:
     name: str
 
 
-def bearer() -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
 def _config():
     return current_app.extensions["taitotaso.resources"].config
 
 
 def service_caller() -> Caller | None:
     """The configured service whose secret this request carries, if any."""
-    token = bearer()
-    if not token:
-        return None
-    found = None
-    for name, secret in _config().scoring_clients.items():
-        # every secret is compared, so the time does not say which one nearly matched
-        if hmac.compare_digest(token.encode(), secret.encode()):
-            found = Caller("service", name)
-    return found
+    name = calls.service_caller(_config().scoring_clients)
+    return Caller("service", name) if name is not None else None
 
 
 UNAUTHENTICATED = ("The scoring API is for the suite's services: send this service's credentials "

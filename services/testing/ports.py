@@ -44,6 +44,7 @@ from typing import Protocol
 from services.common.config import Config
 from services.common.errors import APIError
 from services.common.ports import load
+from services.common.service_calls import ServiceUnavailable, call_service, error_body
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ IN_PROCESS_SCORER = "services.adapters.scoring:InProcessScorer"
 IN_PROCESS_SPEECH = "services.adapters.scoring:InProcessSpeechScoring"
 
 
-class ScoringUnavailable(Exception):
+class ScoringUnavailable(ServiceUnavailable):
     """The scoring service gave no score now (down, timed out, overloaded); try later."""
 
 
@@ -103,7 +104,7 @@ class HttpScorer:
                 self.url, data=data, headers=headers, method="POST"),
                 self.timeout, self.retries, self.retry_wait, retry_timeouts=False)
         except urllib.error.HTTPError as err:   # 413/422: the text itself
-            payload = _json(err)
+            payload = error_body(err)
             raise APIError(422, payload.get("message") or "The text cannot be scored.",
                            payload.get("errors") or {"answer": "cannot be scored"}) from None
         if result is None:
@@ -255,7 +256,7 @@ class HttpSpeechScoring:
                     raise
                 if err.code in (400, 401, 403, 405, 415):   # our own mistake: a bug or a setting
                     log.error("the scoring API refused the testing service: %s %s", err.code,
-                              _json(err).get("message"))
+                              error_body(err).get("message"))
                     raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
                 last = f"HTTP {err.code}"   # 429, 5xx: try again, then later
             except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as err:
@@ -279,7 +280,7 @@ class HttpSpeechScoring:
                 headers=self._headers({"Content-Type": content_type})),
                 self.upload_timeout, retry_timeouts=False)
         except urllib.error.HTTPError as err:
-            payload = _json(err)
+            payload = error_body(err)
             codes = (payload.get("errors") or {}).get("audio") or []
             if codes:   # the recording itself: the learner can act on it
                 raise AudioProblem(str(codes[0]), payload.get("message") or "the recording "
@@ -297,7 +298,7 @@ class HttpSpeechScoring:
             return self._call(lambda: urllib.request.Request(
                 self.base + path, method="GET", headers=self._headers()), self.timeout)
         except urllib.error.HTTPError as err:
-            log.error("the scoring API refused a read: %s %s", err.code, _json(err).get("message"))
+            log.error("the scoring API refused a read: %s %s", err.code, error_body(err).get("message"))
             raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
 
     def jobs(self, session_id: str) -> list[dict]:
@@ -332,44 +333,12 @@ def _quoted(value: str) -> str:
 
 def call_scoring(base: str, request_of, timeout: float, retries: int, retry_wait: float,
                  retry_timeouts: bool = True):
-    """One call to the scoring API, tried ``retries`` more times when the connection fails
-    or the service is overloaded (429, 5xx), and after a timeout only if ``retry_timeouts``
-    (not for work the service may already be doing). The JSON answer, or None for 404;
-    HTTPError 413/422 is raised for the caller (the learner's text or recording); anything
-    else is :class:`ScoringUnavailable`, our own mistakes (400, 401, 403, 405, 415) logged
-    as errors."""
-    last = "no answer"
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(retry_wait)
-        try:
-            with urllib.request.urlopen(request_of(), timeout=timeout) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as err:
-            if err.code == 404:
-                return None
-            if err.code in (413, 422):
-                raise
-            if err.code in (400, 401, 403, 405, 415):   # our own mistake: a bug or a setting
-                log.error("the scoring API refused the testing service: %s %s", err.code,
-                          _json(err).get("message"))
-                raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
-            last = f"HTTP {err.code}"   # 429, 5xx: try again, then later
-        except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as err:
-            reason = getattr(err, "reason", err)
-            last = str(reason)
-            if not retry_timeouts and (isinstance(reason, TimeoutError) or "timed out" in last):
-                last = f"no answer in {timeout:g} s"
-                break
-    raise ScoringUnavailable(f"the scoring service at {base} did not answer: {last}")
-
-
-def _json(err: urllib.error.HTTPError) -> dict:
-    try:
-        out = json.loads(err.read() or b"{}")
-        return out if isinstance(out, dict) else {}
-    except ValueError:
-        return {}
+    """One call to the scoring API (:func:`services.common.service_calls.call_service`):
+    the JSON answer, or None for 404; HTTPError 413/422 is raised for the caller (the
+    learner's text or recording); anything else is :class:`ScoringUnavailable`."""
+    return call_service("scoring", base, request_of, timeout=timeout, retries=retries,
+                        retry_wait=retry_wait, retry_timeouts=retry_timeouts,
+                        unavailable=ScoringUnavailable)
 
 
 def scorer_for(config: Config, db) -> Scorer:
