@@ -8,7 +8,7 @@ from services.common.exposure import MemoryExposure, RedisExposure
 from services.common.item_view import LENGTH_LINE, highlight, paragraphs, prompt_lines  # noqa: F401
 from services.common.rate_limit import Limit
 
-from . import api, pages
+from . import api, pages, service_api
 from .handlers import TestingService
 
 
@@ -21,7 +21,9 @@ def create_app(config: Config | None = None, scorer=None, speech=None):
         API_TITLE="Taitotaso testing API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
         API_SPEC_OPTIONS={"components": {"securitySchemes": {
-            "bearerAuth": {"type": "http", "scheme": "bearer"}}}},
+            "bearerAuth": {"type": "http", "scheme": "bearer"},
+            "serviceAuth": {"type": "http", "scheme": "bearer",
+                            "description": "a service's credential (TAITOTASO_TESTING_CLIENTS)"}}}},
         MAX_CONTENT_LENGTH=11 * 1024 * 1024,  # spoken answers up to 10 MB, refused with a message
     )
     exposure = RedisExposure(res.redis) if res.redis is not None else MemoryExposure()
@@ -33,6 +35,7 @@ def create_app(config: Config | None = None, scorer=None, speech=None):
     rest = RestApi(app)
     rest.register_blueprint(api.blp)
     rest.register_blueprint(api.assets_blp)
+    rest.register_blueprint(service_api.service_blp)
     app.register_blueprint(pages.bp)
     app.jinja_env.filters["highlight"] = highlight
     app.jinja_env.filters["paragraphs"] = paragraphs
