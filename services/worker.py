@@ -56,7 +56,7 @@ def run_worker(burst: bool = False, preload: bool = True) -> int:
 
     configure_logging("worker")
     db = Database(config.database_url)
-    set_worker_context(JobContext(db=db, config=config))
+    set_worker_context(JobContext(db=db, config=config, queue=RQQueue(redis)))
     if preload:  # load the speech model before the first job, not during it
         from services.scoring.speech import speech_scorer
 

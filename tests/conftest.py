@@ -58,3 +58,16 @@ def redis_url():
     yield REDIS_URL
     r.flushdb()
     r.close()
+
+
+def kept_result(s, session_id: str, job_seeker_id: str, **columns):
+    """An ``owned_results`` row for a test written straight into ``test_sessions`` (as the
+    coach tests make their worlds), with the copy of the test that keeping it makes."""
+    from services.results.orm import OwnedResult
+    from services.results.seekers import copy_of
+    from services.testing.orm import TestSession
+    from services.testing.records import result_of
+
+    s.flush()
+    return OwnedResult(session_id=session_id, job_seeker_id=job_seeker_id,
+                       **copy_of(result_of(s.get(TestSession, session_id))), **columns)

@@ -30,3 +30,26 @@ class InProcessSessionTokens:
         with self.db.read() as s:
             sess = s.get(TestSession, session_id)
             return sess is not None and hmac.compare_digest(sess.token_hash, hash_token(token))
+
+
+class InProcessFinishedTests:
+    """:class:`services.results.ports.FinishedTests` by the testing service's layer
+    (``services.testing.records``), in the same process and database."""
+
+    def __init__(self, db, config=None):
+        self.db = db
+
+    def finished(self, session_id: str, token: str) -> dict | None:
+        from services.testing.records import finished_test
+
+        return finished_test(self.db, session_id, token)
+
+    def erase(self, session_ids: list[str]) -> dict:
+        from services.testing.records import erase_tests
+
+        return erase_tests(self.db, session_ids)
+
+    def answers(self, session_ids: list[str]) -> list[dict]:
+        from services.testing.records import answers_of
+
+        return answers_of(self.db, session_ids)

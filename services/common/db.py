@@ -79,6 +79,21 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def forget_deleted(self, tables) -> None:
+        """Make the database files forget deleted rows of ``tables`` (after an erasure):
+        SQLite overwrites them (``PRAGMA secure_delete``, set on every connection) and its
+        WAL is checkpointed and truncated; PostgreSQL rewrites the tables and their indexes
+        (``VACUUM FULL``), so that no dead tuple keeps what was deleted."""
+        from sqlalchemy import text
+
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in tables:
+                    conn.execute(text(f"VACUUM (FULL) {table}"))
+
 
 def alembic_config(url: str):
     from alembic.config import Config as AlembicConfig

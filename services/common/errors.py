@@ -101,10 +101,16 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def is_unavailable(err: BaseException) -> bool:
-    """The database or Redis could not be reached or dropped the connection: not our bug,
-    and the transaction was rolled back (``Database.session``), so the request can be retried."""
+    """The database, Redis or another of the suite's services could not be reached or
+    dropped the connection: not our bug, and the transaction was rolled back
+    (``Database.session``; a call to another service comes before this service's own
+    writes), so the request can be retried."""
     from sqlalchemy.exc import DBAPIError, OperationalError
 
+    from services.common.service_calls import ServiceUnavailable
+
+    if isinstance(err, ServiceUnavailable):   # another of the suite's services did not answer
+        return True
     if isinstance(err, OperationalError) or (isinstance(err, DBAPIError) and err.connection_invalidated):
         return True
     try:

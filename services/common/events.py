@@ -18,6 +18,13 @@ The events (payloads are JSON objects):
     ``override``, ``decided_at`` (ISO 8601), ``effect`` (what the decision changes, as
     :meth:`services.scoring.handlers.ScoringService.review` reports it). The testing service
     re-estimates the session's result from it; the results service audits it.
+
+``test.result_changed``
+    A finished test's result changed (``services.testing``, after committing it: a coach's
+    level for one of its written answers re-estimated it): ``session_id``, ``changed_at``
+    (ISO 8601) and ``test``, the test as :func:`services.testing.records.result_of` gives it
+    (``result`` with ``overall`` and ``skills``, ``finished_at``...). The results service
+    updates the copy it keeps of a job seeker's result, unless its copy is newer.
 """
 from __future__ import annotations
 
@@ -27,6 +34,7 @@ from collections.abc import Mapping
 SUBSCRIBERS: dict[str, tuple[str, ...]] = {
     "review.decided": ("services.testing.jobs.on_review_decided",
                        "services.results.jobs.on_review_decided"),
+    "test.result_changed": ("services.results.jobs.on_result_changed",),
 }
 
 

@@ -21,10 +21,12 @@ JOB_TIMEOUT_S = 600  # a 2-minute recording on the slowest engine takes well und
 
 @dataclass
 class JobContext:
-    """What jobs get as their first argument: the database and the configuration."""
+    """What jobs get as their first argument: the database, the configuration, and the
+    queue a job publishes its events on (``services.common.events``)."""
 
     db: object
     config: object = None
+    queue: object = None
 
 
 _worker_context: JobContext | None = None
@@ -118,4 +120,7 @@ class RQQueue:
 
 
 def make_queue(redis_client, ctx: JobContext):
-    return RQQueue(redis_client) if redis_client is not None else InProcessQueue(ctx)
+    queue = RQQueue(redis_client) if redis_client is not None else InProcessQueue(ctx)
+    if ctx.queue is None:   # jobs publish their events on the queue that runs them
+        ctx.queue = queue
+    return queue

@@ -10,11 +10,14 @@ from services.common.app_support import RestApi, base_app
 from services.common.config import Config
 
 from . import api, coach, pages, wellknown
+from .ports import finished_tests_for
 from . import password_reset, sign_up_mail  # noqa: F401  (their pages join pages.bp)
 
 
 def create_app(config: Config | None = None):
     app, res = base_app(__name__, config)
+    # the tests the testing service keeps: in this process, or over HTTP (TAITOTASO_TESTING_URL)
+    app.extensions["taitotaso.results.finished_tests"] = finished_tests_for(res.config, res.db)
     pages.init_login(app)   # Flask-Login: who is signed in (job seekers)
     app.config.update(
         API_TITLE="Taitotaso results API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",

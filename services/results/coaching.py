@@ -29,7 +29,6 @@ from item_bank.orm import utcnow
 from services.common.accounts import Staff, StaffUser
 from services.scoring.handlers import review_out as _review_out
 from services.scoring.orm import ScoreReview, SpeechJob
-from services.testing.orm import TestSession
 
 from .orm import JobSeeker, OwnedResult, Share, ShareView
 
@@ -111,15 +110,13 @@ class AlreadyDone(RuntimeError):
 
 # -- clients -------------------------------------------------------------------------
 def _active_coach_shares(coach_id: int, now: datetime):
-    return (select(Share, OwnedResult, TestSession, JobSeeker)
+    return (select(Share, OwnedResult, JobSeeker)
             .join(OwnedResult, (OwnedResult.session_id == Share.session_id)
                   & (OwnedResult.job_seeker_id == Share.job_seeker_id))
-            .join(TestSession, TestSession.id == Share.session_id)
             .join(JobSeeker, JobSeeker.id == Share.job_seeker_id)
             .where(Share.recipient_kind == "coach", Share.coach_id == coach_id,
                    Share.revoked_at.is_(None), Share.expires_at > now,
-                   JobSeeker.deleted_at.is_(None), TestSession.status == "finished",
-                   TestSession.result.is_not(None)))
+                   JobSeeker.deleted_at.is_(None), OwnedResult.result.is_not(None)))
 
 
 def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[Client]:
@@ -131,38 +128,39 @@ def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[C
         query = query.where(Share.job_seeker_id == job_seeker_id)
     with db.session() as s:
         rows = s.execute(query).all()
-        supervisor_ids = {o.supervised_by for _sh, o, _t, _j in rows if o.supervised_by}
+        supervisor_ids = {o.supervised_by for _sh, o, _j in rows if o.supervised_by}
         names = dict(s.execute(select(StaffUser.id, StaffUser.name)
                                .where(StaffUser.id.in_(supervisor_ids))).all()) if supervisor_ids else {}
-        speaking = _speaking_by_session(s, {sess.id for _sh, _o, sess, _j in rows})
+        speaking = _speaking_by_session(s, {owned.session_id for _sh, owned, _j in rows})
     clients: dict[str, Client] = {}
     by_session: dict[tuple[str, str], SharedResult] = {}
     # consent to show the name: only while every active share with this coach gives it (the
     # job seeker's most careful choice wins); otherwise the coach sees "Client #1a2b3c4d"
     named = {}
-    for share, _owned, _sess, seeker in rows:
+    for share, _owned, seeker in rows:
         named[seeker.id] = named.get(seeker.id, True) and bool(share.show_contact)
-    for share, owned, sess, seeker in rows:
+    for share, owned, seeker in rows:
         client = clients.setdefault(seeker.id, Client(
             seeker.id, seeker.display_name if named[seeker.id] else None))
-        key = (seeker.id, sess.id)
+        sid = owned.session_id
+        key = (seeker.id, sid)
         known = by_session.get(key)
         # the same result shared twice: the share that lasts longest stands for it
         if known is not None and aware(known.shared_until) >= aware(share.expires_at):
             continue
-        result = sess.result or {}
+        result = owned.result or {}
         by_session[key] = SharedResult(
-            share_id=share.id, session_id=sess.id,
-            finished_at=aware(sess.finished_at) or aware(sess.created_at),
-            bank_version=result.get("bank_version") or sess.bank_version,
+            share_id=share.id, session_id=sid,
+            finished_at=aware(owned.finished_at) or aware(owned.started_at) or aware(owned.claimed_at),
+            bank_version=result.get("bank_version") or owned.bank_version,
             overall=result.get("overall") or {},
             skills={**(result.get("skills") or {}),
-                    **({"speaking": speaking[sess.id]} if sess.id in speaking else {})},
+                    **({"speaking": speaking[sid]} if sid in speaking else {})},
             assurance=owned.assurance or "unsupervised",
             supervised_by=names.get(owned.supervised_by),
             identity_confirmed_at=aware(owned.identity_confirmed_at),
             shared_until=aware(share.expires_at), purpose=share.purpose or "",
-            cut_scores_version=result.get("cut_scores_version") or sess.cut_scores_version)
+            cut_scores_version=result.get("cut_scores_version") or owned.cut_scores_version)
     for (seeker_id, _sid), shared in by_session.items():
         clients[seeker_id].results.append(shared)
     for client in clients.values():

@@ -1,12 +1,15 @@
 """Deleting a job seeker's account so that nothing about her stays (GDPR art. 17).
 
-:func:`erase_account` removes, in one transaction, everything kept about the person beyond
-the account row itself (which :func:`services.results.seekers.delete_account` empties to a
-tombstone without email or name):
+:func:`erase_account` removes everything kept about the person beyond the account row
+itself (which :func:`services.results.seekers.delete_account` empties to a tombstone without
+email or name). The other services forget their part first, each through its own API (the
+ports in ``services/results/ports.py``), and only then this service its own, in one
+transaction, so that an erasure stopped by a service that did not answer is completed by
+erasing again:
 
-- her tests: every answer in them and their bearer tokens (replaced, so that a copied token
-  returns nothing; a test stays only as its anonymous levels, which a withdrawn credential
-  stated); her written and spoken answers in the review queue; the recordings and their
+- her tests (the testing service): every answer in them and their bearer tokens (replaced,
+  so that a copied token returns nothing; a test stays only as its anonymous levels, which a
+  withdrawn credential stated); her written and spoken answers in the review queue; the recordings and their
   transcripts (scoring's speech jobs);
 - supervised sittings of her tests, and the audit log's entries about them, about reviews of
   her answers and about her account (a coach's note, e.g. identity details, goes with them);
@@ -23,24 +26,22 @@ backups until they expire (README: security).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-import secrets
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 
 from services.scoring.orm import ScoreReview, SpeechJob
-from services.testing.orm import SessionItem, TestSession
 
 from . import seekers
 from .orm import AuditEvent, OwnedResult, Share, ShareView, SupervisedSitting
+from .ports import finished_tests
 
 log = logging.getLogger(__name__)
 
 # the tables that held her data: rewritten on PostgreSQL after an erasure
 TOUCHED = ("job_seekers", "job_seeker_identities", "owned_results", "shares", "share_views",
-           "audit_events", "supervised_sittings", "test_sessions", "session_items",
+           "audit_events", "supervised_sittings",
            "score_reviews", "speech_jobs")
 
 
@@ -54,8 +55,10 @@ def erase_account(db, seeker_id: str) -> dict:
     """Delete the account and everything about the person; returns what was deleted (counts)."""
     with db.session() as s:
         sessions = her_sessions(s, seeker_id)
+    # the other services' part first: if one does not answer, nothing of hers is gone here
+    # yet and erasing again does it all (each part is idempotent)
+    counts = dict(finished_tests().erase(sorted(sessions)))   # answers, tokens (testing)
     seekers.delete_account(db, seeker_id)   # the account row emptied, identities, results
-    counts = {}
     with db.session() as s:
         ids = list(sessions)
         reviews = set(s.scalars(select(ScoreReview.id).where(ScoreReview.session_id.in_(ids)))) if ids else set()
@@ -85,14 +88,6 @@ def erase_account(db, seeker_id: str) -> dict:
             counts["speech_jobs"] = s.execute(delete(SpeechJob).where(SpeechJob.session_id.in_(ids))).rowcount
             counts["supervised_sittings"] = s.execute(delete(SupervisedSitting).where(
                 SupervisedSitting.session_id.in_(ids))).rowcount
-            counts["session_items"] = s.execute(delete(SessionItem).where(SessionItem.session_id.in_(ids))).rowcount
-            # the test stays only as its anonymous levels (what a withdrawn credential said):
-            # its token is replaced by one nobody has, its self-assessment is emptied
-            for sid in ids:
-                s.execute(update(TestSession).where(TestSession.id == sid).values(
-                    token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
-                    self_assessment={}))
-            counts["test_sessions"] = len(ids)
         # the one line the audit keeps: that an account was deleted (no email, no name)
         s.add(AuditEvent(actor="job seeker", action="account_deleted", target=f"job_seeker:{seeker_id}",
                          detail={}))
@@ -103,15 +98,7 @@ def erase_account(db, seeker_id: str) -> dict:
 
 def forget_bytes(db) -> None:
     """Make the database files forget deleted rows (see the module docs)."""
-    engine = db.engine
-    if engine.dialect.name == "sqlite":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-        return
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in TOUCHED:
-                conn.execute(text(f"VACUUM (FULL) {table}"))
+    db.forget_deleted(TOUCHED)
 
 
 __all__ = ["erase_account", "forget_bytes", "her_sessions"]
@@ -129,11 +116,7 @@ def kept_about(db, seeker_id: str) -> dict:
         ids = sorted(her_sessions(s, seeker_id))
         if not ids:
             return {"answers": [], "spoken_answers": [], "reviews": [], "notes": []}
-        items = s.scalars(select(SessionItem).where(SessionItem.session_id.in_(ids))
-                          .order_by(SessionItem.session_id, SessionItem.seq)).all()
-        answers = [{"test": i.session_id, "item_id": i.item_id, "skill": i.skill,
-                    "answer": i.answer, "score": i.score, "answered_at": _iso(i.answered_at)}
-                   for i in items if i.answer is not None]
+        answers = finished_tests().answers(ids)   # the testing service's part
         jobs = s.scalars(select(SpeechJob).where(SpeechJob.session_id.in_(ids))
                          .order_by(SpeechJob.created_at)).all()
         spoken = [{"test": j.session_id, "item_id": j.item_id, "task": j.task,

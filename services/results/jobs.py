@@ -28,3 +28,12 @@ def on_review_decided(ctx, event: dict) -> None:
                                  "task_id": event["task_id"], "old_cefr": event["machine_cefr"],
                                  "new_cefr": event["cefr"], "effect": event["effect"]},
                          reason=event["note"], **when))
+
+
+def on_result_changed(ctx, event: dict) -> None:
+    """``test.result_changed`` (``services.common.events``): the copy of a kept test takes
+    its new result (:func:`services.results.seekers.keep_in_step`), in this service's own
+    transaction. Idempotent, and an older event than the copy changes nothing."""
+    from .seekers import keep_in_step
+
+    keep_in_step(ctx.db, event)

@@ -46,18 +46,31 @@ class Identity(Base):
 
 
 class OwnedResult(Base):
-    """A finished test session kept in a job seeker's account, with the assurance of the
-    sitting: ``unsupervised``, or ``supervised`` by a coach who confirmed the identity."""
+    """A finished test kept in a job seeker's account, with the assurance of the sitting:
+    ``unsupervised``, or ``supervised`` by a coach who confirmed the identity.
+
+    The test itself is the testing service's (``session_id`` names it; no foreign key
+    crosses the services): its result is copied here when it is kept, and kept in step by
+    the event ``test.result_changed`` (a coach's review re-estimates it), so that the
+    results service reads its own table only."""
 
     __tablename__ = "owned_results"
 
-    session_id: Mapped[str] = mapped_column(ForeignKey("test_sessions.id", ondelete="CASCADE"),
-                                            primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     job_seeker_id: Mapped[str] = mapped_column(ForeignKey("job_seekers.id", ondelete="CASCADE"))
     assurance: Mapped[str] = mapped_column(String(16), default="unsupervised")
     supervised_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     identity_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # the copy of the testing service's test: its levels (overall, skills, n_items, ...)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    ui_language: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    bank_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    cut_scores_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # when the testing service last changed the result (an older event changes nothing)
+    result_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (Index("ix_owned_results_job_seeker", "job_seeker_id", "claimed_at"),)
 
@@ -71,7 +84,7 @@ class Share(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     job_seeker_id: Mapped[str] = mapped_column(ForeignKey("job_seekers.id", ondelete="CASCADE"))
-    session_id: Mapped[str] = mapped_column(ForeignKey("test_sessions.id", ondelete="CASCADE"))
+    session_id: Mapped[str] = mapped_column(String(36))   # the testing service's test
     recipient_kind: Mapped[str] = mapped_column(String(16))            # coach | employer
     coach_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), nullable=True)
     employer_name: Mapped[str | None] = mapped_column(String(200), nullable=True)

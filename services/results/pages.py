@@ -261,7 +261,7 @@ def root():
 def home():
     if current_seeker() is not None:
         return redirect(url_for("results_pages.results"))
-    test = seekers.browser_test(db(), session.get("test"))
+    test = seekers.test_to_offer(db(), session.get("test"))
     return render_template("seeker_home.html", test=test)
 
 
@@ -302,7 +302,7 @@ def sign_up():
                 errors, status = _form_errors(err), err.status
             else:   # the same page whether or not the address has an account
                 return sign_up_mail.sent_page(form["email"])
-    test = seekers.browser_test(db(), session.get("test"))
+    test = seekers.test_to_offer(db(), session.get("test"))
     return render_template("sign_up.html", form=form, errors=errors, next_url=next_url,
                            test=test, min_password=seekers.MIN_PASSWORD_LENGTH), status
 
@@ -360,7 +360,7 @@ def sign_in():
             else:
                 _sign_in(seeker)
                 return redirect(next_url or url_for("results_pages.results"), code=303)
-    test = seekers.browser_test(db(), session.get("test"))
+    test = seekers.test_to_offer(db(), session.get("test"))
     response = render_template("sign_in.html", email=email, error=error, next_url=next_url,
                                test=test)
     return response, status

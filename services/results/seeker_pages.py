@@ -62,7 +62,7 @@ def progress_chart(results: list[dict], width: int = 640, height: int = 260) -> 
 def results():
     seeker = current_seeker()
     kept = seekers.history(db(), seeker.id)
-    test = seekers.browser_test(db(), session.get("test"), seeker.id)
+    test = seekers.test_to_offer(db(), session.get("test"), seeker.id)
     return render_template("seeker_results.html", results=kept, test=test,
                            chart=progress_chart(kept), newest_first=list(reversed(kept)),
                            columns=[k for k in SKILL_NAMES if any(k in r["skills"] for r in kept)])

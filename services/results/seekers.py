@@ -24,8 +24,7 @@ Messages are lazy gettext strings: callers run inside a request, in the visitor'
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -36,12 +35,15 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.common.i18n import LEARNER_LANGUAGES
+from services.common.service_calls import ServiceUnavailable
 
 from services.common.accounts import hash_password, normalise_email, verify_password
 from services.common.passwords import needs_rehash, password_problem
-from services.testing.orm import TestSession
 
 from .orm import AuditEvent, Identity, JobSeeker, OwnedResult, Share, ShareView
+from .ports import FinishedTests, finished_tests
+
+log = logging.getLogger(__name__)
 
 PASSWORD_PROVIDER = "password"
 MIN_PASSWORD_LENGTH = 10
@@ -168,34 +170,56 @@ def get_seeker(db, seeker_id, provider: str = PASSWORD_PROVIDER) -> Seeker | Non
 
 
 # -- the results they keep -----------------------------------------------------------------
-def _token_matches(sess: TestSession, token) -> bool:
-    if not isinstance(token, str) or not token:
-        return False
-    return hmac.compare_digest(sess.token_hash, hashlib.sha256(token.encode()).hexdigest())
-
-
-def browser_test(db, test: dict | None, seeker_id: str | None = None) -> dict | None:
-    """The finished test this browser took (``session["test"]``), if its token is right:
-    ``{"session_id", "finished_at", "overall", "owned"}``, where ``owned`` is "mine" (kept by
-    ``seeker_id``), "other" (kept by another account) or None."""
+def browser_test(db, test: dict | None, seeker_id: str | None = None,
+                 tests: FinishedTests | None = None) -> dict | None:
+    """The finished test this browser took (``session["test"]``), if its token is right,
+    as the testing service tells it (``tests``: this app's port): ``{"session_id",
+    "finished_at", "overall", "owned", "test"}``, where ``owned`` is "mine" (kept by
+    ``seeker_id``), "other" (kept by another account) or None, and ``test`` what the
+    testing service said (kept as the copy when the result is kept)."""
     if not isinstance(test, dict) or not is_id(test.get("id")):
         return None
-    with db.session() as s:
-        sess = s.get(TestSession, test["id"])
-        if sess is None or sess.status != "finished" or not sess.result \
-                or not _token_matches(sess, test.get("token")):
-            return None
+    found = (tests or finished_tests()).finished(test["id"], test.get("token"))
+    if found is None or found.get("session_id") != test["id"]:
+        return None
+    with db.read() as s:
         owner = s.scalar(select(OwnedResult.job_seeker_id)
-                         .where(OwnedResult.session_id == sess.id))
-        owned = None if owner is None else ("mine" if owner == seeker_id else "other")
-        return {"session_id": sess.id, "finished_at": aware(sess.finished_at),
-                "overall": sess.result.get("overall", {}), "owned": owned}
+                         .where(OwnedResult.session_id == test["id"]))
+    owned = None if owner is None else ("mine" if owner == seeker_id else "other")
+    return {"session_id": test["id"], "finished_at": _moment(found.get("finished_at")),
+            "overall": (found.get("result") or {}).get("overall", {}), "owned": owned,
+            "test": found}
 
 
-def claim(db, seeker_id: str, test: dict | None) -> str:
-    """Keep the browser's finished test in the account; returns its session id. Keeping it
-    again is harmless; a test kept by another account is refused."""
-    found = browser_test(db, test, seeker_id)
+def test_to_offer(db, test: dict | None, seeker_id: str | None = None) -> dict | None:
+    """:func:`browser_test` for a page that offers to keep it: while the testing service
+    does not answer, the page shows no offer (keeping it, which needs the test, says so)."""
+    try:
+        return browser_test(db, test, seeker_id)
+    except ServiceUnavailable as err:
+        log.warning("no offer to keep this browser's test: %s", err)
+        return None
+
+
+def _moment(iso: str | None) -> datetime | None:
+    return aware(datetime.fromisoformat(iso)) if iso else None
+
+
+def copy_of(test: dict) -> dict:
+    """The columns of ``owned_results`` that keep the testing service's test."""
+    return {"result": dict(test.get("result") or {}), "ui_language": test.get("ui_language"),
+            "started_at": _moment(test.get("started_at")),
+            "finished_at": _moment(test.get("finished_at")),
+            "bank_version": test.get("bank_version"),
+            "cut_scores_version": test.get("cut_scores_version"),
+            "result_changed_at": _moment(test.get("finished_at"))}
+
+
+def claim(db, seeker_id: str, test: dict | None, tests: FinishedTests | None = None) -> str:
+    """Keep the browser's finished test in the account, with a copy of its result; returns
+    its session id. Keeping it again is harmless; a test kept by another account is
+    refused."""
+    found = browser_test(db, test, seeker_id, tests)
     if found is None:
         raise SeekerError(_l("This browser has no finished test to keep. Take the test first, "
                              "then keep its result from the result page."), status=404)
@@ -212,31 +236,30 @@ def claim(db, seeker_id: str, test: dict | None) -> str:
             s.add(OwnedResult(session_id=found["session_id"], job_seeker_id=seeker_id,
                               assurance="supervised" if sitting else UNSUPERVISED,
                               supervised_by=sitting.coach_id if sitting else None,
-                              identity_confirmed_at=sitting.created_at if sitting else None))
+                              identity_confirmed_at=sitting.created_at if sitting else None,
+                              **copy_of(found["test"])))
     except IntegrityError:
         raise SeekerError(_l("This result is already kept in another account."),
                           status=409) from None
     return found["session_id"]
 
 
-def _result_out(owned: OwnedResult, sess: TestSession) -> dict:
-    res = sess.result or {}
-    return {"session_id": sess.id, "finished_at": aware(sess.finished_at),
+def _result_out(owned: OwnedResult) -> dict:
+    res = owned.result or {}
+    return {"session_id": owned.session_id, "finished_at": aware(owned.finished_at),
             "claimed_at": aware(owned.claimed_at), "assurance": owned.assurance,
             "identity_confirmed_at": aware(owned.identity_confirmed_at),
             "overall": res.get("overall", {}), "skills": res.get("skills", {}),
-            "n_items": res.get("n_items"), "bank_version": sess.bank_version,
-            "cut_scores_version": res.get("cut_scores_version") or sess.cut_scores_version,
-            "ui_language": sess.ui_language}
+            "n_items": res.get("n_items"), "bank_version": owned.bank_version,
+            "cut_scores_version": res.get("cut_scores_version") or owned.cut_scores_version,
+            "ui_language": owned.ui_language}
 
 
 def history(db, seeker_id: str) -> list[dict]:
     """Every result the account keeps, oldest first."""
-    with db.session() as s:
-        rows = s.execute(select(OwnedResult, TestSession)
-                         .join(TestSession, TestSession.id == OwnedResult.session_id)
-                         .where(OwnedResult.job_seeker_id == seeker_id)).all()
-        out = [_result_out(o, t) for o, t in rows]
+    with db.read() as s:
+        rows = s.scalars(select(OwnedResult).where(OwnedResult.job_seeker_id == seeker_id)).all()
+        out = [_result_out(o) for o in rows]
     return sorted(out, key=lambda r: (r["finished_at"] or r["claimed_at"], r["session_id"]))
 
 
@@ -249,12 +272,28 @@ def owned_result(db, seeker_id: str, session_id) -> dict | None:
     """One kept result of this account, or None (also for another account's result)."""
     if not is_id(session_id):
         return None
+    with db.read() as s:
+        row = s.scalar(select(OwnedResult).where(OwnedResult.session_id == session_id,
+                                                 OwnedResult.job_seeker_id == seeker_id))
+        return _result_out(row) if row is not None else None
+
+
+def keep_in_step(db, event: dict) -> bool:
+    """``test.result_changed``: the kept copy of a test takes its new result, unless the
+    copy is already as new (events may come twice or out of order). True when it changed."""
+    changed_at = _moment(event.get("changed_at"))
     with db.session() as s:
-        row = s.execute(select(OwnedResult, TestSession)
-                        .join(TestSession, TestSession.id == OwnedResult.session_id)
-                        .where(OwnedResult.session_id == session_id,
-                               OwnedResult.job_seeker_id == seeker_id)).first()
-        return _result_out(*row) if row is not None else None
+        row = s.get(OwnedResult, event.get("session_id"), with_for_update=True)
+        if row is None:   # nobody keeps it (yet: keeping it later copies the new result)
+            return False
+        if row.result_changed_at is not None and changed_at is not None \
+                and aware(row.result_changed_at) > changed_at:
+            return False
+        for column, value in copy_of(event.get("test") or {}).items():
+            if column != "result_changed_at" and value is not None:
+                setattr(row, column, value)
+        row.result_changed_at = changed_at or now_utc()
+        return True
 
 
 # -- GDPR ----------------------------------------------------------------------------------

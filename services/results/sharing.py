@@ -32,7 +32,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from services.common.accounts import StaffUser, normalise_email
-from services.testing.orm import TestSession
 
 from . import credentials as vc
 from .orm import JobSeeker, OwnedResult, Share, ShareView
@@ -216,8 +215,7 @@ def open_link(db, token, *, viewer: str = EMPLOYER_VIEWER) -> dict | None:
     moment = now_utc()
     with db.session() as s:
         row = s.execute(
-            select(Share, TestSession, OwnedResult, JobSeeker)
-            .join(TestSession, TestSession.id == Share.session_id)
+            select(Share, OwnedResult, JobSeeker)
             .join(OwnedResult, (OwnedResult.session_id == Share.session_id)
                   & (OwnedResult.job_seeker_id == Share.job_seeker_id))
             .join(JobSeeker, JobSeeker.id == Share.job_seeker_id)
@@ -225,21 +223,21 @@ def open_link(db, token, *, viewer: str = EMPLOYER_VIEWER) -> dict | None:
                    Share.revoked_at.is_(None), JobSeeker.deleted_at.is_(None))).first()
         if not token or row is None:
             return None
-        share, sess, owned, seeker = row
-        if aware(share.expires_at) <= moment or not sess.result:
+        share, owned, seeker = row
+        if aware(share.expires_at) <= moment or not owned.result:
             return None
         s.execute(update(Share).where(Share.id == share.id)
                   .values(view_count=Share.view_count + 1))
         s.add(ShareView(share_id=share.id, viewer=viewer, viewed_at=moment))
-        res = sess.result
+        res = owned.result
         return {
             "share_id": share.id, "credential_id": share.credential_id,
             "created_at": aware(share.created_at), "expires_at": aware(share.expires_at),
             "display_name": seeker.display_name if share.show_contact else None,
-            "assurance": owned.assurance, "finished_at": aware(sess.finished_at),
+            "assurance": owned.assurance, "finished_at": aware(owned.finished_at),
             "overall": res.get("overall", {}), "skills": res.get("skills", {}),
-            "result": {**res, "finished_at": (aware(sess.finished_at).isoformat()
-                                              if sess.finished_at else None),
+            "result": {**res, "finished_at": (aware(owned.finished_at).isoformat()
+                                              if owned.finished_at else None),
                        "assurance": owned.assurance},
         }
 

@@ -879,6 +879,7 @@ class TestingService:
             raise APIError(409, f"The test is not finished yet ({answered} answered): "
                                 "answer the items from GET /next until it says done.")
         return {"id": sess.id, "ui_language": sess.ui_language,
+                "started_at": sess.created_at.isoformat() if sess.created_at else None,
                 "finished_at": sess.finished_at.isoformat() if sess.finished_at else None,
                 **sess.result}
 

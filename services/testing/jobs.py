@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from item_bank.orm import ItemStatistics
+from item_bank.orm import ItemStatistics, utcnow
 
 from .orm import SessionItem, TestSession
 
@@ -46,12 +46,21 @@ def on_review_decided(ctx, event: dict) -> None:
     transaction. Idempotent: the score is set, not added to, and the estimate is replayed
     from the stored answers, so a second delivery leaves the same state. A spoken answer
     (not part of the test's estimate) or a text scored outside a test changes nothing here."""
+    from services.common.events import publish
+
     from .handlers import apply_reviewed_level
+    from .records import result_of
 
     if event.get("kind") == "speech" or not (event.get("session_id") and event.get("task_id")):
         return
     with ctx.db.session() as s:
-        apply_reviewed_level(s, event["session_id"], event["task_id"], event["cefr"])
+        result = apply_reviewed_level(s, event["session_id"], event["task_id"], event["cefr"])
+        if result is not None:
+            s.flush()
+            changed = {"session_id": event["session_id"], "changed_at": utcnow().isoformat(),
+                       "test": result_of(s.get(TestSession, event["session_id"]))}
+    if result is not None:   # committed: the services that keep a copy take the new result
+        publish(ctx.queue or _Inline(ctx), "test.result_changed", changed)
 
 
 class _Inline:

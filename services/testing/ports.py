@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -178,93 +177,11 @@ class HttpSpeechScoring:
         return headers
 
     def _call(self, request_of, timeout: float, retry_timeouts: bool = True):
+        """The JSON answer, or None for 404; HTTPError 413/422 is raised for the caller (no
+        second try after a timeout of an upload that may have been taken: it would be kept
+        twice)."""
         return call_scoring(self.base, request_of, timeout, self.retries, self.retry_wait,
                             retry_timeouts)
-
-    def submit(self, data: bytes, *, task: str, text: str, item_id: str,
-               passage_cefr: str | None, max_seconds: float | None, session_id: str,
-               ui_language: str) -> dict:
-        """Send a recording of ``task`` (``read_aloud``: ``text`` is what was read;
-        ``open_speaking``: ``text`` is the prompt) for item ``item_id`` of test session
-        ``session_id``; the scoring service checks it, keeps it and queues its scoring.
-        Returns the job. Raises ``AudioProblem`` for a recording the scorer refuses,
-        :class:`ScoringUnavailable` when it cannot be sent now (nothing is kept then)."""
-
-    def jobs(self, session_id: str) -> list[dict]:
-        """The jobs of a test session, in the order they were sent (a job whose worker
-        stopped is queued again by the scoring service on the way). Raises
-        :class:`ScoringUnavailable`."""
-
-    def job(self, job_id: str) -> dict | None:
-        """One job, or None when there is none with this id. Raises :class:`ScoringUnavailable`."""
-
-
-class HttpSpeechScoring:
-    """The scoring API's spoken answers over HTTP, with this service's credential."""
-
-    SUBMIT = "/api/v1/scoring/speech"
-    JOBS = "/api/v1/scoring/jobs"
-    # the form field that carries the text of each task (SpeechRequestSchema)
-    TEXT_FIELD = {"read_aloud": "reference_text", "open_speaking": "prompt_text"}
-
-    def __init__(self, url: str, secret: str | None, timeout: float = 8.0, retries: int = 1,
-                 retry_wait: float = 0.2, upload_timeout: float | None = None):
-        self.base = url.rstrip("/")
-        self.secret = secret
-        self.timeout = timeout
-        # a recording is up to 10 MB: its upload and check get longer than a read
-        self.upload_timeout = upload_timeout or max(timeout, 30.0)
-        self.retries = retries
-        self.retry_wait = retry_wait
-
-    @classmethod
-    def form(cls, *, task: str, text: str, item_id: str, passage_cefr: str | None,
-             max_seconds: float | None, session_id: str | None, ui_language: str) -> dict:
-        """The form fields beside the recording (the scoring API's SpeechRequest): the text
-        of the task, the bank item it answers as a label, the session it belongs to."""
-        if task not in cls.TEXT_FIELD:
-            raise ValueError(f"unknown speaking task {task!r}")
-        form = {cls.TEXT_FIELD[task]: text, "item_id": item_id, "ui_language": ui_language}
-        if passage_cefr:
-            form["passage_cefr"] = passage_cefr
-        if max_seconds:
-            form["max_seconds"] = f"{float(max_seconds):g}"
-        if session_id:
-            form["session_id"] = session_id
-        return form
-
-    def _headers(self, extra: dict | None = None) -> dict:
-        headers = {"Accept": "application/json", **(extra or {})}
-        if self.secret:
-            headers["Authorization"] = f"Bearer {self.secret}"
-        return headers
-
-    def _call(self, request_of, timeout: float, retry_timeouts: bool = True):
-        """The JSON answer, or None for 404; HTTPError 413/422 is raised for the caller."""
-        last = "no answer"
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.retry_wait)
-            request = request_of()
-            try:
-                with urllib.request.urlopen(request, timeout=timeout) as response:
-                    return json.loads(response.read())
-            except urllib.error.HTTPError as err:
-                if err.code == 404:
-                    return None
-                if err.code in (413, 422):
-                    raise
-                if err.code in (400, 401, 403, 405, 415):   # our own mistake: a bug or a setting
-                    log.error("the scoring API refused the testing service: %s %s", err.code,
-                              error_body(err).get("message"))
-                    raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
-                last = f"HTTP {err.code}"   # 429, 5xx: try again, then later
-            except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as err:
-                reason = getattr(err, "reason", err)
-                last = str(reason)
-                if not retry_timeouts and isinstance(reason, TimeoutError):
-                    break   # the upload may have been taken: sending it again could keep it twice
-        raise ScoringUnavailable(f"the scoring service at {self.base} did not answer: {last}")
 
     def submit(self, data: bytes, *, task: str, text: str, item_id: str,
                passage_cefr: str | None, max_seconds: float | None, session_id: str,

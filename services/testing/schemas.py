@@ -153,6 +153,7 @@ class ResultWaitingSchema(Schema):
 class ResultSchema(Schema):
     id = fields.String()
     ui_language = fields.String()
+    started_at = fields.String()
     finished_at = fields.String()
     overall = fields.Nested(EstimateSchema)
     skills = fields.Dict(keys=fields.String(), values=fields.Nested(EstimateSchema))

@@ -26,6 +26,7 @@ import services.common.accounts  # noqa: F401  (the staff table, which results r
 from services.common.config import Config
 from services.common.db import Database
 from services.results.orm import AuditEvent, JobSeeker, OwnedResult, Share
+from tests.conftest import kept_result
 from services.scoring.orm import ScoreReview
 from services.testing.app import create_app as make_testing_app
 from services.testing.orm import SessionItem
@@ -111,7 +112,7 @@ def server(tmp_path_factory):
             s.flush()
             state[name] = seeker.id
             for sid in sessions:
-                s.add(OwnedResult(session_id=sid, job_seeker_id=seeker.id))
+                s.add(kept_result(s, sid, seeker.id))
                 s.add(Share(id=str(uuid.uuid4()), job_seeker_id=seeker.id, session_id=sid,
                             recipient_kind="coach", coach_id=to, purpose="job search",
                             credential_id=str(uuid.uuid4()), expires_at=now + timedelta(days=30),

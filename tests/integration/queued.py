@@ -48,7 +48,7 @@ def run_queued_jobs(wsgi, timeout: float = WAIT_S) -> None:
     from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 
     res = on_redis[0]
-    set_worker_context(JobContext(db=res.db, config=res.config))
+    set_worker_context(JobContext(db=res.db, config=res.config, queue=res.queue))
     queue = Queue(QUEUE_NAME, connection=res.redis)
     SimpleWorker([queue], connection=res.redis).work(burst=True)
     failed = [queue.fetch_job(j) for j in FailedJobRegistry(queue=queue).get_job_ids()

@@ -29,6 +29,8 @@ from services.testing.app import create_app as make_testing_app
 from services.testing.orm import SessionItem
 from services.testing.orm import TestSession as SessionRow
 
+from tests.conftest import kept_result
+
 from .conftest import Taker, csrf
 from .queued import run_queued_jobs
 
@@ -78,7 +80,7 @@ class World:
                 self.clients[key] = seeker.id
                 self.sessions[key] = sessions
                 for sid in sessions:
-                    s.add(OwnedResult(session_id=sid, job_seeker_id=seeker.id))
+                    s.add(kept_result(s, sid, seeker.id))
                     share = Share(id=str(uuid.uuid4()), job_seeker_id=seeker.id, session_id=sid,
                                   recipient_kind="coach", coach_id=to, purpose="työnhaku",
                                   credential_id=str(uuid.uuid4()), expires_at=now + timedelta(days=days),
@@ -653,6 +655,7 @@ def test_review_decided_delivered_twice_leaves_one_audit_row_and_the_same_result
 
     once = state()
     assert once[0] == LEVELS.index(new) and once[1]["reviewed_answers"] == {world.writing_item: new}
+    kept_in_step(world, once[1])
     assert [a[:3] for a in once[2]] == [(COACH, "review.override", f"score_review:{world.reviews['aino_writing']}")]
     for path, args, kwargs in queue.jobs:  # the same event, delivered again to both services
         res.queue.enqueue(path, *args, **kwargs)
@@ -695,6 +698,21 @@ def test_with_redis_the_decision_waits_in_rq_until_a_worker_runs_both_services_p
         event = s.scalars(select(AuditEvent)).one()
         assert (event.action, event.target, event.reason) == ("review.override", f"score_review:{review_id}",
                                                               "Vastaus on lyhyt.")
+        result = s.get(SessionRow, world.real_session).result
+    kept_in_step(world, result)
+
+
+def kept_in_step(world, result: dict) -> None:
+    """The results service's copy of the reviewed test took its new result, through the
+    event ``test.result_changed`` the testing service published after committing it."""
+    with world.db.session() as s:
+        kept = s.get(OwnedResult, world.real_session)
+        finished = s.get(SessionRow, world.real_session).finished_at
+    assert kept.result == {k: result[k] for k in kept.result}
+    assert "reviewed_answers" not in kept.result and kept.result["overall"] == result["overall"]
+    stamp = kept.result_changed_at if kept.result_changed_at.tzinfo else kept.result_changed_at.replace(tzinfo=timezone.utc)
+    was = finished if finished.tzinfo else finished.replace(tzinfo=timezone.utc)
+    assert stamp > was   # changed by the event, not the copy made when it was kept
 
 
 def test_replaying_a_finished_test_gives_back_its_result(world):
