@@ -49,9 +49,14 @@ class SittingClaimedSchema(Schema):
     expires_at = fields.DateTime(metadata={"description": "When the code would have expired"})
 
 
+def claim(sitting: dict) -> dict:
+    """A claimed sitting (services.results.sittings) as SittingClaimedSchema dumps it."""
+    return {**sitting, "sitting_id": sitting["id"]}
+
+
 def claimed(sitting: dict) -> dict:
     """A claimed sitting as the API answers it (JSON: ISO 8601 times)."""
-    return SittingClaimedSchema().dump({**sitting, "sitting_id": sitting["id"]})
+    return SittingClaimedSchema().dump(claim(sitting))
 
 
 @service_blp.route("/claims")
@@ -76,4 +81,4 @@ class SittingClaims(MethodView):
                                      res.config.secret_key)
         except sittings.CodeRefused as err:
             raise APIError(err.status, err.message, {"code": [err.reason]}) from None
-        return claimed(sitting)
+        return claim(sitting)

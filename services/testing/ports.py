@@ -422,8 +422,13 @@ class HttpSittings:
         self.retries = retries
         self.retry_wait = retry_wait
 
+    @staticmethod
+    def body(code: str, session_id: str) -> dict:
+        """The request body (the results API's SittingClaim)."""
+        return {"code": code, "session_id": session_id}
+
     def claim(self, code: str, session_id: str) -> dict:
-        body = {"code": code, "session_id": session_id}
+        body = self.body(code, session_id)
         try:
             # a claim again for the same test is answered the same: retried even after a timeout
             out = call_service("results", self.base, lambda: json_request(
