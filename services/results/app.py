@@ -9,7 +9,7 @@ from __future__ import annotations
 from services.common.app_support import RestApi, base_app
 from services.common.config import Config
 
-from . import api, coach, pages, wellknown
+from . import api, coach, pages, service_api, wellknown
 from .ports import finished_tests_for
 from . import password_reset, sign_up_mail  # noqa: F401  (their pages join pages.bp)
 
@@ -22,9 +22,13 @@ def create_app(config: Config | None = None):
     app.config.update(
         API_TITLE="Taitotaso results API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1/results", OPENAPI_JSON_PATH="openapi.json",
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {
+            "serviceAuth": {"type": "http", "scheme": "bearer",
+                            "description": "a service's credential (TAITOTASO_RESULTS_CLIENTS)"}}}},
     )
     rest = RestApi(app)
     rest.register_blueprint(api.blp)
+    rest.register_blueprint(service_api.service_blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(coach.bp)
     app.register_blueprint(wellknown.bp)

@@ -93,39 +93,54 @@ def _out(row: SupervisedSitting) -> dict:
             "used_at": aware(row.used_at), "session_id": row.session_id}
 
 
-_BAD_CODE = _l("This supervision code does not work: it may be mistyped, already used or "
-               "expired (a code is valid for two hours, for one test). Ask the coach for a new "
-               "code, or leave the field empty to take the test without supervision.")
+class CodeRefused(SittingError):
+    """A sitting code that cannot start a test, and why (``reason``): ``malformed`` (not
+    eight letters and digits of the code alphabet), ``unknown``, ``used`` (by another test)
+    or ``expired``. The message is for the calling service; the job seeker's page words it
+    in their own language (services/testing/pages.py)."""
+
+    MESSAGES = {
+        "malformed": "A sitting code is eight letters and digits such as ABCD-EFGH.",
+        "unknown": "No sitting has this code.",
+        "used": "This sitting code has started another test already: a code works once.",
+        "expired": f"This sitting code has expired (a code is valid for {VALID_MINUTES} min).",
+    }
+
+    def __init__(self, reason: str):
+        super().__init__(self.MESSAGES[reason], status=409 if reason == "used" else 422)
+        self.reason = reason
 
 
-def check_code(db, code, secret: str) -> str:
-    """The id of the open sitting with this code; ``SittingError`` when there is none."""
+def claim(db, code, session_id: str, secret: str) -> dict:
+    """The sitting whose code this is starts the test ``session_id``: the code is used up,
+    and the result kept from that test is supervised. ``CodeRefused`` for a malformed,
+    unknown, used or expired code.
+
+    One statement decides, so that only one test gets a sitting even when two start with
+    the same code at the same moment. Claiming again for the same test is not an error (a
+    caller retrying after a lost answer gets the same sitting)."""
     code = normalise_code(code)
     if not _CODE.match(code):
-        raise SittingError(_BAD_CODE)
-    with db.session() as s:
-        row = s.scalar(select(SupervisedSitting).where(
-            SupervisedSitting.code_hash == _hmac(secret, "code", code)))
-        if row is None or row.used_at is not None or aware(row.expires_at) <= utcnow():
-            raise SittingError(_BAD_CODE)
-        return row.id
-
-
-def start_with(db, sitting_id: str, session_id: str) -> None:
-    """The test ``session_id`` is the sitting's test: the code is used up. Only one test
-    gets a sitting, even when two start with the same code at the same moment."""
+        raise CodeRefused("malformed")
+    code_hash = _hmac(secret, "code", code)
     now = utcnow()
     with db.session() as s:
         done = s.execute(update(SupervisedSitting)
-                         .where(SupervisedSitting.id == sitting_id,
+                         .where(SupervisedSitting.code_hash == code_hash,
                                 SupervisedSitting.used_at.is_(None),
                                 SupervisedSitting.expires_at > now)
                          .values(used_at=now, session_id=session_id)
                          .execution_options(synchronize_session=False))
-        if done.rowcount != 1:
-            raise SittingError(_BAD_CODE)
-        s.add(AuditEvent(actor="job seeker (test session)", action="sitting.start",
-                         target=f"sitting:{sitting_id}", detail={"session_id": session_id}))
+        row = s.scalar(select(SupervisedSitting).where(SupervisedSitting.code_hash == code_hash))
+        if done.rowcount == 1:
+            s.add(AuditEvent(actor="job seeker (test session)", action="sitting.start",
+                             target=f"sitting:{row.id}", detail={"session_id": session_id}))
+            return _out(row)
+        if row is None:
+            raise CodeRefused("unknown")
+        if row.session_id == session_id:
+            return _out(row)   # the same test again: its claim was taken already
+        raise CodeRefused("used" if row.used_at is not None else "expired")
 
 
 def sitting_of(s, session_id: str) -> SupervisedSitting | None:

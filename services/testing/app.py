@@ -12,10 +12,11 @@ from . import api, pages, service_api
 from .handlers import TestingService
 
 
-def create_app(config: Config | None = None, scorer=None, speech=None):
+def create_app(config: Config | None = None, scorer=None, speech=None, sittings=None):
     """``scorer``: how written answers reach the scoring service, ``speech``: how spoken ones
-    do (services/testing/ports.py); None: as the configuration says
-    (``TAITOTASO_SCORING_URL``, else in this process)."""
+    do, ``sittings``: how a coach's sitting code reaches the results service
+    (services/testing/ports.py); None: as the configuration says (``TAITOTASO_SCORING_URL``,
+    ``TAITOTASO_RESULTS_URL``, else in this process)."""
     app, res = base_app(__name__, config)
     app.config.update(
         API_TITLE="Taitotaso testing API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",
@@ -28,7 +29,8 @@ def create_app(config: Config | None = None, scorer=None, speech=None):
     )
     exposure = RedisExposure(res.redis) if res.redis is not None else MemoryExposure()
     app.extensions["taitotaso.testing"] = TestingService(res.db, res.config, exposure, res.queue,
-                                                         scorer=scorer, speech=speech)
+                                                         scorer=scorer, speech=speech,
+                                                         sittings=sittings)
     # a whole classroom may start from one address at once: the limit stops floods, not groups
     app.extensions["taitotaso.session_starts"] = Limit(
         "session-starts", res.config.session_starts_per_minute, 60)

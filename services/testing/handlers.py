@@ -50,7 +50,8 @@ from services.common.db import Database
 from services.common.errors import APIError
 
 from .orm import SessionItem, TestSession
-from .ports import Scorer, ScoringUnavailable, SpeechScoring, scorer_for, speech_scoring_for
+from .ports import (Scorer, ScoringUnavailable, Sittings, SpeechScoring, scorer_for, sittings_for,
+                    speech_scoring_for)
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,8 @@ def _pool_item(row: SessionItem) -> PoolItem:
 class TestingService:
     def __init__(self, db: Database, config: Config, exposure, queue,
                  cuts: CutScores | None = None, blueprint: Blueprint | None = None,
-                 scorer: Scorer | None = None, speech: SpeechScoring | None = None):
+                 scorer: Scorer | None = None, speech: SpeechScoring | None = None,
+                 sittings: Sittings | None = None):
         self.db = db
         self.config = config
         self.blueprint = blueprint or Blueprint.load()
@@ -268,6 +270,8 @@ class TestingService:
         self.scorer = scorer if scorer is not None else scorer_for(config, db)
         # spoken answers are kept and scored by the scoring service too (its speech jobs)
         self.speech = speech if speech is not None else speech_scoring_for(config, db, queue=queue)
+        # a supervised test starts with a coach's sitting code, which the results service checks
+        self.sittings = sittings if sittings is not None else sittings_for(config, db)
         self._analyzer = None
         # the production rule (assessment/data/stopping.json) with the configuration's changes
         self.stopping = config.stopping_rule()
@@ -294,7 +298,12 @@ class TestingService:
         return self.cut_scores.current()
 
     # -- sessions ----------------------------------------------------------------------
-    def start(self, ui_language: str, self_assessment: dict[str, str] | None) -> tuple[str, str]:
+    def start(self, ui_language: str, self_assessment: dict[str, str] | None,
+              sitting_code: str | None = None) -> tuple[str, str]:
+        """A new test session: its id and bearer token. With ``sitting_code`` (a coach's
+        one-time code) the results service binds its sitting to the new session first, so
+        that a refused code (``SittingRefused``) or a results service that does not answer
+        (``SittingsUnavailable``) starts no test."""
         if ui_language not in UI_LANGUAGES:
             raise APIError(422, f"ui_language must be one of {', '.join(UI_LANGUAGES)}")
         self_assessment = {k: v for k, v in (self_assessment or {}).items() if v}
@@ -311,6 +320,8 @@ class TestingService:
         self_assessment = {k: v for k, v in self_assessment.items() if k in bank.pool.skills}
         session_id = str(uuid.uuid4())
         token = secrets.token_urlsafe(32)
+        if sitting_code:
+            self.sittings.claim(sitting_code, session_id)
         # counted before the first item is chosen, as every later choice sees it
         self.exposure.test_started(bank.version)
         with self.db.session() as s:

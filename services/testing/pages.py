@@ -14,6 +14,7 @@ from services.common.item_view import answer_from_form
 from services.common.rate_limit import Limit, enforce
 
 from . import next_steps
+from .ports import SittingRefused, SittingsUnavailable
 from .texts import (CAN_DO, LEVEL_BY_SKILL, LEVEL_SUMMARY, NEXT_STEPS, ONE_ANSWER, SKILL_NAMES,
                     WRITING_FLAGS,
                     SPEAKING_TASK_NAMES, SPEECH_STAGES, SPEECH_SUBSCORES, certainty_text)
@@ -75,21 +76,20 @@ def begin():
             _("Too many tests have been started from your network in a minute. Wait a moment "
               "and try again."))
     code = request.form.get("supervision_code", "")[:40].strip()
-    sitting = None
-    if code:  # a supervised sitting: the coach's one-time code (services.results.sittings)
-        from services.results import sittings
-
-        res = current_app.extensions["taitotaso.resources"]
-        try:
-            sitting = sittings.check_code(res.db, code, res.config.secret_key)
-        except sittings.SittingError as err:
-            return _start_page(422, supervision_error=err.message, supervision_code=code)
-    session_id, token = service().start(g.lang, levels)
-    if sitting is not None:
-        try:
-            sittings.start_with(res.db, sitting, session_id)
-        except sittings.SittingError as err:  # the same code used a moment ago elsewhere
-            return _start_page(422, supervision_error=err.message, supervision_code=code)
+    try:   # a supervised sitting: the coach's one-time code, checked by the results service
+        session_id, token = service().start(g.lang, levels, sitting_code=code or None)
+    except SittingRefused:   # mistyped, unknown, used (a moment ago elsewhere too) or expired
+        return _start_page(422, supervision_error=_(
+            "This supervision code does not work: it may be mistyped, already used or expired "
+            "(a code is valid for two hours, for one test). Ask the coach for a new code, or "
+            "leave the field empty to take the test without supervision."),
+            supervision_code=code)
+    except SittingsUnavailable:   # no answer, so no test was started here
+        html, status = _start_page(503, supervision_error=_(
+            "Your supervision code cannot be checked right now, so the test has not started. "
+            "Try again in a moment; if it still does not work, tell the coach."),
+            supervision_code=code)
+        return html, status, {"Retry-After": "30"}
     session["test"] = {"id": session_id, "token": token}
     return redirect(url_for("pages.test"))
 

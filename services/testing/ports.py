@@ -26,7 +26,16 @@ scorer refuses raises ``scoring.speech.audio.AudioProblem`` (its code and messag
 no answer raises :class:`ScoringUnavailable` (nothing is stored then: the learner sends the
 recording again).
 
-The adapter is chosen by configuration (:func:`scorer_for`, :func:`speech_scoring_for`);
+A supervised test starts with a coach's one-time sitting code, which the results service
+keeps and alone can check: :class:`Sittings`. In-process: ``InProcessSittings``
+(``services.adapters.results``); deployed apart: :class:`HttpSittings` (``POST
+/api/v1/results/sittings/claims`` at ``TAITOTASO_RESULTS_URL`` with
+``TAITOTASO_RESULTS_SECRET``). A code that cannot start a test raises
+:class:`SittingRefused` (its reason; the start page words it in the learner's language); no
+answer raises :class:`SittingsUnavailable` (no test is started then).
+
+The adapter is chosen by configuration (:func:`scorer_for`, :func:`speech_scoring_for`,
+:func:`sittings_for`);
 the in-process one is named by its dotted path, so that this package does not import
 another service's code.
 """
@@ -43,13 +52,15 @@ from typing import Protocol
 from services.common.config import Config
 from services.common.errors import APIError
 from services.common.ports import load
-from services.common.service_calls import ServiceUnavailable, call_service, error_body
+from services.common.service_calls import (ServiceUnavailable, call_service, error_body,
+                                           json_request)
 
 log = logging.getLogger(__name__)
 
 # the embedded default's adapter: outside the service packages, which it joins
 IN_PROCESS_SCORER = "services.adapters.scoring:InProcessScorer"
 IN_PROCESS_SPEECH = "services.adapters.scoring:InProcessSpeechScoring"
+IN_PROCESS_SITTINGS = "services.adapters.results:InProcessSittings"
 
 
 class ScoringUnavailable(ServiceUnavailable):
@@ -287,3 +298,77 @@ def speech_scoring_for(config: Config, db, queue=None) -> SpeechScoring:
     if config.scoring_url:
         return HttpSpeechScoring(config.scoring_url, config.scoring_secret, config.scoring_timeout)
     return load(IN_PROCESS_SPEECH)(db, config, queue=queue)
+
+
+# -- the results service: supervised sittings --------------------------------------------
+class SittingsUnavailable(ServiceUnavailable):
+    """The results service did not answer a sitting code now: no test is started."""
+
+
+class SittingRefused(Exception):
+    """A sitting code that cannot start a test: ``reason`` is ``malformed``, ``unknown``,
+    ``used`` (by another test) or ``expired``."""
+
+    REASONS = ("malformed", "unknown", "used", "expired")
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason if reason in self.REASONS else "malformed"
+
+
+class Sittings(Protocol):
+    def claim(self, code: str, session_id: str) -> dict:
+        """Start test ``session_id`` (not created yet) with the coach's one-time sitting
+        ``code`` as the job seeker typed it: the code is used up and the test's result will
+        be supervised. Returns the sitting: ``sitting_id``, ``session_id``, ``coach_id``,
+        ``used_at``, ``expires_at`` (ISO 8601). Only one test gets a sitting; the same claim
+        again (same code, same test) answers the same sitting. Raises :class:`SittingRefused`
+        or :class:`SittingsUnavailable`."""
+
+
+class HttpSittings:
+    """The results API's sittings over HTTP, with this service's credential."""
+
+    CLAIM = "/api/v1/results/sittings/claims"
+
+    def __init__(self, url: str, secret: str | None, timeout: float = 5.0, retries: int = 2,
+                 retry_wait: float = 0.3):
+        self.base = url.rstrip("/")
+        self.secret = secret
+        self.timeout = timeout
+        self.retries = retries
+        self.retry_wait = retry_wait
+
+    @staticmethod
+    def body(code: str, session_id: str) -> dict:
+        """The request body (the results API's SittingClaim)."""
+        return {"code": code, "session_id": session_id}
+
+    def claim(self, code: str, session_id: str) -> dict:
+        body = self.body(code, session_id)
+        try:
+            # a claim again for the same test is answered the same: retried even after a timeout
+            out = call_service("results", self.base, lambda: json_request(
+                self.base, self.CLAIM, self.secret, method="POST", body=body),
+                timeout=self.timeout, retries=self.retries, retry_wait=self.retry_wait,
+                passed=(409,), unavailable=SittingsUnavailable)
+        except urllib.error.HTTPError as err:   # 409, 422: the code, or our own body
+            payload = error_body(err)
+            refused = (payload.get("errors") or {}).get("code")
+            if refused:
+                raise SittingRefused(str(refused[0]) if isinstance(refused, list) else "") from None
+            log.error("the results API refused a sitting claim: %s %s", err.code,
+                      payload.get("errors") or payload.get("message"))
+            raise SittingsUnavailable(f"the results API refused the call ({err.code})") from None
+        if out is None:
+            log.error("the results API has no %s (404)", self.CLAIM)
+            raise SittingsUnavailable("the results API refused the call (404)")
+        return out
+
+
+def sittings_for(config: Config, db) -> Sittings:
+    """The results service's sittings as configured: over HTTP where
+    ``TAITOTASO_RESULTS_URL`` is set, else in this process (the embedded default)."""
+    if config.results_url:
+        return HttpSittings(config.results_url, config.results_secret)
+    return load(IN_PROCESS_SITTINGS)(db, config)
