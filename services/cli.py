@@ -218,7 +218,7 @@ def cmd_simulate(args) -> int:
     import numpy as np
 
     from assessment.cefr import CutScores
-    from assessment.pool import ItemPool, synthetic_pool
+    from assessment.pool import synthetic_pool
     from assessment.selection import Blueprint, MaxInformation, Randomesque
     from assessment.simulation import parse_truth, perturbed_truth, simulate
     from assessment.stopping import StoppingRule
@@ -342,6 +342,20 @@ def cmd_serve(args) -> int:
         if still:
             print(f"{still} finished test(s) wait for the scoring service to score their "
                   "writing; their results follow when it answers", flush=True)
+    if alone in (None, "scoring"):   # events its decisions recorded and could not hand over
+        from datetime import timedelta
+
+        from services.common.outbox import deliver_waiting
+        from services.common.queue import InlineQueue, JobContext, make_queue
+        from services.common.redis_client import make_redis
+
+        redis = make_redis(cfg.redis_url) if cfg.redis_url else None
+        ctx = JobContext(db=db, config=cfg)
+        queue = make_queue(redis, ctx) if redis is not None else InlineQueue(ctx)
+        ctx.queue = queue
+        sent = deliver_waiting(db, queue, older_than=timedelta(0))
+        if sent:
+            print(f"delivered {sent} event(s) recorded before the last stop", flush=True)
     workers = args.workers
     if workers > 1 and cfg.redis_url is None:
         print("note: without REDIS_URL the embedded default runs one worker process "

@@ -28,6 +28,7 @@ PURGE_EVERY_S = 3600.0   # recordings past their retention period: looked for ho
 def _sweep(db, queue, stop: threading.Event, retention_days: int | None = None) -> None:
     import time
 
+    from services.common.outbox import deliver_waiting
     from services.scoring.retention import purge_recordings
     from services.scoring.speech import recover_stale_jobs
 
@@ -37,6 +38,10 @@ def _sweep(db, queue, stop: threading.Event, retention_days: int | None = None) 
             recover_stale_jobs(db, queue)
         except Exception:
             log.exception("sweeping stopped speech jobs failed; trying again in %.0f s", SWEEP_S)
+        try:
+            deliver_waiting(db, queue)   # events a publisher could not hand over at once
+        except Exception:
+            log.exception("delivering waiting events failed; trying again in %.0f s", SWEEP_S)
         if retention_days and time.monotonic() - last_purge >= PURGE_EVERY_S:
             try:
                 purge_recordings(db, retention_days)

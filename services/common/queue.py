@@ -98,6 +98,17 @@ class InProcessQueue:
             return self._q.all_tasks_done.wait_for(lambda: not self._q.unfinished_tasks, timeout)
 
 
+class InlineQueue:
+    """A queue that runs each job at once, in the caller (a job's follow-ups, the events
+    found waiting when the server starts)."""
+
+    def __init__(self, ctx: JobContext):
+        self.ctx = ctx
+
+    def enqueue(self, path: str, *args, **kwargs) -> None:
+        _call(self.ctx, path, args, kwargs)
+
+
 class RQQueue:
     def __init__(self, redis_client):
         from rq import Queue, Retry

@@ -13,7 +13,7 @@ from scoring.written import WritingScorer
 from services.common.config import Config
 from services.common.db import Database
 from services.common.errors import APIError
-from services.common.events import publish
+from services.common import outbox
 from services.common.observability import observe_scoring
 
 from .orm import ScoreReview
@@ -200,9 +200,10 @@ class ScoringService:
         override it, which needs a reason (``note``).
 
         Scoring commits its own part (the review row and, for a spoken answer, the job's
-        result: :func:`reflect_review`), then publishes ``review.decided``
-        (``services.common.events``): the testing service re-estimates the session's result
-        and the results service audits the decision (``review.confirm`` / ``review.override``
+        result: :func:`reflect_review`) with the event ``review.decided`` in its outbox
+        (``services.common.outbox``), then publishes it (``services.common.events``): the
+        testing service re-estimates the session's result and the results service audits
+        the decision (``review.confirm`` / ``review.override``
         on ``score_review:<id>``), each in its own transaction, when its job runs. The
         answer is the review with ``effect``: ``speech_job`` (the spoken answer's job shows
         the level now), ``session_result_queued`` (the session's result is re-estimated when
@@ -231,8 +232,10 @@ class ScoringService:
             effect = reflect_review(s, row)
             s.flush()
             out = _review_out(row)
-            event = review_decided(row, machine_cefr, override, effect)
-        publish(self.queue, "review.decided", event)
+            # committed with the decision, delivered after it (or by the sweep: nothing lost)
+            event = outbox.record(s, "scoring", "review.decided",
+                                  review_decided(row, machine_cefr, override, effect))
+        outbox.deliver(self.db, self.queue, event.id)
         return {**out, "effect": effect, "events": ["review.decided"]}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from item_bank.orm import ItemStatistics, utcnow
+from services.common.queue import InlineQueue
 
 from .orm import SessionItem, TestSession
 
@@ -60,19 +61,7 @@ def on_review_decided(ctx, event: dict) -> None:
             changed = {"session_id": event["session_id"], "changed_at": utcnow().isoformat(),
                        "test": result_of(s.get(TestSession, event["session_id"]))}
     if result is not None:   # committed: the services that keep a copy take the new result
-        publish(ctx.queue or _Inline(ctx), "test.result_changed", changed)
-
-
-class _Inline:
-    """A queue that runs a follow-up job at once, in the job that queues it."""
-
-    def __init__(self, ctx):
-        self.ctx = ctx
-
-    def enqueue(self, path: str, *args, **kwargs) -> None:
-        from services.common.queue import _call
-
-        _call(self.ctx, path, args, kwargs)
+        publish(ctx.queue or InlineQueue(ctx), "test.result_changed", changed)
 
 
 def _testing_service(ctx):
@@ -84,7 +73,7 @@ def _testing_service(ctx):
 
         from .handlers import TestingService
 
-        service = TestingService(ctx.db, ctx.config, MemoryExposure(), _Inline(ctx))
+        service = TestingService(ctx.db, ctx.config, MemoryExposure(), InlineQueue(ctx))
         ctx._testing_service = service
     return service
 

@@ -12,6 +12,7 @@ from alembic.migration import MigrationContext
 import item_bank.orm
 import services.authoring.orm  # noqa: F401  (tables)
 import services.common.accounts  # noqa: F401  (tables)
+import services.common.outbox  # noqa: F401  (tables)
 import services.testing.orm  # noqa: F401  (tables)
 import services.scoring.orm  # noqa: F401  (tables)
 from services.common.db import Database, alembic_config
