@@ -14,6 +14,23 @@ class InProcessRecentResults:
         return recent_thetas(self.db, days=days)
 
 
+class InProcessItemExposure:
+    """:class:`services.authoring.ports.ItemExposure` by the testing service's layer."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def served_versions(self, item_id: str) -> list[int]:
+        from services.testing.item_exposure import served_versions
+
+        return served_versions(self.db, item_id)
+
+    def exposure(self, item_id: str, version: int, since) -> dict:
+        from services.testing.item_exposure import exposure
+
+        return exposure(self.db, item_id, version, since)
+
+
 class InProcessSessionTokens:
     """:class:`services.scoring.ports.SessionTokens` by the testing service's table, in the
     same process and database."""

@@ -132,7 +132,8 @@ class Statistics(MethodView):
     @blp.arguments(VersionQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, StatisticsSchema)
     def get(self, args, item_id):
-        """Served, answered, proportion correct and exposure rate of a version."""
+        """Served, answered, proportion correct and exposure rate of a version. 503 when the
+        testing service, which counts the tests, does not answer: try again later."""
         return service().statistics(item_id, args.get("version"))
 
 

@@ -19,7 +19,7 @@ from services.common.i18n import LANGUAGES
 from . import api, auth, pages, standard_setting_api, standard_setting_pages, validity_pages
 from . import password_reset  # noqa: F401  (its pages join pages.bp)
 from .handlers import AuthoringService
-from .ports import recent_results_for
+from .ports import item_exposure_for, recent_results_for
 from .standard_setting import StandardSettingService
 
 TESTING_TEMPLATES = Path(__file__).resolve().parents[1] / "testing" / "templates"
@@ -39,11 +39,14 @@ def create_app(config: Config | None = None, make_audio=None):
         TAITOTASO_MIN_ITEMS=res.config.min_items, TAITOTASO_MAX_ITEMS=res.config.max_items,
         MAX_CONTENT_LENGTH=200 * 1024 * 1024,  # QTI packages with recordings
     )
-    app.extensions["taitotaso.authoring"] = AuthoringService(res.db, res.config,
-                                                             make_audio=make_audio)
+    # the testing service's figures: over HTTP where TAITOTASO_TESTING_URL is set, else in
+    # this process (services/authoring/ports.py)
+    app.extensions["taitotaso.authoring"] = AuthoringService(
+        res.db, res.config, make_audio=make_audio,
+        exposure=item_exposure_for(res.config, res.db))
     app.extensions["taitotaso.authoring.throttle"] = SignInThrottle(scope="staff-signin")
     app.extensions["taitotaso.standard_setting"] = StandardSettingService(
-        res.db, recent_results_for(res.db),
+        res.db, recent_results_for(res.config, res.db),
         CutScoreCache(res.db, res.config.bank_check_seconds))
     # the preview shows an item with the testing service's own template (item.html)
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from assessment.cefr import CutScores
@@ -30,9 +30,9 @@ from services.common.accounts import Staff, StaffUser
 from services.common.config import Config
 from services.common.db import Database
 from services.common.errors import APIError
-from services.testing.orm import SessionItem, TestSession
 
 from .orm import ItemEvent
+from .ports import ItemExposure, TestingUnavailable, item_exposure_for
 from .texts import STATUS_NAMES
 
 log = logging.getLogger(__name__)
@@ -88,11 +88,19 @@ def information_curve(item: Item, lo: float = -4.0, hi: float = 4.0, step: float
     return grid, np.asarray(info, dtype=float)
 
 
+def exposure_unknown() -> str:
+    """Why an item's exposure is not shown (translated when it is shown)."""
+    return _("The testing service does not answer right now, so how often this item has been "
+             "given in tests cannot be shown. Reload the page in a minute.")
+
+
 class AuthoringService:
     def __init__(self, db: Database, config: Config, cuts: CutScores | None = None,
-                 make_audio=None):
+                 make_audio=None, exposure: ItemExposure | None = None):
         self.db = db
         self.config = config
+        # what the testing service says of the tests that gave an item (ports.ItemExposure)
+        self.exposure = exposure if exposure is not None else item_exposure_for(config, db)
         self.cuts = cuts or CutScores.load()
         if make_audio is None:
             from item_bank.audio import synthesise
@@ -124,10 +132,14 @@ class AuthoringService:
             raise APIError(404, _("There is no item with the id %(id)s.", id=item_id))
         return item
 
-    @staticmethod
-    def _used_versions(s, item_id: str) -> set[int]:
-        return set(s.scalars(select(SessionItem.item_version).where(SessionItem.item_id == item_id)
-                             .distinct()).all())
+    def _used_versions(self, item_id: str) -> set[int] | None:
+        """The versions of ``item_id`` given in a test, or None when the testing service
+        cannot say now."""
+        try:
+            return set(self.exposure.served_versions(item_id))
+        except TestingUnavailable as err:
+            log.warning("which versions of %s were served is not known now: %s", item_id, err)
+            return None
 
     def detail(self, item_id: str, version: int | None = None) -> dict:
         """One version (the newest unless ``version``) with every version of its id."""
@@ -135,12 +147,17 @@ class AuthoringService:
             history = ItemRepository(s).versions(item_id)
             if not history:
                 raise APIError(404, _("There is no item with the id %(id)s.", id=item_id))
-            used = self._used_versions(s, item_id)
             events = s.execute(select(ItemEvent, StaffUser.name)
                                .outerjoin(StaffUser, StaffUser.id == ItemEvent.staff_id)
                                .where(ItemEvent.item_id == item_id)
                                .order_by(ItemEvent.at, ItemEvent.id)).all()
         by_version = {i.version: (i, at) for i, at in history}
+        # None (not known now) where the testing service does not answer
+        used = self._used_versions(item_id)
+
+        def was_used(v: int) -> bool | None:
+            return None if used is None else v in used
+
         if version is None:
             version = history[-1][0].version
         if version not in by_version:
@@ -148,10 +165,10 @@ class AuthoringService:
                                   version=version))
         item, created_at = by_version[version]
         return {
-            "item": item, "created_at": created_at, "used": version in used,
+            "item": item, "created_at": created_at, "used": was_used(version),
             "latest_version": history[-1][0].version,
             "versions": [{"version": i.version, "status": i.status, "created_at": at,
-                          "used": i.version in used, "content_hash": i.content_hash()}
+                          "used": was_used(i.version), "content_hash": i.content_hash()}
                          for i, at in history],
             "events": [{"version": e.version, "action": e.action, "from_status": e.from_status,
                         "to_status": e.to_status, "by": name, "at": e.at} for e, name in events],
@@ -262,6 +279,8 @@ class AuthoringService:
             previous = self._latest(ItemRepository(s), item_id)
         item = self.build_item(raw, item_id, previous)
         audio = self._audio(item) if item.audio_texts() else {}
+        # asked before the write, not while it holds the database
+        used_versions = self._used_versions(item_id)
         with self.db.session() as s:
             repo = ItemRepository(s)
             latest = self._latest(repo, item_id)
@@ -272,8 +291,15 @@ class AuthoringService:
             item = self._with_stimulus_of_siblings(repo, item)
             if item.content_hash() == latest.content_hash() and item.irt == latest.irt:
                 return latest, False
-            used = latest.version in self._used_versions(s, item_id)
-            new = used or latest.status in ("live", "retired")
+            new = latest.status in ("live", "retired")
+            if not new:
+                if used_versions is None:
+                    raise APIError(503, _(
+                        "Nothing was saved: the testing service does not answer right now, and "
+                        "only it knows whether version %(version)s has been given in a test "
+                        "(then an edit makes a new version). Try again in a minute.",
+                        version=latest.version))
+                new = latest.version in used_versions
             version = latest.version + 1 if new else latest.version
             item = self._store_audio(repo, replace(item, version=version, status="draft"), audio)
             saved = repo.save_version(item)
@@ -366,9 +392,12 @@ class AuthoringService:
         return {"imported": len(stored), "unchanged": unchanged, "assets": len(assets),
                 "ids": [i.id for i in stored]}
 
-    def statistics(self, item_id: str, version: int | None = None) -> dict:
+    def statistics(self, item_id: str, version: int | None = None, partial: bool = False) -> dict:
         """Answers from the finished tests (``ItemStatistics``, kept by a queued job) and
-        exposure from every test started since the version was made (``SessionItem``)."""
+        exposure from every test started since the version was made (the testing service's,
+        through ``ports.ItemExposure``). When the testing service does not answer: 503, or
+        with ``partial`` the rest with ``served``, ``sessions`` and ``exposure_rate`` None and
+        ``exposure_unknown`` saying why."""
         with self.db.session() as s:
             repo = ItemRepository(s)
             history = dict((i.version, (i, at)) for i, at in repo.versions(item_id))
@@ -380,11 +409,16 @@ class AuthoringService:
                                       version=version))
             item, created_at = history[version]
             stat = s.get(ItemStatistics, (item_id, version))
-            served = s.scalar(select(func.count()).select_from(SessionItem)
-                              .where(SessionItem.item_id == item_id,
-                                     SessionItem.item_version == version)) or 0
-            sessions = s.scalar(select(func.count()).select_from(TestSession)
-                                .where(TestSession.created_at >= created_at)) or 0
+        unknown = None
+        try:
+            exposure = self.exposure.exposure(item_id, version, created_at)
+            served, sessions = exposure["served"], exposure["sessions"]
+        except TestingUnavailable as err:
+            log.warning("the exposure of %s version %s is not known now: %s", item_id, version, err)
+            unknown = exposure_unknown()
+            if not partial:
+                raise APIError(503, unknown) from None
+            served = sessions = None
         answered = stat.answered if stat else 0
         score_sum = float(stat.score_sum) if stat else 0.0
         return {
@@ -395,6 +429,7 @@ class AuthoringService:
                                    if answered else None),
             "sessions": sessions,
             "exposure_rate": round(served / sessions, 4) if sessions else None,
+            "exposure_unknown": unknown,
         }
 
 

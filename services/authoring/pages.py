@@ -124,7 +124,8 @@ def _item_page(item_id: str, version: int | None, action_error: str | None = Non
     detail = service().detail(item_id, version)
     item = detail["item"]
     allowed, other = _actions(item)
-    stats = service().statistics(item_id, item.version)
+    # the testing service away: the page still shows, with a note instead of the exposure
+    stats = service().statistics(item_id, item.version, partial=True)
     source = item_to_dict(item, service().cuts)
     return render_template(
         "item_detail.html", detail=detail, item=item, allowed=allowed, needs_reviewer=other,
@@ -268,7 +269,7 @@ def _submit(mode: str, item: Item | None = None):
                     version=saved.version) if new else
                   _("Version %(version)s saved as a draft.", version=saved.version))
     except APIError as err:
-        if err.status not in (409, 422):
+        if err.status not in (409, 422, 503):   # 503: the testing service away, form kept
             raise
         meta, rest = _form_errors(err.errors)
         return _render_form(mode, form, item, errors=meta, yaml_errors=rest,

@@ -123,7 +123,9 @@ class VersionSchema(Schema):
     version = fields.Integer()
     status = fields.String()
     created_at = fields.DateTime()
-    used = fields.Boolean(metadata={"description": "Served in a test: never changed again"})
+    used = fields.Boolean(allow_none=True, metadata={
+        "description": "Served in a test: never changed again; null when the testing service "
+                       "cannot say right now"})
     content_hash = fields.String()
 
 
@@ -139,7 +141,9 @@ class EventSchema(Schema):
 class ItemDetailSchema(Schema):
     item = fields.Nested(ItemOutSchema)
     created_at = fields.DateTime()
-    used = fields.Boolean()
+    used = fields.Boolean(allow_none=True, metadata={
+        "description": "This version was served in a test; null when the testing service "
+                       "cannot say right now"})
     latest_version = fields.Integer()
     new_version = fields.Boolean(metadata={"description": "PUT: the edit made a new version"})
     versions = fields.List(fields.Nested(VersionSchema))

@@ -11,6 +11,7 @@ before. The admin publishes the last closed round's medians as a new cut-score v
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
@@ -29,6 +30,9 @@ from services.common.errors import APIError
 from .handlers import summary
 from .orm import (StandardSettingJudgement, StandardSettingPanelist, StandardSettingRound,
                   StandardSettingStudy)
+from .ports import TestingUnavailable
+
+log = logging.getLogger(__name__)
 
 PANEL_ROLES = ("panelist", "reviewer")
 MAX_ROUNDS = 5
@@ -307,6 +311,17 @@ class StandardSettingService:
                                   "boundary."), errors)
 
     # -- rounds (admins) -----------------------------------------------------------------
+    def _recent_thetas(self, days: int) -> list[float]:
+        """The θ for the impact data (ports.RecentResults); 503 when the testing service does
+        not answer, so that a round is never closed without them."""
+        try:
+            return self.results.thetas(days)
+        except TestingUnavailable as err:
+            log.warning("no impact data: %s", err)
+            raise APIError(503, _("The round was not closed: its impact data come from the "
+                                  "testing service, which does not answer right now. Try again "
+                                  "in a minute.")) from None
+
     def close_round(self, study_id: int, admin: Staff) -> None:
         self._need_admin(admin, _("Only an admin can close a round."))
         with self.db.session() as s:
@@ -327,7 +342,7 @@ class StandardSettingService:
                                       "a round closes once at least one has.", n=study.round))
             current = self.cut_scores.current()
             summary_ = self.round_summary(study, [(seats[j.staff_id], j.bookmarks) for j in submitted],
-                                          current, self.results.thetas(study.impact_days))
+                                          current, self._recent_thetas(study.impact_days))
             summary_["panel"] = len(seats)
             rnd = s.get(StandardSettingRound, (study_id, study.round))
             rnd.closed_at = _now()

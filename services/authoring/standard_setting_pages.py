@@ -132,7 +132,7 @@ def _admin_action(study_id: int, action, done: str):
     try:
         action()
     except APIError as err:
-        if err.status not in (403, 409, 422):
+        if err.status not in (403, 409, 422, 503):   # 503: the testing service away
             raise
         return _study_page(study_id, err.errors, err.message, err.status)
     flash(done)
