@@ -180,7 +180,7 @@ def test():
 @bp.get("/<lang>/result")
 def result():
     from .api import RETRY_AFTER_S
-    from .handlers import ResultWaiting
+    from .pending import ResultWaiting
 
     current = _current()
     try:
@@ -412,7 +412,7 @@ def _practice_items(res: dict) -> list:
 
 
 def _finished_result(current: dict):
-    from .handlers import ResultWaiting
+    from .pending import ResultWaiting
 
     try:
         return service().result(current["id"], current["token"]), None
