@@ -66,7 +66,7 @@ def fit_live_bank(db, blueprint=None) -> int:
 
     with db.session() as s:
         load(s)
-        # the items the testing service serves (services.testing.handlers.servable)
+        # the items the testing service serves (services.testing.bank.servable)
         items = [i for i in ItemRepository(s).live_items() if adaptive_kind(i)
                  and all(role in i.assets for role in i.audio_texts())]
         if items:

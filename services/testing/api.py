@@ -102,7 +102,7 @@ class Result(MethodView):
         "result follows when it is scored (ask again after Retry-After seconds)"))
     def get(self, session_id):
         """CEFR level overall and per skill, each with theta, SEM and certainty."""
-        from .handlers import ResultWaiting
+        from .pending import ResultWaiting
 
         try:
             return service().result(session_id, _bearer())

@@ -11,18 +11,20 @@ An answer's request also chooses and serves the next item, so GET /next only rea
 lean path is one SELECT for GET /next and GET /result (no commit), and four statements
 for an answer (SELECT the session with its items, UPDATE the answer, INSERT the next
 item, UPDATE the session's state) with one commit.
+
+Its parts live beside it: the live bank (``bank.py``), the estimate replayed from stored
+answers (``estimates.py``), yes/no blocks answered in one request (``blocks.py``), written
+answers waiting for the scoring service (``pending.py``) and the optional speaking part
+(``speaking.py``); :class:`TestingService` takes the last three in as mixins.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
-import logging
 import secrets
 import threading
-import time
 import uuid
-from dataclasses import dataclass, replace
 
 import numpy as np
 from sqlalchemy import bindparam, select, update
@@ -32,16 +34,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from assessment.cefr import LEVELS, CutScores
 from assessment.engine import AdaptiveTest, Prior
-from assessment.pool import ItemPool, PoolItem
 from assessment.selection import Blueprint, Randomesque, restricted_eligibility
-from assessment.stopping import StoppingRule
-from item_bank.assembly import (TEXT_KIND, adaptive_kind, assemble, block_floor, block_unit,
-                                is_block_id, is_unit_id)
-from item_bank import block_fits
+from item_bank.assembly import is_block_id, is_unit_id
 from item_bank.cut_scores import CutScoreCache
 from item_bank.model import SKILLS, Item
-from item_bank.orm import ItemRow
-from item_bank.repository import ItemRepository, row_to_item
+from item_bank.repository import ItemRepository
 from item_bank.orm import utcnow
 from scoring.objective import AnswerError, score as score_answer
 from services.common.i18n import LEARNER_LANGUAGES
@@ -49,210 +46,22 @@ from services.common.config import Config
 from services.common.db import Database
 from services.common.errors import APIError
 
+from .bank import BankCache, LoadedBank
+from .blocks import Blocks
+from .estimates import _capped, _pool_item, _scored, _unscored
 from .orm import SessionItem, TestSession
-from .ports import (Scorer, ScoringUnavailable, Sittings, SpeechScoring, scorer_for, sittings_for,
-                    speech_scoring_for)
-
-log = logging.getLogger(__name__)
+from .pending import ResultWaiting, WrittenAnswers
+from .ports import Scorer, Sittings, SpeechScoring, scorer_for, sittings_for, speech_scoring_for
+from .speaking import SpeakingPart
 
 UI_LANGUAGES = LEARNER_LANGUAGES  # services/translations/languages.json
-# the optional speaking part: item kind -> the speech scorer's task, in the order given
-SPEAKING_TASKS = {"read_aloud": "read_aloud", "speaking_prompt": "open_speaking"}
-READ_ALOUD_SECONDS = 120  # the recording limit of a read-aloud answer (the scorer's maximum)
-# the scoring service does not answer: the recording is not kept, the browser still has it
-SPEECH_UNAVAILABLE = ("The recording could not be sent for scoring now; send it again in a "
-                      "minute. Nothing was stored.")
-SPEECH_JOBS_UNAVAILABLE = ("Your spoken answers cannot be read from the scoring service now; "
-                           "try again in a minute. Nothing is lost.")
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class ResultWaiting(Exception):
-    """The test is over for the learner, but a written answer waits for the scoring
-    service (it could not be reached when the answer was sent): the result comes when it
-    is scored. Nothing is lost: the answer is stored."""
-
-    def __init__(self, waiting: int):
-        super().__init__(f"{waiting} written answer(s) wait for scoring")
-        self.waiting = waiting
-
-
-def _scored(rows: list[SessionItem]) -> list[SessionItem]:
-    """The operational answers the estimate uses, in serving order: answered and scored (a
-    written answer waiting for the scoring service has no score yet)."""
-    return [r for r in rows if r.answer is not None and r.score is not None and not r.pretest]
-
-
-def _unscored(rows) -> list[SessionItem]:
-    return [r for r in rows if r.answer is not None and r.score is None]
-
-
-@dataclass(frozen=True)
-class LoadedBank:
-    version: str
-    items: dict[str, Item]
-    pool: ItemPool
-    pretest: tuple[Item, ...] = ()  # reviewed items waiting for calibration data
-    # live read-aloud and speaking-prompt items: the optional speaking part after the test
-    speaking: tuple[Item, ...] = ()
-
-    @property
-    def ceiling(self) -> str:
-        """The highest level the bank has items for: above it, levels cannot be told apart."""
-        return max((i.cefr for i in self.items.values()), key=LEVELS.index)
-
-
-class BankCache:
-    """The live bank as a pool, reloaded when the bank version in the database changes
-    (checked at most every ``check_seconds``). The pool is assembled as the simulation
-    assembles it (:func:`item_bank.assembly.assemble`): blocks by the ``blueprint``."""
-
-    def __init__(self, db: Database, check_seconds: float = 30.0, blueprint: Blueprint | None = None):
-        self.db = db
-        self.check_seconds = check_seconds
-        self.blueprint = blueprint or Blueprint.load()
-        self._bank: LoadedBank | None = None
-        self._checked = 0.0
-        self._lock = threading.Lock()
-
-    def get(self) -> LoadedBank:
-        now = time.monotonic()
-        if self._bank is not None and now - self._checked < self.check_seconds:
-            return self._bank
-        with self._lock:
-            with self.db.session() as s:
-                repo = ItemRepository(s)
-                version = repo.bank_version()
-                if version is None:
-                    raise APIError(503, "The item bank is empty: run `taitotaso db seed` first.")
-                if self._bank is None or self._bank.version != version:
-                    live = repo.live_items()
-                    items = [i for i in live if servable(i)]
-                    if not items:
-                        raise APIError(503, "The item bank has no live items.")
-                    speaking = tuple(sorted((i for i in live if i.kind in SPEAKING_TASKS),
-                                            key=lambda i: i.id))
-                    # the blocks' fits kept with the bank; any made here is kept for others
-                    block_fits.load(s)
-                    items, pool = assemble(items, self.blueprint)
-                    block_fits.keep_new(s)
-                    self._bank = LoadedBank(version, {i.id: i for i in items}, pool,
-                                            speaking=speaking)
-                rows = s.scalars(select(ItemRow).where(ItemRow.status == "reviewed")
-                                 .order_by(ItemRow.id, ItemRow.version)).all()
-                pretest = tuple(i for i in map(row_to_item, rows)
-                                if servable(i) and not i.testlet and i.id not in self._bank.items)
-                if pretest != self._bank.pretest:
-                    self._bank = replace(self._bank, pretest=pretest)
-            self._checked = now
-            return self._bank
-
-
-def servable(item: Item) -> bool:
-    """An item the adaptive test can give now: scored on submission (objective kinds and
-    writing tasks), with its audio made."""
-    return adaptive_kind(item) and all(role in item.assets for role in item.audio_texts())
-
-
-def _capped(estimate: dict, ceiling: str) -> dict:
-    """A level above the highest one the bank measures is reported as that level with
-    ``at_least``: the bank cannot tell C2 from C1 when it has no C2 items."""
-    if LEVELS.index(estimate["cefr"]) > LEVELS.index(ceiling):
-        probs = estimate["level_probabilities"]
-        top = sum(p for lvl, p in probs.items() if LEVELS.index(lvl) >= LEVELS.index(ceiling))
-        return {**estimate, "cefr": ceiling, "at_least": True, "certainty": round(top, 3)}
-    return {**estimate, "at_least": False}
-
-
-def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
-                         cuts: CutScores | None = None) -> dict | None:
-    """A coach's level for a written answer replaces the machine's score of that answer
-    (0..5 = A1..C2, as :meth:`TestingService._score_writing` scores it), and a finished
-    session's result is estimated again from its stored answers, so that the result (and
-    any credential issued from it later) says what the coach decided.
-
-    The estimate is replayed with the parameters each item had when it was given and the
-    session's own prior, like every request of the test does, so nothing else in the result
-    moves. Returns the new result, or None when the answer is not one of this session's
-    (e.g. a text sent to the scoring API alone). ``s`` is an open database session; the
-    caller commits."""
-    row = s.get(SessionItem, (session_id, item_id))
-    if row is None or row.answer is None:
-        return None
-    row.score = LEVELS.index(cefr)
-    sess = s.get(TestSession, session_id, with_for_update=True)
-    if sess is not None:
-        sess.engine_state = None  # it was kept with the machine's score: replay from now on
-    if sess is None or sess.status != "finished" or not sess.result:
-        return None
-    s.flush()
-    sess.result = {**sess.result, **estimate_from_answers(s, sess, cuts),
-                   "reviewed_answers": {**sess.result.get("reviewed_answers", {}), item_id: cefr}}
-    return sess.result
-
-
-def estimate_from_answers(s, sess: TestSession, cuts: CutScores | None = None) -> dict:
-    """The estimate (``overall``, ``skills``, ``n_items``) from a session's stored, scored
-    answers, replayed with the parameters each item had when it was given and the session's
-    own prior and cut scores: the same estimate every request of the test makes, without
-    the live bank (which may have changed since)."""
-    if cuts is None:
-        from item_bank.cut_scores import find, to_cut_scores
-
-        row_cuts = find(s, sess.cut_scores_version) if sess.cut_scores_version else None
-        cuts = to_cut_scores(row_cuts) if row_cuts is not None else CutScores.load()
-    rows = _scored(sorted(sess.items, key=lambda r: r.seq))
-    pool = ItemPool([_pool_item(r) for r in rows] + _block_units(s, rows))
-    engine = AdaptiveTest(pool, cuts=cuts, stopping=StoppingRule(min_items=1, max_items=max(1, len(rows))),
-                          prior=Prior.from_self_assessment(sess.self_assessment, cuts))
-    engine.replay([(_pool_item(r), int(r.score)) for r in rows])
-    res = engine.result()
-    live = s.scalars(select(ItemRow.cefr).where(ItemRow.status == "live", ItemRow.skill != "speaking")
-                     .distinct()).all()
-    ceiling = max(live, key=LEVELS.index) if live else LEVELS[-1]
-    return {"overall": _capped(res["overall"].as_dict(), ceiling),
-            "skills": {k: _capped(v.as_dict(), ceiling) for k, v in res["skills"].items()},
-            "n_items": res["n_items"]}
-
-
-def _block_units(s, rows: list[SessionItem], blueprint: Blueprint | None = None) -> list[PoolItem]:
-    """The scored units (blocks of yes/no words, texts whose questions are scored together)
-    whose items ``rows`` answered, rebuilt from the parameters the items had when given (for
-    a replay outside the live pool)."""
-    blueprint = blueprint or Blueprint.load()
-    by_unit: dict[str, list[SessionItem]] = {}
-    for r in rows:
-        if is_unit_id(r.testlet_id):
-            by_unit.setdefault(r.testlet_id, []).append(r)
-    units = []
-    repo = ItemRepository(s)
-    for unit_id, members in by_unit.items():
-        items = [repo.get(r.item_id, r.item_version) for r in members]
-        if any(i is None for i in items):  # pragma: no cover - items are never deleted
-            continue
-        parts = [replace(_pool_item(r), kind=i.kind) for r, i in zip(members, items)]
-        if is_block_id(unit_id):
-            design = blueprint.blocks.get(items[0].kind, {})
-            units.append(block_unit(unit_id, parts, block_floor(items),
-                                    float(design.get("testlet_sd", 0.0))))
-        else:
-            design = blueprint.texts.get(items[0].skill, {})
-            units.append(block_unit(unit_id, parts, 0, float(design.get("testlet_sd", 0.0)),
-                                    kind=TEXT_KIND))
-    return units
-
-
-def _pool_item(row: SessionItem) -> PoolItem:
-    irt = row.irt
-    return PoolItem(id=row.item_id, skill=row.skill, a=irt["a"], b=irt["b"], c=irt.get("c", 0.0),
-                    model=irt.get("model", "3pl"), thresholds=tuple(irt.get("thresholds", ())),
-                    testlet=row.testlet_id)
-
-
-class TestingService:
+class TestingService(Blocks, WrittenAnswers, SpeakingPart):
     def __init__(self, db: Database, config: Config, exposure, queue,
                  cuts: CutScores | None = None, blueprint: Blueprint | None = None,
                  scorer: Scorer | None = None, speech: SpeechScoring | None = None,
@@ -554,93 +363,6 @@ class TestingService:
             public["testlet_position"] = {"index": item.position + 1, "of": len(siblings)}
         return public
 
-    def _open_block(self, block_id: str, rows: list[SessionItem]) -> dict:
-        """The words of a served block still to answer, in order, for one page and one
-        request (POST /block-responses); ``answered``: its words answered already (by the
-        one-word path)."""
-        bank = self.bank.get()
-        mine = [r for r in rows if r.testlet_id == block_id and not r.pretest]
-        waiting = [r for r in mine if r.answer is None]
-        words = []
-        for r in waiting:
-            item = bank.items.get(r.item_id)
-            if item is None or item.version != r.item_version:  # the bank changed since
-                with self.db.read() as s:
-                    item = self._item(bank, s, r.item_id, r.item_version)
-            words.append(self._public(item))
-        return {"id": block_id, "kind": words[0]["kind"] if words else "yes_no",
-                "answered": len(mine) - len(waiting), "items": words}
-
-    def answer_block(self, session_id: str, token: str | None, block_id: str,
-                     answers: dict[str, str]) -> dict:
-        """Answer the open words of a served block at once (``answers``: item id -> "yes" or
-        "no"). Each word keeps its own stored answer and score (calibration uses them); the
-        block is scored as one unit by the estimate. Every open word must be answered: a
-        word left out, or an item that is not a word of the block, is a 422 that names
-        them; a block not served in this session, or a word already answered, a 409."""
-        bank = self.bank.get()
-        for serve in (True, False):  # without serving the next item after a clash
-            try:
-                return self._answer_block(session_id, token, block_id, answers, bank, serve)
-            except IntegrityError:
-                if not serve:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _answer_block(self, session_id: str, token: str | None, block_id: str,
-                      answers: dict[str, str], bank: LoadedBank, serve: bool) -> dict:
-        with self.db.session() as s:
-            sess = self._load(s, session_id, token, items=True)
-            if sess.status != "active":
-                raise APIError(409, "This test is already finished; its result is ready.")
-            rows = list(sess.items)
-            mine = [r for r in rows if r.testlet_id == block_id and not r.pretest]
-            if not is_block_id(block_id) or not mine:
-                raise APIError(409, f"Block {block_id} was not served in this session: answer "
-                                    "the block that GET /next returns.",
-                               {"block_id": ["not served in this session"]})
-            by_id = {r.item_id: r for r in mine}
-            strangers = sorted(set(answers) - set(by_id))
-            if strangers:
-                raise APIError(422, f"Not words of block {block_id}: {', '.join(strangers)}. "
-                                    "Answer the words that GET /next lists in block.items.",
-                               {"answers": {k: ["not a word of this block"] for k in strangers}})
-            again = sorted(k for k in answers if by_id[k].answer is not None)
-            if again:
-                raise APIError(409, f"Already answered (an answer cannot be changed): "
-                                    f"{', '.join(again)}.",
-                               {"answers": {k: ["already answered"] for k in again}})
-            waiting = [r for r in mine if r.answer is None]
-            items = {r.item_id: self._item(bank, s, r.item_id, r.item_version) for r in waiting}
-            missing = [r.item_id for r in waiting if r.item_id not in answers]
-            if missing:
-                words = {k: items[k].content.get("word", k) for k in missing}
-                raise APIError(422, "Answer every word of the block, yes or no. Not answered: "
-                                    + ", ".join(words.values()) + ".",
-                               {"answers": {k: [f"missing: answer yes or no for {w!r}"]
-                                            for k, w in words.items()}})
-            points = {}
-            for k in answers:
-                try:
-                    points[k] = score_answer(items[k], answers[k], self.analyzer)
-                except AnswerError as err:
-                    raise APIError(422, f"{k}: {err}", {"answers": {k: [str(err)]}}) from None
-            if not self._store_answers(s, by_id, {k: (answers[k], p) for k, p in points.items()}):
-                # another request answered a word first: nothing of this answer is kept
-                s.rollback()
-                taken = sorted(s.scalars(select(SessionItem.item_id).where(
-                    SessionItem.session_id == session_id, SessionItem.item_id.in_(list(points)),
-                    SessionItem.answer.is_not(None))).all())
-                raise APIError(409, f"Already answered (an answer cannot be changed): "
-                                    f"{', '.join(taken)}.",
-                               {"answers": {k: ["already answered"] for k in taken}})
-            finished, served = self._after_answers(s, sess, bank, rows, serve)
-            outcome = {"accepted": True, "answered": len(points), "done": finished,
-                       "progress": self._progress(rows)}
-            waiting = sess.status == "scoring"
-        self._served_or_finished(session_id, bank, served, finished, waiting)
-        return outcome
-
     def answer(self, session_id: str, token: str | None, item_id: str, answer) -> dict:
         """Record the answer to the item served and, when nothing else served waits for an
         answer, choose and serve the next item (or finish the test) in the same request."""
@@ -653,21 +375,6 @@ class TestingService:
                 if not serve:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def _written_first(self, session_id: str, token: str | None, item: Item | None,
-                       answer) -> tuple[Item, int | None, str] | None:
-        """A written answer is scored before the answer's transaction, so that no
-        transaction waits for the scoring service: (item, points or None, cleaned text).
-        The session's token is checked first (one SELECT), so that nobody else's text
-        is scored; None for other kinds of item."""
-        if item is None or item.kind != "writing_task" or (isinstance(answer, str)
-                                                           and not answer.strip()):
-            return None
-        with self.db.read() as s:
-            if self._load(s, session_id, token).status != "active":
-                return None   # _answer says why
-        points, text = self._score_writing(item, answer, session_id)
-        return item, points, text
 
     def _answer(self, session_id: str, token: str | None, item_id: str, answer,
                 bank: LoadedBank, serve: bool, written=None) -> dict:
@@ -753,78 +460,6 @@ class TestingService:
         if finished:
             self._after_finish(session_id, waiting)
 
-    def _score_writing(self, item: Item, answer, session_id: str) -> tuple[int | None, str]:
-        """A writing task is scored on submission by the scoring service (0..5 = A1..C2,
-        the graded response model's categories); there an uncertain score, or one that the
-        scorer's checks changed (repetition, copying, off-task text, a word list), also goes
-        to the coaches' review queue. When the scoring service cannot be reached the score
-        is None: the text is stored and scored later (:meth:`score_pending`)."""
-        from scoring.textinput import TextInputError, clean
-
-        if not isinstance(answer, str):
-            raise APIError(422, "answer must be your text, as a string", {"answer": "not text"})
-        try:
-            text = clean(answer)
-        except TextInputError as err:
-            raise APIError(422, str(err), {"answer": str(err)}) from None
-        try:
-            return self._writing_points(item, text, session_id), text
-        except ScoringUnavailable as err:
-            log.warning("session %s: the written answer to %s is stored unscored: %s",
-                        session_id, item.id, err)
-            return None, text
-
-    def _writing_points(self, item: Item, text: str, session_id: str) -> int:
-        result = self.scorer.score_writing(text, item_id=item.id, prompt=item.content["prompt"],
-                                           min_words=item.content.get("min_words"),
-                                           session_id=session_id)
-        return LEVELS.index(result["cefr"])
-
-    def score_pending(self, session_id: str) -> int:
-        """Score the written answers of a session that waited for the scoring service, and
-        when none waits any more and the test is over, estimate its result. Returns how many
-        still wait (0: nothing left; the scoring service is still away otherwise).
-        Idempotent: a score already stored is kept, and the result is made once."""
-        bank = self.bank.get()
-        with self.db.read() as s:
-            waiting = [(r.item_id, r.item_version, r.answer) for r in s.scalars(
-                select(SessionItem).where(SessionItem.session_id == session_id,
-                                          SessionItem.answer.is_not(None),
-                                          SessionItem.score.is_(None))).all()]
-            items = {k: self._item(bank, s, k, v) for k, v, _a in waiting}
-        points: dict[str, int] = {}
-        for item_id, _version, text in waiting:   # no transaction is held while scoring
-            try:
-                points[item_id] = self._writing_points(items[item_id], text, session_id)
-            except ScoringUnavailable:
-                break
-            except APIError as err:   # the scorer refuses the stored text: the lowest level
-                log.warning("session %s: the scorer refused the stored answer to %s: %s",
-                            session_id, item_id, err.message)
-                points[item_id] = 0
-        with self.db.session() as s:
-            sess = s.execute(select(TestSession).where(TestSession.id == session_id)
-                             .options(joinedload(TestSession.items)).with_for_update(of=TestSession)
-                             ).unique().scalar_one_or_none()
-            if sess is None:
-                return 0
-            for row in sess.items:
-                if row.item_id in points and row.score is None and row.answer is not None:
-                    row.score = points[row.item_id]
-                    # the kept state counted it as set aside: replay from the answers now
-                    sess.engine_state = None
-            left = len(_unscored(sess.items))
-            finished = not left and sess.status == "scoring"
-            if finished:
-                sess.engine_state = None
-                sess.result = {**estimate_from_answers(s, sess),
-                               "stop_reason": sess.stop_reason, "bank_version": sess.bank_version,
-                               "cut_scores_version": sess.cut_scores_version}
-                sess.status, sess.finished_at = "finished", utcnow()
-        if finished:
-            self._after_finish(session_id)
-        return left
-
     def _finish(self, sess: TestSession, engine: AdaptiveTest) -> None:
         if _unscored(sess.items):
             # over for the learner; the result waits for the written answers' scores
@@ -893,152 +528,3 @@ class TestingService:
                 "started_at": sess.created_at.isoformat() if sess.created_at else None,
                 "finished_at": sess.finished_at.isoformat() if sess.finished_at else None,
                 **sess.result}
-
-    # -- the optional speaking part, after the adaptive items ----------------------------
-    def session_language(self, session_id: str, token: str | None) -> str:
-        with self.db.session() as s:
-            return self._load(s, session_id, token).ui_language
-
-    def _finished_session(self, s, session_id: str, token: str | None, lock: bool = False) -> TestSession:
-        sess = self._load(s, session_id, token)
-        if lock:  # PostgreSQL: uploads of this session wait for each other (SQLite ignores it)
-            s.execute(select(TestSession.id).where(TestSession.id == session_id).with_for_update())
-        if sess.status != "finished":
-            raise APIError(409, "The speaking part comes after the test: answer the items from "
-                                "GET /next until it says done.")
-        return sess
-
-    def _session_jobs(self, session_id: str, unavailable: str = SPEECH_JOBS_UNAVAILABLE) -> list[dict]:
-        """The session's spoken answers, from the scoring service (in the order sent); 503
-        with ``unavailable`` when it does not answer."""
-        try:
-            return self.speech.jobs(session_id)
-        except ScoringUnavailable as err:
-            log.warning("the spoken answers of a session could not be read: %s", err)
-            raise APIError(503, unavailable) from None
-
-    def _speaking_items(self, sess: TestSession, jobs: list[dict]) -> list[Item]:
-        """One live item of each speaking kind at the level nearest the session's overall
-        result, chosen at random among the nearest but the same every time for a session.
-        An item that already has a recording in this session stays chosen."""
-        live = self.bank.get().speaking
-        level = LEVELS.index((sess.result or {}).get("overall", {}).get("cefr", "B1"))
-        answered = {j["item_id"] for j in jobs}
-        chosen = []
-        for n, kind in enumerate(SPEAKING_TASKS):
-            candidates = [i for i in live if i.kind == kind]
-            if not candidates:
-                continue
-            kept = [i for i in candidates if i.id in answered]
-            if kept:
-                chosen.append(kept[0])
-                continue
-            distance = min(abs(LEVELS.index(i.cefr) - level) for i in candidates)
-            nearest = [i for i in candidates if abs(LEVELS.index(i.cefr) - level) == distance]
-            rng = np.random.default_rng([uuid.UUID(sess.id).int & (2**63 - 1), 101 + n])
-            chosen.append(nearest[int(rng.integers(len(nearest)))])
-        return chosen
-
-    @staticmethod
-    def _speaking_task(item: Item) -> dict:
-        """What the learner's browser needs for one speaking task (no level, no IRT)."""
-        out = {"item_id": item.id, "kind": item.kind, "task": SPEAKING_TASKS[item.kind]}
-        if item.kind == "read_aloud":
-            out |= {"text": item.content["text"], "prep_seconds": 0,
-                    "max_seconds": READ_ALOUD_SECONDS}
-        else:
-            out |= {"prompt": item.content["prompt"],
-                    "prep_seconds": int(item.content.get("prep_seconds") or 0),
-                    "max_seconds": int(item.content.get("max_seconds") or READ_ALOUD_SECONDS)}
-        return out
-
-    @staticmethod
-    def _job_out(job: dict, language: str) -> dict:
-        from services.common.feedback import with_messages
-
-        result = dict(job["result"]) if job.get("result") else None
-        if result is not None and result.get("feedback") is not None:
-            result["feedback"] = with_messages(result["feedback"], language)
-        return {"id": job["id"], "item_id": job.get("item_id"), "task": job["task"],
-                "status": job["status"], "stage": job.get("stage"),
-                "progress": round(job.get("progress") or 0.0, 2),
-                "duration_s": round(job.get("duration_s") or 0.0, 2), "result": result,
-                "created_at": job.get("created_at"), "finished_at": job.get("finished_at"),
-                "status_url": f"/api/v1/scoring/jobs/{job['id']}"}
-
-    @staticmethod
-    def _latest_by_item(jobs: list[dict]) -> dict[str | None, dict]:
-        latest: dict[str | None, dict] = {}
-        for j in jobs:  # in the order sent: a later recording (after a failed one) wins
-            latest[j["item_id"]] = j
-        return latest
-
-    def speaking_tasks(self, session_id: str, token: str | None, language: str | None = None) -> list[dict]:
-        """The two speaking tasks of a finished session, each with its job (or None)."""
-        with self.db.session() as s:
-            sess = self._finished_session(s, session_id, token)
-            jobs = self._session_jobs(session_id)
-            latest = self._latest_by_item(jobs)
-            language = language or sess.ui_language
-            return [{**self._speaking_task(item),
-                     "job": self._job_out(latest[item.id], language) if item.id in latest else None}
-                    for item in self._speaking_items(sess, jobs)]
-
-    def submit_speaking(self, session_id: str, token: str | None, item_id: str, data: bytes) -> dict:
-        """Send a recording for one of the session's two speaking tasks to the scoring
-        service, which checks it, keeps it and queues its scoring; returns the job at once.
-        Raises AudioProblem for a recording that cannot be scored, APIError 404 for another
-        item, 409 before the test is finished or when this task already has a recording (one
-        that failed to score may be sent again), 503 when the scoring service cannot take it
-        now (nothing is kept: the learner sends it again)."""
-        lock = self._upload_locks[hash(session_id) % len(self._upload_locks)]
-        with lock, self.db.session() as s:
-            sess = self._finished_session(s, session_id, token, lock=True)
-            jobs = self._session_jobs(session_id, SPEECH_UNAVAILABLE)
-            item = next((i for i in self._speaking_items(sess, jobs) if i.id == item_id), None)
-            if item is None:
-                raise APIError(404, f"{item_id!r} is not a speaking task of this test: send one of "
-                                    "the item ids that GET /speaking lists.",
-                               {"item_id": ["not a speaking task of this session"]})
-            earlier = self._latest_by_item(jobs).get(item_id)
-            if earlier is not None and earlier["status"] != "failed":
-                raise APIError(409, "A recording for this task has already been sent; it is kept "
-                                    "and scored. Go on to the next task or to your result.",
-                               {"item_id": ["already answered"]})
-            task = self._speaking_task(item)
-            try:
-                job = self.speech.submit(
-                    data, task=task["task"],
-                    text=item.content["text" if item.kind == "read_aloud" else "prompt"],
-                    item_id=item.id, passage_cefr=item.cefr,
-                    max_seconds=None if item.kind == "read_aloud" else task["max_seconds"],
-                    session_id=session_id, ui_language=sess.ui_language)
-            except ScoringUnavailable as err:
-                log.warning("a recording could not be sent for scoring: %s", err)
-                raise APIError(503, SPEECH_UNAVAILABLE, {"audio": ["scoring_unavailable"]}) from None
-            return self._job_out(job, sess.ui_language)
-
-    def speaking_job(self, session_id: str, token: str | None, job_id: str,
-                     language: str | None = None) -> dict:
-        with self.db.session() as s:
-            sess = self._load(s, session_id, token)
-            language = language or sess.ui_language
-        try:
-            job = self.speech.job(job_id)
-        except ScoringUnavailable as err:
-            log.warning("a spoken answer could not be read: %s", err)
-            raise APIError(503, SPEECH_JOBS_UNAVAILABLE) from None
-        if job is None or job.get("session_id") != session_id:
-            raise APIError(404, "This test has no spoken answer with this id.")
-        return self._job_out(job, language)
-
-    def speaking_jobs(self, session_id: str, token: str | None, language: str | None = None) -> list[dict]:
-        """The session's spoken answers (the latest one of each task), with status, progress
-        and, when scored, the result with feedback in ``language`` (default: the session's).
-        The scoring service queues again a job whose worker stopped (the embedded default
-        has no sweeper) before it answers."""
-        with self.db.session() as s:
-            sess = self._load(s, session_id, token)
-            language = language or sess.ui_language
-        jobs = list(self._latest_by_item(self._session_jobs(session_id)).values())
-        return [self._job_out(j, language) for j in jobs]

@@ -43,13 +43,13 @@ def record_pending_statistics(ctx) -> int:
 def on_review_decided(ctx, event: dict) -> None:
     """``review.decided`` (``services.common.events``): a coach's level for a written answer
     of a test becomes the answer's score, and a finished session's result is estimated again
-    (:func:`services.testing.handlers.apply_reviewed_level`), in this service's own
+    (:func:`services.testing.estimates.apply_reviewed_level`), in this service's own
     transaction. Idempotent: the score is set, not added to, and the estimate is replayed
     from the stored answers, so a second delivery leaves the same state. A spoken answer
     (not part of the test's estimate) or a text scored outside a test changes nothing here."""
     from services.common.events import publish
 
-    from .handlers import apply_reviewed_level
+    from .estimates import apply_reviewed_level
     from .records import result_of
 
     if event.get("kind") == "speech" or not (event.get("session_id") and event.get("task_id")):

@@ -717,7 +717,7 @@ def kept_in_step(world, result: dict) -> None:
 
 def test_replaying_a_finished_test_gives_back_its_result(world):
     """The re-estimate after a review changes nothing but the reviewed answer's score."""
-    from services.testing.handlers import apply_reviewed_level
+    from services.testing.estimates import apply_reviewed_level
 
     with world.db.session() as s:
         before = s.get(SessionRow, world.real_session).result

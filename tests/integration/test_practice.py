@@ -199,7 +199,7 @@ def test_writing_practice_refuses_bad_input_with_a_message(client):
 
 
 def test_writing_practice_is_rate_limited_per_address(client):
-    from services.testing.pages import PRACTICE_TEXTS
+    from services.testing.practice_pages import PRACTICE_TEXTS
 
     finish_in_pages(client)
     page = client.get("/en/practice/writing")

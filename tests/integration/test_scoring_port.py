@@ -235,7 +235,7 @@ def test_a_test_goes_on_while_the_scoring_service_is_down_and_its_result_waits(t
 
 
 def test_the_result_page_says_the_writing_is_being_scored_and_updates_itself(testing_apart, scoring):
-    from services.testing.handlers import ResultWaiting
+    from services.testing.pending import ResultWaiting
 
     service = testing_apart.extensions["taitotaso.testing"]
     client = testing_apart.test_client()

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from services.testing.app import create_app
-from services.testing.handlers import _capped
+from services.testing.estimates import _capped
 from services.testing import orm
 from services.testing.orm import SessionItem
 from tests.sql_counts import SqlCounter

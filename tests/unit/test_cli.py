@@ -56,7 +56,7 @@ def test_the_readme_coverage_table_is_generated_from_the_bank(capsys):
     from pathlib import Path
 
     from item_bank.content import load_content
-    from services.cli import COVERAGE_BEGIN, COVERAGE_END, coverage_table
+    from services.cli.items import COVERAGE_BEGIN, COVERAGE_END, coverage_table
 
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     current = readme.split(COVERAGE_BEGIN, 1)[1].split(COVERAGE_END, 1)[0].strip()
