@@ -4,9 +4,10 @@
 
 1. Starts each service alone, ``taitotaso serve --service NAME`` (testing, scoring, results,
    authoring, library), on its own port, over one PostgreSQL database (a fresh schema;
-   ``--sqlite``: a SQLite file) and no Redis (each process runs its own jobs). The testing
-   service reaches the scoring service only through ``TAITOTASO_SCORING_URL`` with its own
-   credential.
+   ``--sqlite``: a SQLite file) and no Redis (each process runs its own jobs). Each service
+   reaches the others only through their addresses (``TAITOTASO_SCORING_URL``,
+   ``TAITOTASO_TESTING_URL``, ``TAITOTASO_RESULTS_URL``) with its credential, as compose
+   and Kubernetes configure them.
 2. Takes a test through the testing service's API, its writing scored by the scoring service.
 3. Takes another and stops the scoring service just before the first written answer: the
    answer is stored unscored (``scoring: waiting``), the test goes on, the result waits
@@ -60,12 +61,15 @@ class Suite:
         return f"http://127.0.0.1:{self.ports[name]}"
 
     def start(self, name: str) -> None:
-        env = dict(self.env)
-        if name == "scoring":   # job seekers' tokens are checked by the testing service
-            env |= {"TAITOTASO_SCORING_CLIENTS": f"testing:{SECRET}",
-                    "TAITOTASO_TESTING_URL": self.url("testing")}
-        if name == "testing":
-            env |= {"TAITOTASO_SCORING_URL": self.url("scoring"), "TAITOTASO_SCORING_SECRET": SECRET}
+        # as compose and Kubernetes configure them: every service finds the others by address
+        # and calls them with its credential; each provider lists its callers
+        env = dict(self.env) | {
+            "TAITOTASO_SCORING_URL": self.url("scoring"), "TAITOTASO_SCORING_SECRET": SECRET,
+            "TAITOTASO_SCORING_CLIENTS": f"testing:{SECRET}",
+            "TAITOTASO_TESTING_URL": self.url("testing"), "TAITOTASO_TESTING_SECRET": SECRET,
+            "TAITOTASO_TESTING_CLIENTS": f"suite:{SECRET}",
+            "TAITOTASO_RESULTS_URL": self.url("results"), "TAITOTASO_RESULTS_SECRET": SECRET,
+            "TAITOTASO_RESULTS_CLIENTS": f"suite:{SECRET}"}
         log = open(self.logs / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
             [str(BIN), "serve", "--service", name, "--port", str(self.ports[name]),
