@@ -41,6 +41,7 @@ from sqlalchemy import delete, select, text, update
 from services.testing.orm import SessionItem, TestSession
 
 from . import seekers
+from .ports import ScoringRecords, ScoringUnavailable
 from .orm import AuditEvent, OwnedResult, Share, ShareView, SupervisedSitting
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def her_sessions(s, seeker_id: str) -> set[str]:
     return {*owned, *shared}
 
 
-def erase_account(db, seeker_id: str, scoring) -> dict:
+def erase_account(db, seeker_id: str, scoring: ScoringRecords) -> dict:
     """Delete the account and everything about the person; returns what was deleted (counts).
     Raises ``ScoringUnavailable`` (nothing here deleted yet) when the scoring service cannot
     erase its part now."""
@@ -124,14 +125,13 @@ def forget_bytes(db) -> None:
 __all__ = ["erase_account", "forget_bytes", "her_sessions"]
 
 
-def kept_about(db, seeker_id: str, scoring) -> dict:
+def kept_about(db, seeker_id: str, scoring: ScoringRecords) -> dict:
     """For the data export: what :func:`erase_account` would delete beyond the account and its
     results, i.e. her answers, recordings (base64 WAV), transcripts, reviews of her answers and
     the notes about her in the audit log. The recordings, transcripts and reviews are the
     scoring service's: when it does not answer they are None, and ``missing`` says so."""
     from flask_babel import gettext as _
 
-    from .ports import ScoringUnavailable
     from .seekers import _iso
 
     with db.session() as s:
