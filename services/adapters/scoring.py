@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.common.config import Config
 from services.common.db import Database
+from services.common.errors import APIError
 
 
 class InProcessScorer:
@@ -48,11 +49,65 @@ class InProcessSpeechScoring:
         return self.service.speech_jobs(session_id)
 
     def job(self, job_id: str) -> dict | None:
-        from services.common.errors import APIError
-
         try:
             return self.service.speech_job(job_id)
         except APIError as err:
             if err.status == 404:
                 return None
             raise
+
+
+class InProcessScoringRecords:
+    """:class:`services.results.ports.ScoringRecords` by the scoring service layer in this
+    process: the same rows and answers as the scoring API's ``/records`` part; a decision
+    is committed and ``review.decided`` published by the scoring service, on ``queue``."""
+
+    def __init__(self, db: Database, config: Config, service=None, queue=None):
+        from services.scoring.handlers import ScoringService
+
+        self.service = service or ScoringService(db, config, queue=queue)
+
+    @staticmethod
+    def _sessions(session_ids) -> list[str]:
+        return sorted({str(x) for x in session_ids})
+
+    def reviews(self, session_ids, *, status: str = "all", limit: int = 200) -> list[dict]:
+        ids = None if session_ids is None else self._sessions(session_ids)
+        return self.service.reviews_of(ids, status, limit)
+
+    def review(self, review_id: int) -> dict | None:
+        try:
+            return self.service.review_of(int(review_id))
+        except APIError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def review_audio(self, review_id: int) -> bytes | None:
+        try:
+            return self.service.review_audio(int(review_id)) or None
+        except APIError as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def decide(self, review_id: int, *, cefr: str, reviewer: str, reason: str | None) -> dict:
+        from services.results.ports import AlreadyReviewed, DecisionRefused, NoSuchReview
+
+        try:
+            return self.service.review(int(review_id), cefr, reviewer, reason)
+        except APIError as err:
+            if err.status == 404:
+                raise NoSuchReview(review_id) from None
+            if err.status == 409:
+                raise AlreadyReviewed(err.message) from None
+            raise DecisionRefused(err.message, err.errors) from None
+
+    def speech_jobs(self, session_ids) -> dict[str, list[dict]]:
+        return self.service.speech_jobs_of(self._sessions(session_ids))
+
+    def export(self, session_ids) -> dict:
+        return self.service.export_sessions(self._sessions(session_ids))
+
+    def erase(self, session_ids) -> dict:
+        return self.service.erase_sessions(self._sessions(session_ids))

@@ -59,8 +59,9 @@ def json_request(base: str, path: str, secret: str | None, *, method: str = "GET
 def call_service(service: str, base: str, request_of: Callable[[], urllib.request.Request], *,
                  timeout: float, retries: int = 2, retry_wait: float = 0.5,
                  retry_timeouts: bool = True, passed: tuple[int, ...] = (),
-                 unavailable: type[Exception] = ServiceUnavailable):
-    """One call to ``service`` at ``base``: the JSON answer (None for 404 or an empty body).
+                 unavailable: type[Exception] = ServiceUnavailable, raw: bool = False):
+    """One call to ``service`` at ``base``: the JSON answer (None for 404 or an empty body;
+    with ``raw``, the body's bytes, e.g. a recording).
 
     ``request_of`` makes the request afresh for each try (a body is read once). Tried
     ``retries`` more times when the connection fails or the service is overloaded (429,
@@ -73,8 +74,10 @@ def call_service(service: str, base: str, request_of: Callable[[], urllib.reques
             time.sleep(retry_wait)
         try:
             with urllib.request.urlopen(request_of(), timeout=timeout) as response:
-                raw = response.read()
-                return json.loads(raw) if raw else None
+                body = response.read()
+                if raw:
+                    return body
+                return json.loads(body) if body else None
         except urllib.error.HTTPError as err:
             if err.code == 404:
                 return None

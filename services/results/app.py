@@ -10,14 +10,19 @@ from services.common.app_support import RestApi, base_app
 from services.common.config import Config
 
 from . import api, coach, pages, service_api, wellknown
-from .ports import finished_tests_for
+from .ports import finished_tests_for, scoring_records_for
 from . import password_reset, sign_up_mail  # noqa: F401  (their pages join pages.bp)
 
 
-def create_app(config: Config | None = None):
+def create_app(config: Config | None = None, scoring=None):
+    """``scoring``: the scoring service's reviews and spoken answers
+    (:class:`services.results.ports.ScoringRecords`); None: as the configuration says
+    (``TAITOTASO_SCORING_URL``, else in this process)."""
     app, res = base_app(__name__, config)
     # the tests the testing service keeps: in this process, or over HTTP (TAITOTASO_TESTING_URL)
     app.extensions["taitotaso.results.finished_tests"] = finished_tests_for(res.config, res.db)
+    app.extensions["taitotaso.results.scoring"] = scoring if scoring is not None else \
+        scoring_records_for(res.config, res.db, res.queue)
     pages.init_login(app)   # Flask-Login: who is signed in (job seekers)
     app.config.update(
         API_TITLE="Taitotaso results API", API_VERSION="v1", OPENAPI_VERSION="3.0.3",

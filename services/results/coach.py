@@ -29,6 +29,7 @@ from services.common.names import SKILL_NAMES, SPEAKING_TASK_NAMES
 from . import coaching
 from .coach_charts import profile_chart, progress_chart
 from .coaching import RESULT_SKILLS, NotShared, level_text
+from .ports import AlreadyReviewed, DecisionRefused, NoSuchReview, ScoringUnavailable
 
 SERVICES = Path(__file__).resolve().parents[1]
 
@@ -52,6 +53,16 @@ MAX_REASON = 2000
 # -- who is signed in ------------------------------------------------------------------
 def _resources():
     return current_app.extensions["taitotaso.resources"]
+
+
+def _scoring():
+    """The scoring service's reviews and spoken answers (services/results/ports.py)."""
+    return current_app.extensions["taitotaso.results.scoring"]
+
+
+def _scoring_away() -> str:
+    return _("The answers under review cannot be shown just now: the scoring service is not "
+             "answering. Reload the page in a moment.")
 
 
 coach_only = staff_with(("coach",), lambda: _(
@@ -135,7 +146,7 @@ def _filters() -> dict:
 
 
 def _filtered(staff: Staff, chosen: dict) -> tuple[list[coaching.Client], int]:
-    everyone = coaching.coach_clients(_resources().db, staff.id)
+    everyone = coaching.coach_clients(_resources().db, staff.id, scoring=_scoring())
     shown = coaching.filter_clients(everyone, chosen["level"], chosen["skill"], chosen["q"],
                                     label=_label)
     return shown, len(everyone)
@@ -196,7 +207,7 @@ def client(job_seeker_id):
     staff = current_staff()
     db = _resources().db
     try:
-        found = coaching.coach_client(db, staff.id, job_seeker_id)
+        found = coaching.coach_client(db, staff.id, job_seeker_id, scoring=_scoring())
     except NotShared:
         raise _not_shared() from None
     coaching.record_views(db, [r.share_id for r in found.results], staff.email)
@@ -205,12 +216,17 @@ def client(job_seeker_id):
     profile = profile_chart(latest, names)
     progress = progress_chart(found.results, names, CutScores.load(),
                               lambda r: _short_date(r.finished_at))
-    reviews = coaching.reviews_visible_to(db, staff, status="all",
-                                          session_ids=[r.session_id for r in found.results],
-                                          label=_label)
+    try:
+        reviews, reviews_away = coaching.reviews_visible_to(
+            db, _scoring(), staff, status="all", session_ids=[r.session_id for r in found.results],
+            label=_label), None
+    except ScoringUnavailable as err:   # the rest of the client's page stands
+        current_app.logger.warning("coach client page without reviews: %s", err)
+        reviews, reviews_away = [], _scoring_away()
     dates = {r.session_id: _date(r.finished_at) for r in found.results}
     return render_template("coach_client.html", client=found, label=_label(found), latest=latest,
                            profile=profile, progress=progress, names=names, reviews=reviews,
+                           reviews_away=reviews_away,
                            results=list(reversed(found.results)), dates=dates,
                            date=_date, level_text=level_text, assurance_names=ASSURANCE_NAMES,
                            kind_names=KIND_NAMES, status_names=STATUS_NAMES,
@@ -260,11 +276,16 @@ def reviews():
     staff = current_staff()
     status = request.args.get("status") if request.args.get("status") in ("open", "reviewed") else "open"
     db = _resources().db
-    found = coaching.reviews_visible_to(db, staff, status=status, label=_label)
+    try:
+        found, away = coaching.reviews_visible_to(db, _scoring(), staff, status=status,
+                                                  label=_label), None
+    except ScoringUnavailable as err:
+        current_app.logger.warning("coach review queue not shown: %s", err)
+        found, away = [], _scoring_away()
     coaching.record_views(db, [v.share_id for v in found if v.share_id], staff.email)
-    return render_template("coach_reviews.html", reviews=found, status=status,
+    return render_template("coach_reviews.html", reviews=found, status=status, reviews_away=away,
                            whole=coaching.sees_whole_queue(staff), kind_names=KIND_NAMES,
-                           status_names=STATUS_NAMES, when=_review_date)
+                           status_names=STATUS_NAMES, when=_review_date), 503 if away else 200
 
 
 def _review_date(iso: str | None) -> str:
@@ -292,14 +313,42 @@ def _subscore_level(value) -> str:
         return "–"
 
 
+def _unavailable() -> APIError:
+    return APIError(503, _("The scoring service is not answering just now, so this answer "
+                           "cannot be shown or reviewed. Nothing was saved: try again in a "
+                           "moment."))
+
+
 def _visible(review_id: int) -> coaching.ReviewView:
     staff = current_staff()
     try:
-        return coaching.review_visible_to(_resources().db, staff, review_id, label=_label)
+        return coaching.review_visible_to(_resources().db, _scoring(), staff, review_id, label=_label)
+    except ScoringUnavailable as err:
+        current_app.logger.warning("coach review %s not shown: %s", review_id, err)
+        raise _unavailable() from None
     except NotShared:
-        raise APIError(404, _("There is no such answer among those you may review: it may "
-                              "belong to a job seeker who does not share results with you "
-                              "(any more).")) from None
+        raise _not_reviewable() from None
+
+
+def _not_reviewable() -> APIError:
+    return APIError(404, _("There is no such answer among those you may review: it may "
+                           "belong to a job seeker who does not share results with you "
+                           "(any more)."))
+
+
+def _review_or_none(review_id: int) -> dict | None:
+    try:
+        return _scoring().review(review_id)
+    except ScoringUnavailable:
+        return None
+
+
+def _own_decision(review: dict | None, email: str, cefr: str) -> bool:
+    """Whether an answer already reviewed was reviewed so by this coach: the same decision
+    sent once more (e.g. after a 503 whose request the scoring service had saved) is saved,
+    as asked, not a conflict."""
+    return bool(review) and review.get("status") == "reviewed" and \
+        review.get("reviewer") == email and review.get("reviewed_cefr") == cefr
 
 
 @bp.route("/reviews/<int:review_id>", methods=["GET", "POST"])
@@ -312,31 +361,41 @@ def review(review_id):
         coaching.record_views(db, [view.share_id], staff.email)
     if request.method == "GET":
         return _review_page(view)
-    if view.review["status"] == "reviewed":
-        raise APIError(409, _("This answer was already reviewed by %(who)s.",
-                              who=view.review.get("reviewer") or "?"))
     form = {"cefr": request.form.get("cefr", ""), "reason": _clean(request.form.get("reason"), MAX_REASON)}
     machine_cefr = view.review.get("machine_cefr")
+    if view.review["status"] == "reviewed":
+        if _own_decision(view.review, staff.email, form["cefr"]):   # sent again after a 503
+            return _saved(review_id, machine_cefr, form["cefr"])
+        raise APIError(409, _("This answer was already reviewed by %(who)s.",
+                              who=view.review.get("reviewer") or "?"))
     if form["cefr"] not in LEVELS:
         return _review_page(view, _("Choose the level of this answer."), form, 422)
     if form["cefr"] != machine_cefr and not form["reason"]:
         return _review_page(view, _("Give a reason: you changed the level from %(old)s to %(new)s.",
                                     old=machine_cefr or "–", new=form["cefr"]), form, 422)
-    from services.scoring.handlers import ScoringService
-
-    service = ScoringService(db, _resources().config, queue=_resources().queue)  # publishes review.decided
-    try:
-        service.review(review_id, form["cefr"], staff.email, form["reason"] or None)
-    except APIError as err:
-        if err.status == 409:
+    try:   # the scoring service commits the decision and publishes review.decided
+        _scoring().decide(review_id, cefr=form["cefr"], reviewer=staff.email,
+                          reason=form["reason"] or None)
+    except ScoringUnavailable as err:
+        current_app.logger.warning("coach decision on review %s not sent: %s", review_id, err)
+        raise _unavailable() from None
+    except AlreadyReviewed:
+        if not _own_decision(_review_or_none(review_id), staff.email, form["cefr"]):
             raise APIError(409, _("This answer was already reviewed by someone else a moment "
                                   "ago. Reload the page to see their decision.")) from None
-        raise
-    if form["cefr"] == machine_cefr:
-        flash(_("Saved: you confirmed the level %(level)s.", level=form["cefr"]))
+    except NoSuchReview:
+        raise _not_reviewable() from None
+    except DecisionRefused as err:   # the checks above make this rare: its own words then
+        return _review_page(view, str(err), form, 422)
+    return _saved(review_id, machine_cefr, form["cefr"])
+
+
+def _saved(review_id: int, machine_cefr: str | None, cefr: str):
+    if cefr == machine_cefr:
+        flash(_("Saved: you confirmed the level %(level)s.", level=cefr))
     else:
         flash(_("Saved: you changed the level from %(old)s to %(new)s.", old=machine_cefr or "–",
-                new=form["cefr"]))
+                new=cefr))
     return redirect(url_for("coach.review", review_id=review_id))
 
 
@@ -345,7 +404,11 @@ def review(review_id):
 def review_audio(review_id):
     staff = current_staff()
     view = _visible(review_id)
-    data = coaching.review_audio(_resources().db, view) if view.has_audio else None
+    try:
+        data = coaching.review_audio(_scoring(), view)
+    except ScoringUnavailable as err:
+        current_app.logger.warning("coach review %s audio not fetched: %s", review_id, err)
+        raise _unavailable() from None
     if data is None:
         raise APIError(404, _("This answer has no recording: only spoken answers have one."))
     if view.share_id:

@@ -13,11 +13,16 @@ and the review queue name the client through :class:`Client`, so none can show m
 
 Reviewers and admins see the whole review queue, but never who a job seeker is unless
 that job seeker shared with them as their coach.
+
+The reviews and the spoken answers are the scoring service's: they are read through the
+port ``scoring`` (:class:`services.results.ports.ScoringRecords`) for the sessions decided
+here, and a function that needs them raises ``ScoringUnavailable`` when it cannot answer.
 """
 from __future__ import annotations
 
 import csv
 import io
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -27,10 +32,11 @@ from sqlalchemy import select, update
 from assessment.cefr import LEVELS
 from item_bank.orm import utcnow
 from services.common.accounts import Staff, StaffUser
-from services.scoring.handlers import review_out as _review_out
-from services.scoring.orm import ScoreReview, SpeechJob
 
 from .orm import JobSeeker, OwnedResult, Share, ShareView
+from .ports import ScoringRecords, ScoringUnavailable
+
+log = logging.getLogger(__name__)
 
 # the skills of a test result, in the order the job seeker's result page shows them
 RESULT_SKILLS = ("reading", "listening", "vocabulary", "structure", "writing", "speaking")
@@ -119,9 +125,11 @@ def _active_coach_shares(coach_id: int, now: datetime):
                    JobSeeker.deleted_at.is_(None), OwnedResult.result.is_not(None)))
 
 
-def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[Client]:
+def coach_clients(db, coach_id: int, job_seeker_id: str | None = None,
+                  scoring: ScoringRecords | None = None) -> list[Client]:
     """The clients who share results with this coach now, newest result first; with
-    ``job_seeker_id``, that one client or an empty list."""
+    ``job_seeker_id``, that one client or an empty list. ``scoring``: where the spoken
+    answers' levels come from (None: the results without a speaking level)."""
     now = utcnow()
     query = _active_coach_shares(coach_id, now)
     if job_seeker_id is not None:
@@ -131,7 +139,7 @@ def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[C
         supervisor_ids = {o.supervised_by for _sh, o, _j in rows if o.supervised_by}
         names = dict(s.execute(select(StaffUser.id, StaffUser.name)
                                .where(StaffUser.id.in_(supervisor_ids))).all()) if supervisor_ids else {}
-        speaking = _speaking_by_session(s, {owned.session_id for _sh, owned, _j in rows})
+    speaking = _speaking_by_session(scoring, {owned.session_id for _sh, owned, _j in rows})
     clients: dict[str, Client] = {}
     by_session: dict[tuple[str, str], SharedResult] = {}
     # consent to show the name: only while every active share with this coach gives it (the
@@ -168,7 +176,12 @@ def coach_clients(db, coach_id: int, job_seeker_id: str | None = None) -> list[C
     return sorted(clients.values(), key=lambda c: c.latest.finished_at, reverse=True)
 
 
-def speaking_estimate(jobs: Iterable[SpeechJob]) -> dict | None:
+def _field(job, name: str):
+    """A job's field: the scoring service's job dicts, or anything with attributes."""
+    return job.get(name) if isinstance(job, dict) else getattr(job, name)
+
+
+def speaking_estimate(jobs: Iterable) -> dict | None:
     """The speaking level of one sitting from its spoken answers (``jobs`` in the order sent;
     the latest answer to each task counts, as on the job seeker's result page).
 
@@ -177,13 +190,13 @@ def speaking_estimate(jobs: Iterable[SpeechJob]) -> dict | None:
     two short answers), and its certainty the scorer's confidence in that answer: the
     probability it gives its level. A level a coach set on review has no machine certainty
     (``certainty`` None, ``reviewed`` True). None when no answer got a level."""
-    latest: dict[str | None, SpeechJob] = {}
+    latest: dict = {}
     for job in jobs:
-        latest[job.item_id] = job
+        latest[_field(job, "item_id")] = job
     scored = []
     for job in latest.values():
-        r = job.result or {}
-        if job.status == "done" and r.get("cefr") in LEVELS and r.get("recognised_as") in SPEAKING_RECOGNISED:
+        r = _field(job, "result") or {}
+        if _field(job, "status") == "done" and r.get("cefr") in LEVELS and r.get("recognised_as") in SPEAKING_RECOGNISED:
             scored.append(r)
     if not scored:
         return None
@@ -195,14 +208,16 @@ def speaking_estimate(jobs: Iterable[SpeechJob]) -> dict | None:
             "n_items": len(scored)}
 
 
-def _speaking_by_session(s, session_ids: set[str]) -> dict[str, dict]:
-    if not session_ids:
+def _speaking_by_session(scoring: ScoringRecords | None, session_ids: set[str]) -> dict[str, dict]:
+    """The speaking level of each session that has one. Without an answer from the scoring
+    service the results show no speaking level (logged), and the rest of the page stands."""
+    if not session_ids or scoring is None:
         return {}
-    jobs = s.scalars(select(SpeechJob).where(SpeechJob.session_id.in_(session_ids))
-                     .order_by(SpeechJob.created_at, SpeechJob.id)).all()
-    by_session: dict[str, list[SpeechJob]] = {}
-    for job in jobs:
-        by_session.setdefault(job.session_id, []).append(job)
+    try:
+        by_session = scoring.speech_jobs(session_ids)
+    except ScoringUnavailable as err:
+        log.warning("no speaking levels for the coach pages: %s", err)
+        return {}
     out = {}
     for sid, session_jobs in by_session.items():
         estimate = speaking_estimate(session_jobs)
@@ -211,8 +226,9 @@ def _speaking_by_session(s, session_ids: set[str]) -> dict[str, dict]:
     return out
 
 
-def coach_client(db, coach_id: int, job_seeker_id: str) -> Client:
-    found = coach_clients(db, coach_id, job_seeker_id) if job_seeker_id else []
+def coach_client(db, coach_id: int, job_seeker_id: str,
+                 scoring: ScoringRecords | None = None) -> Client:
+    found = coach_clients(db, coach_id, job_seeker_id, scoring) if job_seeker_id else []
     if not found:
         raise NotShared(job_seeker_id)
     return found[0]
@@ -277,26 +293,22 @@ def _shared_sessions(db, staff: Staff) -> dict[str, tuple[Client, SharedResult]]
     return {r.session_id: (c, r) for c in coach_clients(db, staff.id) for r in c.results}
 
 
-def reviews_visible_to(db, staff: Staff, status: str = "open", session_ids: Iterable[str] | None = None,
+def reviews_visible_to(db, scoring: ScoringRecords, staff: Staff, status: str = "open",
+                       session_ids: Iterable[str] | None = None,
                        label=lambda c: c.display_name, limit: int = 200) -> list[ReviewView]:
     """The uncertain scores this staff member may see: of sessions shared with them as a
     coach, or all of them for reviewers and admins; oldest first. ``session_ids`` narrows
-    to those sessions (a client's page)."""
+    to those sessions (a client's page). Raises ``ScoringUnavailable``."""
     shared = _shared_sessions(db, staff)
     whole = sees_whole_queue(staff)
-    query = select(ScoreReview).order_by(ScoreReview.created_at, ScoreReview.id).limit(limit)
-    if status in ("open", "reviewed"):
-        query = query.where(ScoreReview.status == status)
+    status = status if status in ("open", "reviewed") else "all"
     if session_ids is not None:
-        wanted = set(session_ids)
+        wanted: set[str] | None = set(session_ids)
         if not whole:
             wanted &= set(shared)
-        query = query.where(ScoreReview.session_id.in_(sorted(wanted)))
-    elif not whole:
-        query = query.where(ScoreReview.session_id.in_(sorted(shared)))
-    with db.session() as s:
-        rows = s.scalars(query).all()
-        out = [_review_out(r) for r in rows]
+    else:
+        wanted = None if whole else set(shared)
+    out = scoring.reviews(wanted, status=status, limit=limit) if wanted is None or wanted else []
     views = []
     for review in out:
         client, result = shared.get(review["session_id"], (None, None))
@@ -306,10 +318,11 @@ def reviews_visible_to(db, staff: Staff, status: str = "open", session_ids: Iter
     return views
 
 
-def review_visible_to(db, staff: Staff, review_id: int, label=lambda c: c.display_name) -> ReviewView:
-    with db.session() as s:
-        row = s.get(ScoreReview, review_id)
-        review = _review_out(row) if row is not None else None
+def review_visible_to(db, scoring: ScoringRecords, staff: Staff, review_id: int,
+                      label=lambda c: c.display_name) -> ReviewView:
+    """One review, if this staff member may see it (else ``NotShared``). Raises
+    ``ScoringUnavailable``."""
+    review = scoring.review(review_id)
     if review is None:
         raise NotShared(review_id)
     shared = _shared_sessions(db, staff)
@@ -320,13 +333,12 @@ def review_visible_to(db, staff: Staff, review_id: int, label=lambda c: c.displa
                       result.share_id if result else None)
 
 
-def review_audio(db, review: ReviewView) -> bytes | None:
-    job_id = (review.review.get("machine") or {}).get("job_id")
-    if not job_id:
+def review_audio(scoring: ScoringRecords, review: ReviewView) -> bytes | None:
+    """The recording of a spoken answer under review (None: none kept). Raises
+    ``ScoringUnavailable``."""
+    if not review.has_audio:
         return None
-    with db.session() as s:
-        job = s.get(SpeechJob, job_id)
-        return job.audio if job is not None else None
+    return scoring.review_audio(review.review["id"])
 
 
 # -- CSV -------------------------------------------------------------------------------

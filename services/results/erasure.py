@@ -17,6 +17,14 @@ erasing again:
   itself stays withdrawn, so that a credential an employer holds answers "revoked");
 - her browser sessions (the caller ends them with ``revoke_sessions_of``).
 
+The scoring service's rows (her answers in the review queue, her recordings and
+transcripts) are erased first, through the port ``scoring``
+(:class:`services.results.ports.ScoringRecords`), which makes that service's database
+forget them; only when it has answered are this service's rows deleted. A scoring service
+that does not answer stops the erasure before anything here is deleted
+(``ScoringUnavailable``), so that the account, and with it the list of her tests, is still
+there when she tries again; the erasure is idempotent.
+
 Then the database is made to forget the bytes too: SQLite overwrites deleted rows with zeros
 (``PRAGMA secure_delete``, set on every connection in services/common/db.py) and the WAL is
 checkpointed and truncated; PostgreSQL rewrites the touched tables and their indexes
@@ -31,18 +39,15 @@ import logging
 
 from sqlalchemy import delete, select, update
 
-from services.scoring.orm import ScoreReview, SpeechJob
-
 from . import seekers
 from .orm import AuditEvent, OwnedResult, Share, ShareView, SupervisedSitting
-from .ports import finished_tests
+from .ports import ScoringRecords, ScoringUnavailable, finished_tests
 
 log = logging.getLogger(__name__)
 
 # the tables that held her data: rewritten on PostgreSQL after an erasure
 TOUCHED = ("job_seekers", "job_seeker_identities", "owned_results", "shares", "share_views",
-           "audit_events", "supervised_sittings",
-           "score_reviews", "speech_jobs")
+           "audit_events", "supervised_sittings")
 
 
 def her_sessions(s, seeker_id: str) -> set[str]:
@@ -51,17 +56,21 @@ def her_sessions(s, seeker_id: str) -> set[str]:
     return {*owned, *shared}
 
 
-def erase_account(db, seeker_id: str) -> dict:
-    """Delete the account and everything about the person; returns what was deleted (counts)."""
+def erase_account(db, seeker_id: str, scoring: ScoringRecords) -> dict:
+    """Delete the account and everything about the person; returns what was deleted (counts).
+    Raises ``ScoringUnavailable`` (nothing here deleted yet) when the scoring service cannot
+    erase its part now."""
     with db.session() as s:
         sessions = her_sessions(s, seeker_id)
     # the other services' part first: if one does not answer, nothing of hers is gone here
     # yet and erasing again does it all (each part is idempotent)
-    counts = dict(finished_tests().erase(sorted(sessions)))   # answers, tokens (testing)
+    scoring_part = scoring.erase(sorted(sessions)) if sessions else {"erased": {}, "review_ids": []}
+    counts = dict(scoring_part.get("erased") or {})   # reviews, recordings (scoring)
+    counts |= finished_tests().erase(sorted(sessions))   # answers, tokens (testing)
     seekers.delete_account(db, seeker_id)   # the account row emptied, identities, results
     with db.session() as s:
         ids = list(sessions)
-        reviews = set(s.scalars(select(ScoreReview.id).where(ScoreReview.session_id.in_(ids)))) if ids else set()
+        reviews = set(scoring_part.get("review_ids") or [])
         sittings = set(s.scalars(select(SupervisedSitting.id)
                                  .where(SupervisedSitting.session_id.in_(ids)))) if ids else set()
         targets = ({f"score_review:{r}" for r in reviews} | {f"sitting:{t}" for t in sittings}
@@ -83,9 +92,6 @@ def erase_account(db, seeker_id: str) -> dict:
             counts["share_views"] = s.execute(delete(ShareView).where(ShareView.share_id.in_(share_ids))).rowcount
             s.execute(update(Share).where(Share.id.in_(share_ids)).values(token_hash=None))
         if ids:
-            counts["score_reviews"] = s.execute(delete(ScoreReview).where(ScoreReview.id.in_(reviews))).rowcount \
-                if reviews else 0
-            counts["speech_jobs"] = s.execute(delete(SpeechJob).where(SpeechJob.session_id.in_(ids))).rowcount
             counts["supervised_sittings"] = s.execute(delete(SupervisedSitting).where(
                 SupervisedSitting.session_id.in_(ids))).rowcount
         # the one line the audit keeps: that an account was deleted (no email, no name)
@@ -104,36 +110,35 @@ def forget_bytes(db) -> None:
 __all__ = ["erase_account", "forget_bytes", "her_sessions"]
 
 
-def kept_about(db, seeker_id: str) -> dict:
+def kept_about(db, seeker_id: str, scoring: ScoringRecords) -> dict:
     """For the data export: what :func:`erase_account` would delete beyond the account and its
     results, i.e. her answers, recordings (base64 WAV), transcripts, reviews of her answers and
-    the notes about her in the audit log."""
-    import base64
+    the notes about her in the audit log. The recordings, transcripts and reviews are the
+    scoring service's: when it does not answer they are None, and ``missing`` says so."""
+    from flask_babel import gettext as _
 
     from .seekers import _iso
 
     with db.session() as s:
         ids = sorted(her_sessions(s, seeker_id))
-        if not ids:
-            return {"answers": [], "spoken_answers": [], "reviews": [], "notes": []}
-        answers = finished_tests().answers(ids)   # the testing service's part
-        jobs = s.scalars(select(SpeechJob).where(SpeechJob.session_id.in_(ids))
-                         .order_by(SpeechJob.created_at)).all()
-        spoken = [{"test": j.session_id, "item_id": j.item_id, "task": j.task,
-                   "created_at": _iso(j.created_at), "duration_s": j.duration_s,
-                   "transcript": (j.result or {}).get("transcript"),
-                   "result": j.result,
-                   "recording_wav_base64": base64.b64encode(j.audio).decode("ascii") if j.audio else None}
-                  for j in jobs]
-        review_rows = s.scalars(select(ScoreReview).where(ScoreReview.session_id.in_(ids))
-                                .order_by(ScoreReview.created_at)).all()
-        reviews = [{"test": r.session_id, "kind": r.kind, "answer": r.answer, "status": r.status,
-                    "machine_cefr": (r.machine or {}).get("cefr"), "reviewed_cefr": r.reviewed_cefr,
-                    "reviewer": r.reviewer, "note": r.note, "created_at": _iso(r.created_at),
-                    "reviewed_at": _iso(r.reviewed_at)} for r in review_rows]
+    if not ids:
+        return {"answers": [], "spoken_answers": [], "reviews": [], "notes": []}
+    missing = {}
+    try:
+        scored = scoring.export(ids)
+    except ScoringUnavailable as err:
+        log.warning("export of job seeker %s without the scoring service's part: %s", seeker_id, err)
+        scored = {"spoken_answers": None, "reviews": None, "review_ids": []}
+        why = _("Missing from this file: the scoring service, which keeps your spoken answers, "
+                "their recordings and transcripts, and the coaches' reviews of your answers, did "
+                "not answer. Download your data again in a while.")
+        missing = {"spoken_answers": why, "reviews": why}
+    answers = finished_tests().answers(ids)   # the testing service's part
+    with db.session() as s:
         sittings = {t.id for t in s.scalars(select(SupervisedSitting).where(
             SupervisedSitting.session_id.in_(ids)))}
-        targets = ({f"score_review:{r.id}" for r in review_rows} | {f"sitting:{t}" for t in sittings}
+        targets = ({f"score_review:{r}" for r in scored.get("review_ids") or []}
+                   | {f"sitting:{t}" for t in sittings}
                    | {f"job_seeker:{seeker_id}"})
         notes = []
         for e in s.scalars(select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)):
@@ -141,4 +146,6 @@ def kept_about(db, seeker_id: str) -> dict:
             if e.target in targets or any(x in blob for x in ids):
                 notes.append({"at": _iso(e.at), "by": e.actor, "action": e.action,
                               "detail": e.detail, "note": e.reason})
-    return {"answers": answers, "spoken_answers": spoken, "reviews": reviews, "notes": notes}
+    out = {"answers": answers, "spoken_answers": scored.get("spoken_answers"),
+           "reviews": scored.get("reviews"), "notes": notes}
+    return {**out, "missing": missing} if missing else out

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from flask import Response, flash, g, redirect, render_template, request, session, url_for
+from flask import Response, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import logout_user
 
@@ -18,6 +18,11 @@ from . import seekers, sharing
 from .pages import _form_errors, _short_day, bp, context, current_seeker, db, seeker_required
 from .seekers import SeekerError
 from .texts import RECIPIENT_KINDS, SHARE_STATES, SKILL_NAMES, VIEWERS
+
+
+def scoring():
+    """The scoring service's part of her data (services/results/ports.py)."""
+    return current_app.extensions["taitotaso.results.scoring"]
 
 
 def progress_chart(results: list[dict], width: int = 640, height: int = 260) -> dict | None:
@@ -168,7 +173,7 @@ def account():
 @bp.get("/<lang>/account/export")
 @seeker_required
 def export():
-    data = seekers.export(db(), current_seeker().id)
+    data = seekers.export(db(), current_seeker().id, scoring())
     body = json.dumps(data, ensure_ascii=False, indent=2)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d")
     return Response(body, mimetype="application/json", headers={
@@ -187,7 +192,16 @@ def delete_account():
 
         from .erasure import erase_account
 
-        erase_account(db(), seeker.id)   # answers, recordings, notes, tokens: nothing stays
+        from .ports import ScoringUnavailable
+
+        try:   # answers, recordings, notes, tokens: nothing stays
+            erase_account(db(), seeker.id, scoring())
+        except ScoringUnavailable as err:   # nothing deleted yet: she can try again
+            current_app.logger.warning("account %s not deleted: %s", seeker.id, err)
+            return render_template("account_delete.html", seeker=seeker, error=_(
+                "Your account could not be deleted just now: a part of the service that keeps "
+                "your spoken answers did not answer. Nothing was deleted. Try again in a few "
+                "minutes.")), 503
 
         revoke_sessions_of(f"seeker:{seeker.id}")   # every browser she signed in with
         logout_user()

@@ -301,8 +301,9 @@ def _iso(moment: datetime | None) -> str | None:
     return aware(moment).isoformat(timespec="seconds") if moment is not None else None
 
 
-def export(db, seeker_id: str) -> dict:
-    """Everything kept about the account, as JSON-ready data (no password hashes)."""
+def export(db, seeker_id: str, scoring) -> dict:
+    """Everything kept about the account, as JSON-ready data (no password hashes); the
+    scoring service's part through ``scoring`` (services/results/ports.py)."""
     with db.session() as s:
         row = s.get(JobSeeker, seeker_id)
         identities = s.scalars(select(Identity).where(Identity.job_seeker_id == seeker_id)
@@ -340,7 +341,7 @@ def export(db, seeker_id: str) -> dict:
 
     return {"format": "taitotaso-job-seeker-export/1", "exported_at": _iso(now_utc()),
             "account": account, "identities": identity_out, "results": results,
-            "shares": share_out, **kept_about(db, seeker_id)}
+            "shares": share_out, **kept_about(db, seeker_id, scoring)}
 
 
 def delete_account(db, seeker_id: str) -> None:

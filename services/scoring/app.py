@@ -6,7 +6,7 @@ import threading
 from services.common.app_support import RestApi, base_app
 from services.common.config import Config
 
-from . import api
+from . import api, service_api
 from .handlers import ScoringService
 from .ports import session_tokens_for
 
@@ -21,6 +21,9 @@ def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool 
         OPENAPI_URL_PREFIX="/api/v1/scoring", OPENAPI_JSON_PATH="openapi.json",
         SESSION_COOKIE_NAME="taitotaso_staff",  # the staff session of the authoring service
         MAX_CONTENT_LENGTH=11 * 1024 * 1024,  # recordings up to 10 MB, checked with a message
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {
+            "serviceAuth": {"type": "http", "scheme": "bearer",
+                            "description": "a service's credential (TAITOTASO_SCORING_CLIENTS)"}}}},
     )
     service = ScoringService(res.db, res.config, scorer_factory, res.queue)
     app.extensions["taitotaso.scoring"] = service
@@ -29,6 +32,7 @@ def create_app(config: Config | None = None, scorer_factory=None, warm_up: bool 
 
     rest = RestApi(app)
     rest.register_blueprint(api.blp)
+    rest.register_blueprint(service_api.records_blp)
     if res.redis is None:  # embedded: jobs left by a stopped server run again
         from .speech import recover_stale_jobs
 

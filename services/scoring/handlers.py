@@ -195,6 +195,36 @@ class ScoringService:
                 raise APIError(404, "This review has no recording: only spoken answers have one.")
             return job.audio
 
+    # -- the rows of given sessions, for the suite's other services (records.py) ------------
+    def reviews_of(self, session_ids: list[str] | None, status: str = "all", limit: int = 200) -> list[dict]:
+        """The reviews of ``session_ids`` (of every session: None), oldest first."""
+        from . import records
+
+        return records.reviews_of(self.db, session_ids, status, limit)
+
+    def review_of(self, review_id: int) -> dict:
+        """One review as :func:`review_out` shows it; 404 when there is none."""
+        with self.db.read() as s:
+            row = s.get(ScoreReview, review_id)
+            if row is None:
+                raise APIError(404, f"There is no review {review_id}.")
+            return _review_out(row)
+
+    def speech_jobs_of(self, session_ids: list[str]) -> dict[str, list[dict]]:
+        from . import records
+
+        return records.speech_jobs_of(self.db, session_ids)
+
+    def export_sessions(self, session_ids: list[str]) -> dict:
+        from . import records
+
+        return records.export_sessions(self.db, session_ids)
+
+    def erase_sessions(self, session_ids: list[str]) -> dict:
+        from . import records
+
+        return records.erase_sessions(self.db, session_ids)
+
     def review(self, review_id: int, cefr: str, reviewer: str, note: str | None) -> dict:
         """A coach's decision on an uncertain score: confirm the machine's level, or
         override it, which needs a reason (``note``).

@@ -152,3 +152,94 @@ class JobListQuerySchema(Schema):
 class JobQuerySchema(Schema):
     ui_language = fields.String(validate=validate.OneOf(LEARNER_LANGUAGES),
                                 metadata={"description": "Language of the feedback messages"})
+
+
+# -- for the suite's other services: the rows of given test sessions (service_api.py) ---------
+MAX_SESSIONS = 10_000
+
+
+def _session_ids(required: bool = True, description: str = "The test sessions") -> fields.List:
+    return fields.List(fields.String(validate=validate.Length(min=1, max=36)), required=required,
+                       validate=validate.Length(max=MAX_SESSIONS), metadata={"description": description})
+
+
+class SessionIdsSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    session_ids = _session_ids()
+
+
+class ReviewSearchSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    session_ids = _session_ids(required=False, description=(
+        "The test sessions whose reviews to list; left out: every session's (the whole queue)"))
+    status = fields.String(load_default="all", validate=validate.OneOf(["open", "reviewed", "all"]))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+
+
+class ReviewSchema(Schema):
+    """An answer in the review queue, as the scoring service keeps it."""
+
+    id = fields.Integer()
+    kind = fields.String(metadata={"description": "writing or speech"})
+    task_id = fields.String(allow_none=True)
+    session_id = fields.String(allow_none=True)
+    prompt = fields.String()
+    answer = fields.String()
+    machine_cefr = fields.String(allow_none=True)
+    confidence = fields.Float()
+    machine = fields.Dict(metadata={"description": "The scorer's whole result (a spoken answer's "
+                                                   "has job_id, task and transcript)"})
+    status = fields.String(metadata={"description": "open or reviewed"})
+    reviewed_cefr = fields.String(allow_none=True)
+    reviewer = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = fields.String(allow_none=True, metadata={"description": "ISO 8601"})
+    reviewed_at = fields.String(allow_none=True, metadata={"description": "ISO 8601"})
+
+
+class ReviewListSchema(Schema):
+    reviews = fields.List(fields.Nested(ReviewSchema))
+
+
+class ServiceReviewDecisionSchema(Schema):
+    """A decision a service passes on for the person who made it (e.g. a coach on the
+    results service's pages, where who may decide which review is checked)."""
+
+    class Meta:
+        unknown = RAISE
+
+    cefr = fields.String(required=True, validate=validate.OneOf(LEVELS))
+    reviewer = fields.Email(required=True, validate=validate.Length(max=200), metadata={
+        "description": "The email of the person who decided: kept with the review and audited"})
+    note = fields.String(allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "the reason; required when cefr differs from the machine's level"})
+
+
+class ReviewDecidedSchema(ReviewSchema):
+    effect = fields.String(metadata={"description": "speech_job, session_result_queued or review_only"})
+    events = fields.List(fields.String(), metadata={"description": "The events published"})
+
+
+class SessionJobsSchema(Schema):
+    sessions = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(SpeechJobSchema)),
+                           metadata={"description": "Each session that has spoken answers: "
+                                                    "their jobs in the order sent"})
+
+
+class SessionExportSchema(Schema):
+    spoken_answers = fields.List(fields.Dict(), metadata={"description": (
+        "test, item_id, task, created_at, duration_s, transcript, result, recording_wav_base64")})
+    reviews = fields.List(fields.Dict(), metadata={"description": (
+        "test, kind, answer, status, machine_cefr, reviewed_cefr, reviewer, note, created_at, "
+        "reviewed_at")})
+    review_ids = fields.List(fields.Integer(), metadata={"description": "The reviews' ids"})
+
+
+class SessionErasureSchema(Schema):
+    erased = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
+        "description": "Rows deleted per table (score_reviews, speech_jobs)"})
+    review_ids = fields.List(fields.Integer(), metadata={"description": "The reviews deleted"})
