@@ -15,7 +15,7 @@ from flask_smorest import Blueprint
 
 from services.common.errors import APIError
 
-from .access import require_service
+from .access import SUITE_SERVICES, require_service
 from .schemas import (ReviewDecidedSchema, ReviewListSchema, ReviewSchema, ReviewSearchSchema,
                       ServiceReviewDecisionSchema, SessionErasureSchema, SessionExportSchema,
                       SessionIdsSchema, SessionJobsSchema)
@@ -30,8 +30,13 @@ SERVICE_AUTH = [{"serviceAuth": []}]
 @records_blp.before_request
 def _only_services():
     """The caller's credential first: a request without it learns nothing, not even which
-    body it should have sent."""
-    require_service()
+    body it should have sent. Only the suite's own services (``SUITE_SERVICES``): an API
+    client that may send answers to be scored reads and erases nobody's rows."""
+    caller = require_service()
+    if caller.name not in SUITE_SERVICES:
+        raise APIError(403, "This part of the scoring API is for the suite's own services "
+                            f"({', '.join(sorted(SUITE_SERVICES))} in TAITOTASO_SCORING_CLIENTS); "
+                            "this credential may send answers to be scored only.")
 
 
 def service():

@@ -36,6 +36,7 @@ from .queued import run_queued_jobs
 from .test_coach import COACH, WAV, World, signed_in
 
 SECRET = "results-service-secret-for-the-scoring-api-0123"
+API_CLIENT = "an-api-client-that-sends-texts-to-be-scored-42"
 
 
 class ScoringServer:
@@ -72,7 +73,8 @@ def world(config):
 
 @pytest.fixture
 def scoring(config, world):
-    server = ScoringServer(replace(config, scoring_clients={"results": SECRET}))
+    server = ScoringServer(replace(config, scoring_clients={"results": SECRET,
+                                                            "coach-tool": API_CLIENT}))
     yield server
     try:
         server.stop()
@@ -161,6 +163,10 @@ def test_the_records_api_refuses_a_caller_without_the_services_credential(world,
             assert "TAITOTASO_SCORING_CLIENTS" in r.json["message"]
     # a caller without the credential learns nothing, even of a body it got wrong
     assert client.post("/api/v1/scoring/records/erasure", json={"x": 1}).status_code == 401
+    # an API client may send answers to be scored, not read or erase the suite's rows
+    for method, path, body in calls:
+        r = getattr(client, method)(path, json=body, headers={"Authorization": f"Bearer {API_CLIENT}"})
+        assert r.status_code == 403 and "suite's own services" in r.json["message"], path
     with pytest.raises(ScoringUnavailable, match="refused"):
         HttpScoringRecords(scoring.url, "not-the-secret").reviews(None)
     # nothing was decided or erased
