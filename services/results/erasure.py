@@ -41,7 +41,7 @@ from sqlalchemy import delete, select, update
 
 from . import seekers
 from .orm import AuditEvent, OwnedResult, Share, ShareView, SupervisedSitting
-from .ports import ScoringRecords, ScoringUnavailable, finished_tests
+from .ports import FinishedTests, ScoringRecords, ScoringUnavailable, finished_tests
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,8 @@ def her_sessions(s, seeker_id: str) -> set[str]:
     return {*owned, *shared}
 
 
-def erase_account(db, seeker_id: str, scoring: ScoringRecords) -> dict:
+def erase_account(db, seeker_id: str, scoring: ScoringRecords,
+                  tests: FinishedTests | None = None) -> dict:
     """Delete the account and everything about the person; returns what was deleted (counts).
     Raises ``ScoringUnavailable`` (nothing here deleted yet) when the scoring service cannot
     erase its part now."""
@@ -66,7 +67,7 @@ def erase_account(db, seeker_id: str, scoring: ScoringRecords) -> dict:
     # yet and erasing again does it all (each part is idempotent)
     scoring_part = scoring.erase(sorted(sessions)) if sessions else {"erased": {}, "review_ids": []}
     counts = dict(scoring_part.get("erased") or {})   # reviews, recordings (scoring)
-    counts |= finished_tests().erase(sorted(sessions))   # answers, tokens (testing)
+    counts |= (tests or finished_tests()).erase(sorted(sessions))   # answers, tokens (testing)
     seekers.delete_account(db, seeker_id)   # the account row emptied, identities, results
     with db.session() as s:
         ids = list(sessions)
@@ -110,7 +111,8 @@ def forget_bytes(db) -> None:
 __all__ = ["erase_account", "forget_bytes", "her_sessions"]
 
 
-def kept_about(db, seeker_id: str, scoring: ScoringRecords) -> dict:
+def kept_about(db, seeker_id: str, scoring: ScoringRecords,
+               tests: FinishedTests | None = None) -> dict:
     """For the data export: what :func:`erase_account` would delete beyond the account and its
     results, i.e. her answers, recordings (base64 WAV), transcripts, reviews of her answers and
     the notes about her in the audit log. The recordings, transcripts and reviews are the
@@ -133,7 +135,7 @@ def kept_about(db, seeker_id: str, scoring: ScoringRecords) -> dict:
                 "their recordings and transcripts, and the coaches' reviews of your answers, did "
                 "not answer. Download your data again in a while.")
         missing = {"spoken_answers": why, "reviews": why}
-    answers = finished_tests().answers(ids)   # the testing service's part
+    answers = (tests or finished_tests()).answers(ids)   # the testing service's part
     with db.session() as s:
         sittings = {t.id for t in s.scalars(select(SupervisedSitting).where(
             SupervisedSitting.session_id.in_(ids)))}

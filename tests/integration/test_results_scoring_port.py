@@ -324,16 +324,19 @@ def test_without_the_scoring_service_an_erasure_deletes_nothing_and_a_retry_comp
         world, scoring):
     from services.results.erasure import erase_account, kept_about
 
+    from services.adapters.testing import InProcessFinishedTests
+
     seeker, aino = world.clients["aino"], world.sessions["aino"]
     over_http = http(scoring, timeout=2.0)
+    tests = InProcessFinishedTests(world.db)   # the testing service's part, here
     scoring.stop()
-    exported = kept_about(world.db, seeker, over_http)   # the export says which part is missing
+    exported = kept_about(world.db, seeker, over_http, tests)   # the export says which part is missing
     assert exported["spoken_answers"] is None and exported["reviews"] is None
     assert set(exported["missing"]) == {"spoken_answers", "reviews"}
     assert "scoring service" in exported["missing"]["spoken_answers"]
     assert len(exported["answers"]) > 0   # her answers, which the testing service keeps, are there
     with pytest.raises(ScoringUnavailable):
-        erase_account(world.db, seeker, over_http)
+        erase_account(world.db, seeker, over_http, tests)
     with world.db.session() as s:   # nothing of hers was deleted here
         row = s.get(JobSeeker, seeker)
         assert row.deleted_at is None and row.email == "aino@example.fi"
@@ -341,7 +344,7 @@ def test_without_the_scoring_service_an_erasure_deletes_nothing_and_a_retry_comp
     hers = review_ids(world.db, aino)
     assert len(hers) >= 2
     scoring.start()
-    counts = erase_account(world.db, seeker, over_http)
+    counts = erase_account(world.db, seeker, over_http, tests)
     assert (counts["score_reviews"], counts["speech_jobs"]) == (len(hers), 1)
     with world.db.session() as s:
         row = s.get(JobSeeker, seeker)
