@@ -368,11 +368,9 @@ def run(db, mode: str | None = None, min_n: int = 100, apply: bool = False, dif_
 
 def latest_run(db) -> dict | None:
     """The report of the latest calibration run, or None."""
-    with db.session() as s:
-        row = s.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(1)).first()
-        if row is None:
-            return None
-        return {**row.report, "run_id": row.id, "at": row.created_at.isoformat(timespec="seconds")}
+    from .validity import latest_run as latest
+
+    return latest(db)
 
 
 def _r(x, digits=4):

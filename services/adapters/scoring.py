@@ -111,3 +111,15 @@ class InProcessScoringRecords:
 
     def erase(self, session_ids) -> dict:
         return self.service.erase_sessions(self._sessions(session_ids))
+
+
+class InProcessScoringFigures:
+    """:class:`services.authoring.ports.ScoringFigures` by the scoring service's layer."""
+
+    def __init__(self, db: Database, config: Config | None = None):
+        self.db = db
+
+    def agreement(self) -> dict:
+        from services.scoring.records import machine_coach_agreement
+
+        return machine_coach_agreement(self.db)

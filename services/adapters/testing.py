@@ -31,6 +31,20 @@ class InProcessItemExposure:
         return exposure(self.db, item_id, version, since)
 
 
+class InProcessTestFigures:
+    """:class:`services.authoring.ports.TestFigures` by the testing service's layer."""
+
+    __test__ = False
+
+    def __init__(self, db):
+        self.db = db
+
+    def figures(self, max_exposure_rate: float) -> dict:
+        from services.testing.figures import figures
+
+        return figures(self.db, max_exposure_rate)
+
+
 class InProcessSessionTokens:
     """:class:`services.scoring.ports.SessionTokens` by the testing service's table, in the
     same process and database."""

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 IN_PROCESS_RECENT_RESULTS = "services.adapters.testing:InProcessRecentResults"
 IN_PROCESS_ITEM_EXPOSURE = "services.adapters.testing:InProcessItemExposure"
+IN_PROCESS_TEST_FIGURES = "services.adapters.testing:InProcessTestFigures"
+IN_PROCESS_SCORING_FIGURES = "services.adapters.scoring:InProcessScoringFigures"
 
 
 class TestingUnavailable(ServiceUnavailable):
@@ -142,3 +144,86 @@ def item_exposure_for(config: Config, db) -> ItemExposure:
     if config.testing_url:
         return HttpItemExposure(config.testing_url, config.testing_secret)
     return load(IN_PROCESS_ITEM_EXPOSURE)(db)
+
+
+# -- the validity report (services/validity.py) ------------------------------------------
+# The testing service's figures of finished tests (exposure, length, SEM, kinds served) and
+# the scoring service's machine and coach agreement, each computed by its owner.
+class ScoringUnavailable(ServiceUnavailable):
+    """The scoring service gave no answer now (down, too slow, refused the call)."""
+
+
+class TestFigures(Protocol):
+    __test__ = False
+
+    def figures(self, max_exposure_rate: float) -> dict:
+        """``{"exposure", "length", "sem", "kinds"}`` of the finished tests. Raises
+        :class:`TestingUnavailable` when the testing service cannot say now."""
+
+
+class ScoringFigures(Protocol):
+    def agreement(self) -> dict:
+        """Machine against coach per skill (``writing``, ``speaking``, ``all``). Raises
+        :class:`ScoringUnavailable` when the scoring service cannot say now."""
+
+
+class HttpTestFigures(HttpTestingCalls):
+    """:class:`TestFigures` by ``GET /api/v1/testing/figures?max_exposure_rate=``."""
+
+    __test__ = False
+
+    def figures(self, max_exposure_rate: float) -> dict:
+        out = self.get("/figures", {"max_exposure_rate": float(max_exposure_rate)})
+        return {k: out[k] for k in ("exposure", "length", "sem", "kinds")}
+
+
+class HttpScoringFigures:
+    """:class:`ScoringFigures` by ``GET /api/v1/scoring/records/agreement`` with this
+    service's credential (``authoring`` in the scoring service's TAITOTASO_SCORING_CLIENTS)."""
+
+    PATH = "/api/v1/scoring/records/agreement"
+    SKILLS = ("writing", "speaking", "all")
+
+    def __init__(self, url: str, secret: str | None, timeout: float = 5.0, retries: int = 1,
+                 retry_wait: float = 0.2):
+        self.url = url.rstrip("/")
+        self.secret = secret
+        self.timeout = timeout
+        self.retries = retries
+        self.retry_wait = retry_wait
+
+    def agreement(self) -> dict:
+        try:
+            out = call_service("scoring", self.url,
+                               lambda: json_request(self.url, self.PATH, self.secret),
+                               timeout=self.timeout, retries=self.retries,
+                               retry_wait=self.retry_wait, retry_timeouts=False,
+                               unavailable=ScoringUnavailable)
+        except urllib.error.HTTPError as err:
+            log.error("the scoring API refused %s: %s %s", self.PATH, err.code,
+                      error_body(err).get("message"))
+            raise ScoringUnavailable(f"the scoring API refused the call ({err.code})") from None
+        if not isinstance(out, dict):
+            log.error("the scoring API has no %s (404)", self.PATH)
+            raise ScoringUnavailable(f"the scoring API has no {self.PATH}")
+        # in the report's order (a JSON answer may come with its keys sorted)
+        return {k: out[k] for k in self.SKILLS}
+
+
+def test_figures_for(config: Config, db) -> TestFigures:
+    """The testing service's figures as configured: over HTTP where ``TAITOTASO_TESTING_URL``
+    is set, else in this process (the embedded default)."""
+    if config.testing_url:
+        return HttpTestFigures(config.testing_url, config.testing_secret)
+    return load(IN_PROCESS_TEST_FIGURES)(db)
+
+
+test_figures_for.__test__ = False
+
+
+def scoring_figures_for(config: Config, db) -> ScoringFigures:
+    """The scoring service's agreement figures as configured: over HTTP where
+    ``TAITOTASO_SCORING_URL`` is set, else in this process (the embedded default)."""
+    if config.scoring_url:
+        return HttpScoringFigures(config.scoring_url, config.scoring_secret)
+    return load(IN_PROCESS_SCORING_FIGURES)(db)

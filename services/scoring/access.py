@@ -51,10 +51,11 @@ def require_service() -> Caller:
     return caller
 
 
-# the suite's own services, by their names in TAITOTASO_SCORING_CLIENTS: they send the
+# the suite's own services, by their names in TAITOTASO_SCORING_CLIENTS (authoring reads
+# the machine and coach agreement for the validity report): they send the
 # answers of many job seekers, each limited where it comes in (session starts, one answer
 # an item), so the per-caller limit of API clients would stop whole classrooms
-SUITE_SERVICES = frozenset({"testing", "results"})
+SUITE_SERVICES = frozenset({"testing", "results", "authoring"})
 
 
 def limit_uploads(caller: Caller) -> None:

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timezone
 
 from sqlalchemy import delete, select, text
+
+from assessment.agreement import quadratic_weighted_kappa
+from assessment.cefr import LEVELS
 
 from .handlers import review_out
 from .orm import ScoreReview, SpeechJob
@@ -133,3 +138,46 @@ def forget_bytes(db, tables: Iterable[str] = OWN_TABLES) -> None:
 
 __all__ = ["reviews_of", "speech_jobs_of", "export_sessions", "erase_sessions", "forget_bytes",
            "OWN_TABLES"]
+
+
+# -- for the validity report (services/validity.py): machine against coach -----------------
+REVIEW_SKILL = {"writing": "writing", "speech": "speaking"}
+AGREEMENT_SKILLS = ("writing", "speaking", "all")
+
+
+def _r(x, digits: int = 4):
+    if x is None:
+        return None
+    x = float(x)
+    return round(x, digits) if math.isfinite(x) else None
+
+
+def machine_coach_agreement(db) -> dict:
+    """On the written and spoken answers a coach reviewed: how often the coach kept the
+    machine's level (exact), was at most one level off (adjacent), the quadratic weighted
+    kappa and how often the coach went higher or lower, per skill (writing, speaking, all)."""
+    import numpy as np
+
+    with db.read() as s:
+        rows = s.execute(select(ScoreReview.kind, ScoreReview.machine, ScoreReview.reviewed_cefr)
+                         .where(ScoreReview.status == "reviewed",
+                                ScoreReview.reviewed_cefr.is_not(None))).all()
+    pairs: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for kind, machine, coach in rows:
+        level = (machine or {}).get("machine_cefr") or (machine or {}).get("cefr")
+        if level in LEVELS and coach in LEVELS:
+            pairs[REVIEW_SKILL.get(kind, kind)].append((LEVELS.index(level), LEVELS.index(coach)))
+    pairs["all"] = [p for skill in list(pairs) for p in pairs[skill]]
+    out = {}
+    for skill in AGREEMENT_SKILLS:
+        got = pairs.get(skill, [])
+        m = [x for x, _ in got]
+        c = [y for _, y in got]
+        diff = np.abs(np.array(m) - np.array(c)) if got else np.array([])
+        out[skill] = {"reviewed": len(got),
+                      "exact": _r(float(np.mean(diff == 0))) if got else None,
+                      "adjacent": _r(float(np.mean(diff <= 1))) if got else None,
+                      "qwk": _r(quadratic_weighted_kappa(m, c)),
+                      "coach_higher": int(np.sum(np.array(c) > np.array(m))) if got else 0,
+                      "coach_lower": int(np.sum(np.array(c) < np.array(m))) if got else 0}
+    return out

@@ -243,3 +243,18 @@ class SessionErasureSchema(Schema):
     erased = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={
         "description": "Rows deleted per table (score_reviews, speech_jobs)"})
     review_ids = fields.List(fields.Integer(), metadata={"description": "The reviews deleted"})
+
+
+class SkillAgreementSchema(Schema):
+    reviewed = fields.Integer(metadata={"description": "Answers a coach reviewed"})
+    exact = fields.Float(allow_none=True, metadata={"description": "Share where the coach kept the machine's level"})
+    adjacent = fields.Float(allow_none=True, metadata={"description": "Share at most one level apart"})
+    qwk = fields.Float(allow_none=True, metadata={"description": "Quadratic weighted kappa"})
+    coach_higher = fields.Integer()
+    coach_lower = fields.Integer()
+
+
+class AgreementSchema(Schema):
+    writing = fields.Nested(SkillAgreementSchema)
+    speaking = fields.Nested(SkillAgreementSchema)
+    all = fields.Nested(SkillAgreementSchema)

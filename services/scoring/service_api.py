@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from services.common.errors import APIError
 
 from .access import SUITE_SERVICES, require_service
-from .schemas import (ReviewDecidedSchema, ReviewListSchema, ReviewSchema, ReviewSearchSchema,
+from .schemas import (AgreementSchema, ReviewDecidedSchema, ReviewListSchema, ReviewSchema, ReviewSearchSchema,
                       ServiceReviewDecisionSchema, SessionErasureSchema, SessionExportSchema,
                       SessionIdsSchema, SessionJobsSchema)
 
@@ -125,3 +125,16 @@ class SessionErasure(MethodView):
         their account, GDPR art. 17), and make the database files forget them. Idempotent:
         calling again deletes nothing more."""
         return service().erase_sessions(body["session_ids"])
+
+
+@records_blp.route("/agreement")
+class Agreement(MethodView):
+    @records_blp.doc(security=SERVICE_AUTH)
+    @records_blp.response(200, AgreementSchema)
+    def get(self):
+        """Machine against coach on the answers a coach reviewed, per skill (writing,
+        speaking, all): exact and adjacent agreement, quadratic weighted kappa, how often
+        the coach went higher or lower. For the validity report."""
+        from .records import machine_coach_agreement
+
+        return machine_coach_agreement(current_app.extensions["taitotaso.resources"].db)

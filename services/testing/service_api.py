@@ -127,6 +127,86 @@ class RecentThetas(ServiceView):
         return {"days": args["days"], "thetas": recent_thetas(_db(), days=args["days"])}
 
 
+# -- for the validity report: exposure, length, precision, kinds served --------------------
+# (services/authoring/ports.py: HttpTestFigures)
+class FiguresQuerySchema(Schema):
+    max_exposure_rate = fields.Float(required=True, validate=validate.Range(min=0, max=1),
+                                     metadata={"description": "The exposure limit (0-1): the "
+                                                              "items shown more often are listed"})
+
+
+class ItemRateSchema(Schema):
+    item = fields.String()
+    rate = fields.Float(allow_none=True)
+
+
+class ExposureFiguresSchema(Schema):
+    tests = fields.Integer(metadata={"description": "Finished tests"})
+    max_rate = fields.Float(allow_none=True)
+    limit = fields.Float()
+    over_limit = fields.List(fields.Nested(ItemRateSchema))
+    top = fields.List(fields.Nested(ItemRateSchema), metadata={"description": "The 10 most shown"})
+    live_items = fields.Integer()
+    never_shown = fields.Integer()
+    median_rate = fields.Float(allow_none=True)
+
+
+class LengthFiguresSchema(Schema):
+    tests = fields.Integer()
+    max_length_share = fields.Float(allow_none=True)
+    mean_items = fields.Float(allow_none=True)
+    stop_reasons = fields.Dict(keys=fields.String(), values=fields.Float())
+
+
+class SemBinSchema(Schema):
+    from_ = fields.Float(data_key="from", attribute="from")
+    to = fields.Float(allow_none=True)
+    share = fields.Float(allow_none=True)
+
+
+class SemFiguresSchema(Schema):
+    tests = fields.Integer()
+    mean = fields.Float()
+    p10 = fields.Float()
+    median = fields.Float()
+    p90 = fields.Float()
+    max = fields.Float()
+    bins = fields.List(fields.Nested(SemBinSchema))
+
+
+class KindFiguresSchema(Schema):
+    tests = fields.Integer()
+    units = fields.Integer()
+    blueprint = fields.String()
+    design = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    units_per_test = fields.Float(allow_none=True)
+    share = fields.Dict(keys=fields.String(), values=fields.Float(allow_none=True))
+    never_served = fields.List(fields.String())
+
+
+class FiguresSchema(Schema):
+    exposure = fields.Nested(ExposureFiguresSchema)
+    length = fields.Nested(LengthFiguresSchema)
+    sem = fields.Nested(SemFiguresSchema, metadata={
+        "description": "The overall SEM of finished tests (only `tests` when there are none)"})
+    kinds = fields.Nested(KindFiguresSchema)
+
+
+@service_blp.route("/figures")
+class Figures(ServiceView):
+    @service_blp.doc(security=SERVICE_AUTH)
+    @service_blp.alt_response(401, description=NO_CREDENTIAL)
+    @service_blp.arguments(FiguresQuerySchema, location="query", unknown=RAISE)
+    @service_blp.response(200, FiguresSchema)
+    def get(self, args):
+        """The validity report's figures of finished tests: exposure, length, precision (SEM)
+        and the kinds of items served. 401 without a service's credential, 422 for a missing
+        ``max_exposure_rate`` or one outside 0-1."""
+        from .figures import figures
+
+        return figures(_db(), args["max_exposure_rate"])
+
+
 # -- for the results service: a job seeker's tests, erased or exported ----------------------
 class SessionIdsSchema(Schema):
     session_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)),

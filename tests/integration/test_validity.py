@@ -119,3 +119,119 @@ def test_the_cli_prints_the_report_as_json(world, monkeypatch, capsys):
     printed = capsys.readouterr().out
     assert "machine vs coach, writing: 4 reviewed" in printed
     assert "kinds served over 6 tests" in printed and "yes_no" in printed
+
+
+# -- each part from its owner, through the authoring service's ports ------------------------
+TESTING_SECRET = "authoring-secret-for-the-testing-figures-0123456"
+SCORING_SECRET = "authoring-secret-for-the-scoring-agreement-01234"
+NOBODY_THERE = "http://127.0.0.1:9"   # the discard port: nothing listens
+
+
+def serve(app):
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+@pytest.fixture
+def owners(world):
+    """The testing and scoring services on real ports, with the authoring service (and, for
+    scoring, an API client that may only send answers) among their callers."""
+    from dataclasses import replace
+
+    from services.scoring.app import create_app as scoring_app
+
+    _db, config, _app = world
+    apps = [testing_app(replace(config, testing_clients={"authoring": TESTING_SECRET})),
+            scoring_app(replace(config, scoring_clients={"authoring": SCORING_SECRET,
+                                                         "coach-tool": "an-api-client-secret-0123456789"}))]
+    servers = [serve(a) for a in apps]
+    yield type("Owners", (), {"testing": apps[0], "scoring": apps[1],
+                              "testing_url": servers[0][1], "scoring_url": servers[1][1]})
+    for server, _url in servers:
+        server.shutdown()
+        server.server_close()
+    for a in apps:
+        a.extensions["taitotaso.resources"].db.dispose()
+
+
+def test_the_http_adapters_say_what_the_in_process_ones_say(world, owners):
+    from dataclasses import replace
+
+    from services.adapters.scoring import InProcessScoringFigures
+    from services.adapters.testing import InProcessTestFigures
+    from services.authoring.ports import (HttpScoringFigures, HttpTestFigures,
+                                          scoring_figures_for, test_figures_for)
+
+    db, config, _app = world
+    local_t, remote_t = InProcessTestFigures(db), HttpTestFigures(owners.testing_url, TESTING_SECRET)
+    for rate in (config.max_exposure_rate, 0.05, 1.0):
+        assert remote_t.figures(rate) == local_t.figures(rate)
+    assert local_t.figures(0.25)["exposure"]["tests"] == 6
+    local_s = InProcessScoringFigures(db)
+    remote_s = HttpScoringFigures(owners.scoring_url, SCORING_SECRET)
+    assert remote_s.agreement() == local_s.agreement()
+    assert list(remote_s.agreement()) == ["writing", "speaking", "all"]
+    assert local_s.agreement()["all"]["reviewed"] == 6
+    apart = replace(config, testing_url=owners.testing_url, testing_secret=TESTING_SECRET,
+                    scoring_url=owners.scoring_url, scoring_secret=SCORING_SECRET)
+    assert isinstance(test_figures_for(apart, db), HttpTestFigures)
+    assert isinstance(scoring_figures_for(apart, db), HttpScoringFigures)
+    assert isinstance(test_figures_for(config, db), InProcessTestFigures)
+    assert isinstance(scoring_figures_for(config, db), InProcessScoringFigures)
+    # the whole report is the same either way
+    assert validity.report(db, apart) == validity.report(db, config)
+    assert validity.report(db, config)["unavailable"] == []
+
+
+def test_only_the_suites_services_get_the_figures(owners):
+    testing, scoring = owners.testing.test_client(), owners.scoring.test_client()
+    figures = "/api/v1/testing/figures?max_exposure_rate=0.25"
+    agreement = "/api/v1/scoring/records/agreement"
+    for headers in ({}, {"Authorization": "Bearer not-the-secret"}):
+        r = testing.get(figures, headers=headers)
+        assert r.status_code == 401 and "TAITOTASO_TESTING_CLIENTS" in r.json["message"]
+        assert testing.get("/api/v1/testing/figures?max_exposure_rate=x",
+                           headers=headers).status_code == 401
+        assert scoring.get(agreement, headers=headers).status_code == 401
+    # an API client that may send answers to be scored reads no agreement
+    assert scoring.get(agreement, headers={
+        "Authorization": "Bearer an-api-client-secret-0123456789"}).status_code == 403
+    ok = {"Authorization": f"Bearer {TESTING_SECRET}"}
+    assert testing.get(figures, headers=ok).status_code == 200
+    for bad in ("", "?max_exposure_rate=2", "?max_exposure_rate=x", "?max_exposure_rate=0.2&x=1"):
+        r = testing.get("/api/v1/testing/figures" + bad, headers=ok)
+        assert r.status_code == 422 and r.json["errors"]
+    r = scoring.get(agreement, headers={"Authorization": f"Bearer {SCORING_SECRET}"})
+    assert r.status_code == 200 and r.json["all"]["reviewed"] == 6
+
+
+def test_with_a_service_away_the_page_shows_the_rest_and_says_what_is_missing(world):
+    from dataclasses import replace
+
+    db, config, _app = world
+    away = replace(config, testing_url=NOBODY_THERE, testing_secret=TESTING_SECRET,
+                   scoring_url=NOBODY_THERE, scoring_secret=SCORING_SECRET)
+    out = validity.report(db, away)
+    assert out["unavailable"] == ["scoring", "testing"]
+    assert out["agreement"] is None and out["exposure"] is None and out["kinds"] is None
+    assert out["items"]["live"] > 0
+    app = authoring_app(away)
+    try:
+        page = signed_in(app, "anna.admin@example.fi").get("/validity",
+                                                           headers={"Accept-Language": "en"})
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert 'id="agreement-unavailable"' in html and 'id="exposure-unavailable"' in html
+        assert "The scoring service cannot be reached now" in html
+        assert "The testing service cannot be reached now" in html
+        assert 'id="provisional"' in html and "Latest calibration" in html
+        fi = signed_in(app, "anna.admin@example.fi").get("/validity",
+                                                         headers={"Accept-Language": "fi"})
+        assert "The testing service cannot be reached now" not in fi.get_data(as_text=True)
+    finally:
+        app.extensions["taitotaso.resources"].db.dispose()
