@@ -9,7 +9,7 @@ the sessions shared with them), so this part answers for any session named; staf
 """
 from __future__ import annotations
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -37,6 +37,10 @@ def _only_services():
         raise APIError(403, "This part of the scoring API is for the suite's own services "
                             f"({', '.join(sorted(SUITE_SERVICES))} in TAITOTASO_SCORING_CLIENTS); "
                             "this credential may send answers to be scored only.")
+    if caller.name == "authoring" and request.endpoint != "scoring-records.Agreement":
+        # the validity report needs the agreement figures, not anyone's answers
+        raise APIError(403, "The authoring service may read the agreement figures here, "
+                            "not reviews or answers.")
 
 
 def service():

@@ -201,6 +201,11 @@ def test_only_the_suites_services_get_the_figures(owners):
     # an API client that may send answers to be scored reads no agreement
     assert scoring.get(agreement, headers={
         "Authorization": "Bearer an-api-client-secret-0123456789"}).status_code == 403
+    # the authoring service reads the agreement figures, not the reviews or answers behind them
+    authoring = {"Authorization": f"Bearer {SCORING_SECRET}"}
+    assert scoring.get(agreement, headers=authoring).status_code == 200
+    r = scoring.post("/api/v1/scoring/records/reviews/search", json={}, headers=authoring)
+    assert r.status_code == 403 and "agreement figures" in r.json["message"]
     ok = {"Authorization": f"Bearer {TESTING_SECRET}"}
     assert testing.get(figures, headers=ok).status_code == 200
     for bad in ("", "?max_exposure_rate=2", "?max_exposure_rate=x", "?max_exposure_rate=0.2&x=1"):
