@@ -25,12 +25,12 @@ from .orm import SessionItem, TestSession
 ERASED_TABLES = ("test_sessions", "session_items")
 
 
-def _iso(moment: datetime | None) -> str | None:
+def _iso(moment: datetime | None, timespec: str = "seconds") -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:   # SQLite gives back naive UTC times
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.isoformat(timespec="seconds")
+    return moment.isoformat(timespec=timespec)
 
 
 # what of a result another service keeps (the result API's fields: services/testing/schemas.py)
@@ -42,7 +42,8 @@ def result_of(sess: TestSession) -> dict:
     taken and finished, with which bank and cut scores, in which language."""
     res = sess.result or {}
     return {"session_id": sess.id, "ui_language": sess.ui_language,
-            "started_at": _iso(sess.created_at), "finished_at": _iso(sess.finished_at),
+            # to the microsecond, as the result API gives them: results are ordered by them
+            "started_at": _iso(sess.created_at, "auto"), "finished_at": _iso(sess.finished_at, "auto"),
             "bank_version": res.get("bank_version") or sess.bank_version,
             "cut_scores_version": res.get("cut_scores_version") or sess.cut_scores_version,
             "result": {k: res[k] for k in RESULT_KEYS if k in res}}

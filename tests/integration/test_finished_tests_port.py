@@ -63,6 +63,14 @@ def test_both_adapters_give_the_same_finished_test_answers_and_erasure(testing):
 
     kept = http.finished(done.id, done.token)
     _same(kept, here.finished(done.id, done.token))
+    # the times to the microsecond: kept results are ordered by when they were finished, and
+    # two tests finished within one second must not swap places
+    from services.testing.orm import TestSession
+
+    with app.extensions["taitotaso.resources"].db.read() as s:
+        finished = s.get(TestSession, done.id).finished_at
+    for answer in (kept, here.finished(done.id, done.token)):
+        assert _moment(answer["finished_at"]) == _moment(finished.isoformat())
     assert kept["session_id"] == done.id and kept["ui_language"] == "sv"
     assert kept["result"]["overall"]["cefr"] and kept["result"]["n_items"] >= 1
     for session_id, token in ((done.id, "not-the-token"), ("no-such-test", done.token),
