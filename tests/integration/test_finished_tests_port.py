@@ -8,13 +8,11 @@ review reaches the kept copy through the event ``test.result_changed``.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from services.adapters.testing import InProcessFinishedTests
 from services.results.orm import JobSeeker, OwnedResult
@@ -24,6 +22,7 @@ from services.results.seekers import _moment, keep_in_step
 from services.testing.app import create_app as make_testing_app
 
 from .conftest import Taker
+from .served import Served
 
 SECRET = "the-suites-credential-for-the-testing-api-42"
 
@@ -32,11 +31,9 @@ SECRET = "the-suites-credential-for-the-testing-api-42"
 def testing(config):
     """The testing service alone, with the suite's credential, on a real port."""
     app = make_testing_app(replace(config, testing_clients={"suite": SECRET}))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    server = Served(app)
+    yield app, server.url
+    server.stop()
     app.extensions["taitotaso.resources"].db.dispose()
 
 

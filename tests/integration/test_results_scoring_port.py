@@ -13,13 +13,11 @@ deletes anything of the results service, so that trying again completes it.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 import jsonschema
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from assessment.cefr import LEVELS
 from services.adapters.scoring import InProcessScoringRecords
@@ -32,6 +30,7 @@ from services.testing.orm import SessionItem
 from services.testing.orm import TestSession as SessionRow
 
 from .conftest import csrf
+from .served import Served
 from .queued import run_queued_jobs
 from .test_coach import COACH, WAV, World, signed_in
 
@@ -39,29 +38,14 @@ SECRET = "results-service-secret-for-the-scoring-api-0123"
 API_CLIENT = "an-api-client-that-sends-texts-to-be-scored-42"
 
 
-class ScoringServer:
+class ScoringServer(Served):
     """The scoring service's app on a real port, stopped and started again at will."""
 
     def __init__(self, config):
         from services.scoring.app import create_app as scoring_app
 
-        self.app = scoring_app(config)
-        self.port = 0
-        self.server = None
-        self.start()
-
-    def start(self):
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        self.port = self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        app = scoring_app(config)
+        super().__init__(app)
 
 
 @pytest.fixture

@@ -12,12 +12,10 @@ scoring OpenAPI document accepts; with the scoring service away, the testing API
 from __future__ import annotations
 
 import io
-import threading
 
 import jsonschema
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from services.common.errors import APIError
 from services.testing.app import create_app
@@ -27,37 +25,23 @@ from services.testing.ports import (HttpScorer, HttpSpeechScoring, ScoringUnavai
                                     speech_scoring_for)
 
 from .conftest import GOOD_TEXT, KEYS, Taker, csrf, make_audio
+from .served import Served
 
 SECRET = "testing-service-secret-for-the-scoring-api-0123"
 PROMPT = "Kirjoita sähköposti työpaikkaan. Kerro itsestäsi ja työkokemuksestasi."
 
 
-class ScoringServer:
+class ScoringServer(Served):
     """The scoring service's app on a real port, stopped and started again at will."""
 
     def __init__(self, config):
         from services.scoring.app import create_app as scoring_app
 
-        self.app = scoring_app(config)
+        app = scoring_app(config)
         # as `taitotaso serve --service scoring` does at start: the language tools are loaded
         # before the first answer, whose call would otherwise wait for them
-        self.app.extensions["taitotaso.scoring"].warm_up()
-        self.port = 0
-        self.server = None
-        self.start()
-
-    def start(self):
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        self.port = self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        app.extensions["taitotaso.scoring"].warm_up()
+        super().__init__(app)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ service away, a job seeker who typed a code gets a clear 503 page and no test is
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -17,7 +16,6 @@ from datetime import timedelta
 import jsonschema
 import pytest
 from sqlalchemy import func, select, update
-from werkzeug.serving import make_server
 
 from services.adapters.results import InProcessSittings
 from services.common.accounts import create_staff
@@ -28,6 +26,7 @@ from services.testing.ports import (HttpSittings, SittingRefused, SittingsUnavai
                                     sittings_for)
 
 from .conftest import csrf
+from .served import Served
 
 SECRET = "testing-service-secret-for-the-results-api-0123"
 CLAIMS = "/api/v1/results/sittings/claims"
@@ -35,29 +34,13 @@ BAD_CODE_EN = "This supervision code does not work"
 UNAVAILABLE_EN = "cannot be checked right now"
 
 
-class ResultsServer:
+class ResultsServer(Served):
     """The results service's app on a real port, stopped and started again at will."""
 
     def __init__(self, config):
         from services.results.app import create_app as results_app
 
-        self.app = results_app(replace(config, results_clients={"testing": SECRET}))
-        self.port = 0
-        self.server = None
-        self.start()
-
-    def start(self):
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        self.port = self.server.server_port
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(results_app(replace(config, results_clients={"testing": SECRET})))
 
     @property
     def db(self):
