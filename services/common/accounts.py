@@ -15,7 +15,7 @@ Passwords are hashed with Argon2id (argon2-cffi, services/common/passwords.py); 
 Sign-in attempts are counted per (email, client address) before the password is checked:
 after ``MAX_FAILURES`` within ``WINDOW_SECONDS`` that pair waits; from all addresses together
 an account takes ``ACCOUNT_MAX_FAILURES`` (see :class:`SignInThrottle`). The counts live in
-Redis when one is configured, otherwise in the process (Flask-Limiter).
+Redis when one is configured, otherwise in the process (the `limits` library).
 """
 from __future__ import annotations
 
@@ -195,7 +195,7 @@ ACCOUNT_MAX_FAILURES = 50   # from every address together: a slower backoff for 
 class SignInThrottle:
     """Sign-in attempts counted per (account, client address), with a slower limit per
     account from every address together, in moving windows of ``window_seconds``
-    (Flask-Limiter, services/common/rate_limit.py: Redis when configured, else the process).
+    (the `limits` library, services/common/rate_limit.py: Redis when configured, else the process).
 
     An attempt is *reserved* before the password is checked (:meth:`reserve`), atomically
     (in Redis one Lua script, in the process under a lock): 40 parallel attempts get

@@ -1,9 +1,9 @@
-"""Rate limits through Flask-Limiter, shared by every worker through Redis.
+"""Rate limits through the ``limits`` library, shared by every worker through Redis.
 
-Each app has one ``flask_limiter.Limiter`` (:func:`init_rate_limits`) whose storage is the
-service's Redis (``REDIS_URL``, the same connection pool) in production and ``memory://`` in
-the embedded default. Its moving-window strategy (``limits``) does the counting: in Redis an
-atomic Lua script, so parallel requests cannot both take the last place.
+Each app has one moving-window limiter (:func:`init_rate_limits`) whose storage is the
+service's Redis (``REDIS_URL``, the same connection pool) in production and the process's
+memory in the embedded default. In Redis the counting is an atomic Lua script, so parallel
+requests cannot both take the last place.
 
 The limits are applied where a view decides (after a form is valid, once the scoring caller
 is known, for one shared count across several views), so views call :func:`enforce` or
@@ -51,21 +51,20 @@ def client_address() -> str:
 
 
 def init_rate_limits(app: Flask, resources) -> None:
-    """One Flask-Limiter per app, on the service's Redis when there is one."""
-    from flask_limiter import Limiter
-    from limits.storage import MemoryStorage
+    """One moving-window limiter per app, on the service's Redis when there is one (the
+    ``limits`` library directly: no per-request hook, since no route is decorated)."""
+    from limits.storage import MemoryStorage, storage_from_string
     from limits.strategies import MovingWindowRateLimiter
 
     redis = resources.redis
     if redis is not None:
-        uri = resources.config.redis_url
-        options = {"connection_pool": redis.connection_pool, "key_prefix": KEY_PREFIX}
+        storage = storage_from_string(resources.config.redis_url,
+                                      connection_pool=redis.connection_pool, key_prefix=KEY_PREFIX)
     else:
-        uri, options = "memory://", {}
-    limiter = Limiter(client_address, app=app, storage_uri=uri, storage_options=options,
-                      strategy="moving-window", headers_enabled=False, swallow_errors=True)
+        storage = MemoryStorage()
     # while Redis is down, this process counts on its own
-    app.extensions[EXTENSION] = (limiter, MovingWindowRateLimiter(MemoryStorage()))
+    app.extensions[EXTENSION] = (MovingWindowRateLimiter(storage),
+                                 MovingWindowRateLimiter(MemoryStorage()))
 
 
 def _identity(key: str) -> str:
@@ -75,9 +74,9 @@ def _identity(key: str) -> str:
 
 def _on_store(limit: Limit, use):
     """``use(strategy)`` on the shared store; on this process's while that fails."""
-    limiter, fallback = current_app.extensions[EXTENSION]
+    shared, fallback = current_app.extensions[EXTENSION]
     try:
-        return use(limiter.limiter)
+        return use(shared)
     except Exception as err:  # Redis down: the process keeps counting
         log.warning("could not count in the rate-limit store (%s) for %s; counting in the "
                     "process", err.__class__.__name__, limit.scope)

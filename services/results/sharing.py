@@ -16,7 +16,7 @@ link is signed with that id (``urn:uuid:<credential_id>``), valid from the share
 until its expiry, and its status (``credential_status``) says revoked once the share is
 withdrawn.
 
-**Rate limit.** Flask-Limiter (``services.common.rate_limit``) counts link look-ups per client
+**Rate limit.** The ``limits`` library (``services.common.rate_limit``) counts link look-ups per client
 address (in Redis when configured, so that all workers share the count; otherwise in the process).
 """
 from __future__ import annotations

@@ -149,7 +149,7 @@ def test_five_failures_lock_the_email_for_a_while(app, staff, monkeypatch):
     # another email is not locked
     assert client.post("/api/v1/auth/sign-in", json={"email": staff["author"].email,
                                                      "password": PASSWORD}).status_code == 200
-    # 15 minutes later the email may try again (the clock of Flask-Limiter's windows moved on)
+    # 15 minutes later the email may try again (the clock of the rate limit's windows moved on)
     import time
 
     real_time = time.time

@@ -450,7 +450,7 @@ def test_seeding_again_keeps_what_curators_changed(library):
         assert s.scalar(select(func.count()).select_from(LibraryCard)) == 110
 
 
-# -- rate limits (Flask-Limiter: in memory on SQLite, shared through Redis on PostgreSQL) -----
+# -- rate limits (the `limits` library: in memory on SQLite, shared through Redis on PostgreSQL) -----
 def test_feedback_is_limited_to_ten_messages_an_hour_per_address(library):
     app, db = library
     client = browser(app, "en")

@@ -1,5 +1,5 @@
-"""The suite's rate limits through Flask-Limiter (in memory, and with Redis unreachable; the
-shared Redis count runs in tests/integration/test_results_seeker.py)."""
+"""The suite's rate limits through the `limits` library (in memory, and with Redis
+unreachable; the shared Redis count runs in tests/integration/test_results_seeker.py)."""
 import time
 from types import SimpleNamespace
 
