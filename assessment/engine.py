@@ -91,15 +91,18 @@ class AdaptiveTest:
         self.block_answers: list[tuple[PoolItem, int]] = []  # its members answered so far
         self.stop_reason: str | None = None
 
-    def prefer(self, preferred: np.ndarray | None) -> None:
+    def prefer(self, preferred: np.ndarray | None, blocks_included: bool = False) -> None:
         """Exposure control's preferred items (None: all), as if given to the constructor:
         an unused item is eligible when it is preferred, a block when all of it is. It may
         be given late (after :meth:`replay` or :meth:`restore`, before selection), so a
-        request that chooses no item never reads the exposure counts."""
-        eligible = np.ones(self.pool.size, dtype=bool) if preferred is None else preferred.copy()
-        for u, members in self.pool.members.items():  # a block is preferred when all of it is
-            eligible[u] &= bool(eligible[members].all())
-        self.eligible = eligible & self.unused
+        request that chooses no item never reads the exposure counts. ``blocks_included``:
+        ``preferred`` already went through :meth:`ItemPool.with_blocks`."""
+        if preferred is None:
+            self.eligible = self.unused.copy()
+        elif blocks_included:
+            self.eligible = preferred & self.unused
+        else:
+            self.eligible = self.pool.with_blocks(preferred) & self.unused
 
     # -- selection -----------------------------------------------------------------
     def next_item(self) -> str | None:

@@ -112,6 +112,14 @@ class ItemPool:
         ranked = np.argsort(-self.info_table[:, members], axis=1, kind="stable")
         return members[ranked].astype(np.int32)
 
+    def with_blocks(self, preferred: np.ndarray) -> np.ndarray:
+        """``preferred`` (a flag per item) with each block preferred only when all of its
+        members are: a new array."""
+        out = np.array(preferred, dtype=bool)
+        for u, members in self.members.items():
+            out[u] &= bool(out[members].all())
+        return out
+
     def block_score(self, u: int, scores: list[int]) -> int:
         """The score of block ``u`` from its members' scores (0/1 each)."""
         return max(0, int(sum(scores)) - self.items[u].score_floor)

@@ -39,6 +39,9 @@ class Config:
     level_certainty: float | None = None
     randomesque_k: int = 2
     max_exposure_rate: float = 0.25
+    # how old the exposure counts a worker chooses items by may be (s): read from Redis at
+    # most this often, not in every answer's request (0: every time)
+    exposure_refresh_seconds: float = 1.0
     pretest_items: int = 2  # reviewed items per test, given unscored for their calibration
     bank_check_seconds: float = 30.0
     asr_engine: str = "faster-whisper"   # or "speechbrain": see scoring.speech.engines
@@ -104,6 +107,7 @@ class Config:
             level_certainty=_float("TAITOTASO_LEVEL_CERTAINTY", rule.level_certainty),
             randomesque_k=_int("TAITOTASO_RANDOMESQUE_K", 2),
             max_exposure_rate=_float("TAITOTASO_MAX_EXPOSURE", 0.25),
+            exposure_refresh_seconds=_float("TAITOTASO_EXPOSURE_REFRESH_S", 1.0),
             pretest_items=_int("TAITOTASO_PRETEST_ITEMS", 2),
             asr_engine=os.environ.get("TAITOTASO_ASR_ENGINE") or "faster-whisper",
             asr_threads=_int("TAITOTASO_ASR_THREADS", 0),

@@ -1,10 +1,12 @@
 """The one database helper every service uses: engine, sessions, migrations."""
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import msgspec
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,12 +14,23 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parents[2] / "deploy" / "migrations"
 
 
+def loads(data):
+    """JSON columns (and the kept engine state) decoded by msgspec, several times faster
+    than the standard library on the session path's small documents (each request decodes
+    a few per answered item); what msgspec refuses but Python's json reads (NaN, numbers
+    beyond a double) still decodes as before."""
+    try:
+        return msgspec.json.decode(data)
+    except msgspec.MsgspecError:
+        return json.loads(data)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30}, json_deserializer=loads)
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # pragma: no cover - exercised by every SQLite test
@@ -31,7 +44,8 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True,
+                         json_deserializer=loads)
 
 
 class Database:

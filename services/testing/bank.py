@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from sqlalchemy import select
 
@@ -37,6 +38,15 @@ class LoadedBank:
     def ceiling(self) -> str:
         """The highest level the bank has items for: above it, levels cannot be told apart."""
         return max((i.cefr for i in self.items.values()), key=LEVELS.index)
+
+    @cached_property
+    def testlet_sizes(self) -> dict[str, int]:
+        """How many live items each text (or block) has."""
+        sizes: dict[str, int] = {}
+        for item in self.items.values():
+            if item.testlet:
+                sizes[item.testlet] = sizes.get(item.testlet, 0) + 1
+        return sizes
 
 
 class BankCache:

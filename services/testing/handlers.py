@@ -7,10 +7,11 @@ up and replays only the answers it does not cover (one, in an answer's request) 
 of every answer. A session without it, or with a stale one (another bank, answers it does
 not know of), is replayed from its answers: :meth:`TestingService._engine`.
 
-An answer's request also chooses and serves the next item, so GET /next only reads: the
-lean path is one SELECT for GET /next and GET /result (no commit), and four statements
-for an answer (SELECT the session with its items, UPDATE the answer, INSERT the next
-item, UPDATE the session's state) with one commit.
+An answer's request also chooses and serves the next item and keeps GET /next's answer
+with the session (``test_sessions.next_response``), so GET /next reads one row: the lean
+path is one SELECT for GET /next and GET /result (no commit), and four statements for an
+answer, a written one included (SELECT the session with its items, UPDATE the answer,
+INSERT the next item, UPDATE the session's state and GET /next's answer) with one commit.
 
 Its parts live beside it: the live bank (``bank.py``), the estimate replayed from stored
 answers (``estimates.py``), yes/no blocks answered in one request (``blocks.py``), written
@@ -19,11 +20,13 @@ answers waiting for the scoring service (``pending.py``) and the optional speaki
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
 import secrets
 import threading
+import time
 import uuid
 
 import numpy as np
@@ -43,7 +46,7 @@ from item_bank.orm import utcnow
 from scoring.objective import AnswerError, score as score_answer
 from services.common.i18n import LEARNER_LANGUAGES
 from services.common.config import Config
-from services.common.db import Database
+from services.common.db import Database, loads
 from services.common.errors import APIError
 
 from .bank import BankCache, LoadedBank
@@ -59,6 +62,31 @@ UI_LANGUAGES = LEARNER_LANGUAGES  # services/translations/languages.json
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenSigner:
+    """A session's bearer token is 32 random bytes and a signature of them with the session's
+    id (HMAC-SHA256 under a key derived from the service's secret key), so that the service
+    can tell a token it gave for a session without reading the database: a written answer's
+    text goes to the scoring service only with such a token (its transaction then checks
+    the stored hash as every request does). A token without a valid signature (an older
+    one, or one from before the secret key changed) is checked in the database instead."""
+
+    def __init__(self, secret_key: str):
+        self._key = hmac.new(secret_key.encode(), b"taitotaso session token", "sha256").digest()
+
+    def _mac(self, session_id: str, nonce: str) -> str:
+        mac = hmac.new(self._key, f"{session_id}.{nonce}".encode(), "sha256").digest()
+        return base64.urlsafe_b64encode(mac[:18]).decode()
+
+    def new(self, session_id: str) -> str:
+        nonce = secrets.token_urlsafe(32)
+        return f"{nonce}.{self._mac(session_id, nonce)}"
+
+    def signed(self, session_id: str, token: str | None) -> bool:
+        """Whether ``token`` was given by this service for ``session_id``."""
+        nonce, dot, mac = (token or "").rpartition(".")
+        return bool(dot and nonce) and hmac.compare_digest(mac, self._mac(session_id, nonce))
 
 
 class TestingService(Blocks, WrittenAnswers, SpeakingPart):
@@ -81,7 +109,9 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         self.speech = speech if speech is not None else speech_scoring_for(config, db, queue=queue)
         # a supervised test starts with a coach's sitting code, which the results service checks
         self.sittings = sittings if sittings is not None else sittings_for(config, db)
+        self.tokens = TokenSigner(config.secret_key)
         self._analyzer = None
+        self._preferred_cache = None   # (bank version, when read, preferred items)
         # the production rule (assessment/data/stopping.json) with the configuration's changes
         self.stopping = config.stopping_rule()
         # uploads of one session are taken one at a time (striped by session id): with the
@@ -128,7 +158,7 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         # a skill the bank has no items for (now) cannot use a prior: its self-assessment is moot
         self_assessment = {k: v for k, v in self_assessment.items() if k in bank.pool.skills}
         session_id = str(uuid.uuid4())
-        token = secrets.token_urlsafe(32)
+        token = self.tokens.new(session_id)
         if sitting_code:
             self.sittings.claim(sitting_code, session_id)
         # counted before the first item is chosen, as every later choice sees it
@@ -158,9 +188,17 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
                              .options(*options)).unique().scalar_one_or_none()
         else:
             sess = s.get(TestSession, session_id)
-        if sess is None or not hmac.compare_digest(sess.token_hash, hash_token(token)):
-            raise APIError(404, "No test session with this id belongs to this token.")
+        self._check_token(sess.token_hash if sess is not None else None, token)
         return sess
+
+    @staticmethod
+    def _check_token(token_hash: str | None, token: str | None) -> None:
+        """401 without a token; one 404 for unknown ids and wrong tokens alike, so that ids
+        cannot be probed (``token_hash``: the session's, None when there is no session)."""
+        if not token:
+            raise APIError(401, "Send the session's token as 'Authorization: Bearer <token>'.")
+        if token_hash is None or not hmac.compare_digest(token_hash, hash_token(token)):
+            raise APIError(404, "No test session with this id belongs to this token.")
 
     def _engine(self, sess: TestSession, bank: LoadedBank, rows: list[SessionItem],
                 use_kept: bool = True) -> AdaptiveTest:
@@ -185,12 +223,23 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         return engine
 
     def _preferred(self, bank: LoadedBank):
-        """Exposure control's preferred items now (None: no counts), read once, when an
-        item is chosen."""
+        """Exposure control's preferred items (None: no counts), blocks included: read when
+        an item is chosen, from counts at most ``exposure_refresh_seconds`` old (one read of
+        all counts a second per worker, not one per answer; the rates they bound move over
+        hundreds of tests, not within a second). A failed read is tried again next time."""
+        now = time.monotonic()
+        cached = self._preferred_cache
+        if cached is not None and cached[0] == bank.version \
+                and now - cached[1] < self.config.exposure_refresh_seconds:
+            return cached[2]
         counts = self.exposure.counts(bank.version, bank.pool.ids)
         if counts is None:
             return None
-        return restricted_eligibility(counts[0], counts[1], self.config.max_exposure_rate)
+        preferred = bank.pool.with_blocks(
+            restricted_eligibility(counts[0], counts[1], self.config.max_exposure_rate))
+        preferred.flags.writeable = False   # shared by the requests of this worker
+        self._preferred_cache = (bank.version, now, preferred)
+        return preferred
 
     def _pool_key(self, bank: LoadedBank) -> str:
         """What a kept engine state's item indices refer to: the bank's pool."""
@@ -207,7 +256,7 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         answers. If it names ``n`` and the serving position of the last one, and the n-th
         stored answer has that position, it covers exactly the first ``n``: any answer
         stored since (another request's, or one given out of order) makes it stale."""
-        kept = json.loads(sess.engine_state) if sess.engine_state else None
+        kept = loads(sess.engine_state) if sess.engine_state else None
         if not kept or kept.get("pool") != self._pool_key(bank):
             return 0, None
         n = int(kept.get("answered", 0))
@@ -233,10 +282,11 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         else:
             pretest = self._pretest_item(sess, bank, rows, engine)
             if pretest is None:
-                engine.prefer(self._preferred(bank))
+                engine.prefer(self._preferred(bank), blocks_included=True)
             item_id = pretest.id if pretest else engine.next_item()
         if item_id is None:
             self._finish(sess, engine)
+            self._remember_next(sess, {"done": True, "progress": self._progress(rows)})
             return [], None
         item = pretest or bank.items[item_id]
         # a block of yes/no words is served whole (one page, one request); a text's
@@ -249,8 +299,16 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
                   for n, it in enumerate(together)]
         s.add_all(served)
         sess.updated_at = utcnow()
+        self._remember_next(sess, self._served(item, rows + served))
         s.flush()
         return served, item
+
+    @staticmethod
+    def _remember_next(sess: TestSession, answer: dict | None) -> None:
+        """Keep GET /next's ``answer`` with the session, written with the rows it describes
+        (None: GET /next answers from the rows). Whatever serves an item, answers one or
+        finishes the test calls this in the same transaction."""
+        sess.next_response = None if answer is None else json.dumps(answer, separators=(",", ":"))
 
     def _item(self, bank: LoadedBank, s, item_id: str, version: int) -> Item:
         item = bank.items.get(item_id)
@@ -303,8 +361,13 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         """The item waiting for an answer (served by the answer before it, or by start):
         one SELECT, no commit. Only when nothing is waiting (a session started before
         answers served the next item, or after two requests clashed) is it chosen here."""
-        bank = self.bank.get()
         with self.db.read() as s:
+            kept = s.execute(select(TestSession.token_hash, TestSession.next_response)
+                             .where(TestSession.id == session_id)).one_or_none()
+            self._check_token(kept.token_hash if kept is not None else None, token)
+            if kept.next_response:   # kept by the request that served it: one row read
+                return loads(kept.next_response)
+            bank = self.bank.get()
             sess = self._load(s, session_id, token, items=True, state=False)
             waiting = self._waiting(s, sess, bank)
             if waiting is not None:
@@ -359,8 +422,9 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
     def _public(self, item: Item) -> dict:
         public = item.public()
         if item.testlet:
-            siblings = [i for i in self.bank.get().items.values() if i.testlet == item.testlet]
-            public["testlet_position"] = {"index": item.position + 1, "of": len(siblings)}
+            public["testlet_position"] = {
+                "index": item.position + 1,
+                "of": self.bank.get().testlet_sizes.get(item.testlet, 0)}
         return public
 
     def answer(self, session_id: str, token: str | None, item_id: str, answer) -> dict:
@@ -445,8 +509,15 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         self._keep(sess, bank, engine, _scored(rows))
         if engine.is_finished():
             self._finish(sess, engine)
+            self._remember_next(sess, {"done": True, "progress": self._progress(rows)})
             return True, []
-        if not serve or any(r.answer is None for r in rows):
+        pending = next((r for r in rows if r.answer is None), None)
+        if pending is not None:   # e.g. the rest of a block answered word by word
+            self._remember_next(sess, self._served(
+                self._item(bank, s, pending.item_id, pending.item_version), rows))
+            return False, []
+        if not serve:   # after a clash: the next GET /next serves
+            self._remember_next(sess, None)
             return False, []
         served, item = self._serve(s, sess, bank, rows, engine)
         return item is None, served

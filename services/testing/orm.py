@@ -33,6 +33,11 @@ class TestSession(Base):
     # text: the session is loaded joined with its items, and a JSON column would be parsed
     # again on every item's row; the service parses it once, when it uses it
     engine_state: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # GET /next's answer now (the item waiting for its answer, or done), JSON text written
+    # with the rows it describes (TestingService._remember_next); a cache of the served rows,
+    # never the record: None means answer from the rows. Never loaded with the session (GET
+    # /next selects it alone)
+    next_response: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     items: Mapped[list["SessionItem"]] = relationship(
         back_populates="session", order_by="SessionItem.seq", cascade="all, delete-orphan")

@@ -40,14 +40,17 @@ class WrittenAnswers:
                        answer) -> tuple[Item, int | None, str] | None:
         """A written answer is scored before the answer's transaction, so that no
         transaction waits for the scoring service: (item, points or None, cleaned text).
-        The session's token is checked first (one SELECT), so that nobody else's text
-        is scored; None for other kinds of item."""
+        The session's token is checked first, so that nobody else's text is scored: by its
+        signature (:class:`~services.testing.handlers.TokenSigner`, no statement), or for an
+        unsigned token in the database (one SELECT, and a finished test's text is not sent).
+        None for other kinds of item."""
         if item is None or item.kind != "writing_task" or (isinstance(answer, str)
                                                            and not answer.strip()):
             return None
-        with self.db.read() as s:
-            if self._load(s, session_id, token).status != "active":
-                return None   # _answer says why
+        if not self.tokens.signed(session_id, token):
+            with self.db.read() as s:
+                if self._load(s, session_id, token).status != "active":
+                    return None   # _answer says why
         points, text = self._score_writing(item, answer, session_id)
         return item, points, text
 

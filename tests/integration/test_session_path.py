@@ -126,11 +126,11 @@ def test_an_answer_costs_at_most_four_statements_and_reads_commit_nothing(lean_a
     assert counted["writing"]
     for c, review_rows in counted["responses"]:
         if any(c is w for w, _n in counted["writing"]):
-            # a written answer: its session read first (its token is checked before the text
-            # goes to the scoring service, and no transaction waits for that), then the four;
-            # the scoring service's own statements for an answer it sends to the coaches'
-            # queue: is it there already (a retried call), and its review row, committed
-            assert c.statements <= 5 + 2 * review_rows, c.sql
+            # a written answer: the same four (its token is checked by its signature before
+            # the text goes to the scoring service, so no transaction waits for that); the
+            # scoring service's own statements for an answer it sends to the coaches' queue:
+            # is it there already (a retried call), and its review row, committed
+            assert c.statements <= 4 + 2 * review_rows, c.sql
             assert c.commits == 1 + review_rows
             continue
         # SELECT the session with its items, UPDATE the answer, INSERT the next item, UPDATE
@@ -140,7 +140,12 @@ def test_an_answer_costs_at_most_four_statements_and_reads_commit_nothing(lean_a
     for c in counted["block-responses"]:
         assert c.statements <= 4, c.sql  # the words of a block in one UPDATE
         assert c.commits == 1
-    for c in counted["next"] + counted["result"]:
+    for c in counted["next"]:
+        # one row: GET /next's answer, kept with the session by the request that served the
+        # item (or finished the test), not the session joined with its items
+        assert c.statements == 1 and "session_items" not in c.sql[0], c.sql
+        assert c.commits == 0
+    for c in counted["result"]:
         assert c.statements == 1, c.sql  # one SELECT: the session with its items
         assert c.commits == 0
 
@@ -164,8 +169,9 @@ def test_the_kept_state_gives_the_same_test_as_replaying_every_answer(lean_app):
 
 
 def test_a_session_without_a_kept_state_or_a_served_item_is_replayed_and_goes_on(lean_app):
-    """A session from before the kept state (none, and nothing served by its last answer):
-    GET /next serves from a replay, and the next answer keeps a state that agrees with it."""
+    """A session from before the kept state and GET /next's kept answer (none of them, and
+    nothing served by its last answer): GET /next serves from a replay, and the next answer
+    keeps a state that agrees with it."""
     client = lean_app.test_client()
     db = lean_app.extensions["taitotaso.resources"].db
     t = Taker(client)
@@ -184,7 +190,8 @@ def test_a_session_without_a_kept_state_or_a_served_item_is_replayed_and_goes_on
                                                               SessionItem.answer.is_(None))).all()
         s.execute(delete(SessionItem).where(SessionItem.session_id == t.id,
                                             SessionItem.answer.is_(None)))
-        s.execute(update(orm.TestSession).where(orm.TestSession.id == t.id).values(engine_state=None))
+        s.execute(update(orm.TestSession).where(orm.TestSession.id == t.id)
+                  .values(engine_state=None, next_response=None))
     assert pending
     with SqlCounter(db.engine) as c:
         body = t.next().json
@@ -246,3 +253,68 @@ def test_exposure_counts_come_from_redis_in_one_reply(redis_url):
     exposure.item_served("bank-2", "b")
     counts, tests = exposure.counts("bank-1", ["a", "b", "c"])
     assert counts.tolist() == [2.0, 0.0, 1.0] and tests == 3
+
+
+def test_a_written_answer_is_sent_for_scoring_only_with_the_sessions_own_token(lean_app):
+    """The pre-check before a text goes to the scoring service: a token the service signed
+    for the session needs no statement; an unsigned one (given before tokens were signed) is
+    read from the database; a token of another session, or a forged one, sends nothing."""
+    from services.common.errors import APIError
+    from services.testing.handlers import hash_token
+
+    db = lean_app.extensions["taitotaso.resources"].db
+    svc = lean_app.extensions["taitotaso.testing"]
+    task = next(i for i in svc.bank.get().items.values() if i.kind == "writing_task")
+    text = ("Hei! Olen ollut töissä kaupassa kaksi vuotta. Pidän työstäni, koska asiakkaat "
+            "ovat mukavia ja työkaverit auttavat minua. Terveisin Olga")
+    mine, other = Taker(lean_app.test_client()), Taker(lean_app.test_client())
+
+    def session_reads(token, session_id=mine.id):
+        with SqlCounter(db.engine) as c:
+            out = svc._written_first(session_id, token, task, text)
+        return out, [q for q in c.sql if "test_sessions" in q]
+
+    out, reads = session_reads(mine.token)
+    assert out is not None and out[0] is task and reads == []
+    for foreign in (other.token, mine.token[:-2] + "xx", "plain-token-without-signature"):
+        with pytest.raises(APIError) as err:
+            session_reads(foreign)
+        assert err.value.status == 404
+    with db.session() as s:   # a token from before tokens were signed
+        s.execute(update(orm.TestSession).where(orm.TestSession.id == mine.id)
+                  .values(token_hash=hash_token("an-unsigned-older-token")))
+    out, reads = session_reads("an-unsigned-older-token")
+    assert out is not None and len(reads) == 1
+
+
+def test_exposure_counts_are_read_at_most_once_a_refresh_per_worker(lean_app):
+    """Choosing an item reads every item's exposure count; a worker reads them at most once
+    every ``exposure_refresh_seconds`` (one read for many answers), and at once when they
+    may not be that old (0)."""
+    from dataclasses import replace
+
+    svc = lean_app.extensions["taitotaso.testing"]
+    reads = []
+    real = svc.exposure.counts
+
+    def counting(*args):
+        reads.append(args[0])
+        return real(*args)
+
+    svc.exposure.counts = counting
+    svc.config = replace(svc.config, exposure_refresh_seconds=3600.0)
+    svc._preferred_cache = None
+    client = lean_app.test_client()
+    Taker(client).finish()
+    assert len(reads) == 1
+    svc.config = replace(svc.config, exposure_refresh_seconds=0.0)
+    t = Taker(client)
+    for n in range(3):
+        body = t.next().json
+        if "block" in body:
+            client.post(f"/api/v1/sessions/{t.id}/block-responses", headers=t.headers,
+                        json={"block_id": body["block"]["id"],
+                              "answers": {w["id"]: KEYS[w["id"]] for w in body["block"]["items"]}})
+        else:
+            t.answer(body["item"]["id"], KEYS[body["item"]["id"]])
+    assert len(reads) >= 1 + 3   # the start and each answer that chose an item

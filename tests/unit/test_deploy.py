@@ -785,7 +785,7 @@ SERVICE_NEEDS = {
     "": {"flask", "flask-smorest", "flask-babel", "marshmallow", "sqlalchemy", "alembic", "psycopg",
          "redis", "rq", "numpy", "scipy", "pyyaml", "gunicorn", "libvoikko", "python-json-logger",
          "prometheus-client", "flask-session", "cachelib", "argon2-cffi", "zxcvbn", "flask-wtf",
-         "flask-limiter", "flask-login"},
+         "limits", "flask-login", "msgspec"},
     # written and spoken answers go to the scoring service (TAITOTASO_SCORING_URL): nothing more
     "testing": set(),
     "authoring": set(),
