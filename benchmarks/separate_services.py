@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent / "taitotaso"
 PG = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SERVICES = ("scoring", "testing", "results", "authoring", "library")
-SECRET = "separate-services-testing-secret-" + uuid.uuid4().hex
+# each caller its own secret for each service it calls, as compose and Kubernetes give them
+SECRETS = {(caller, called): f"separate-services-{caller}-to-{called}-" + uuid.uuid4().hex
+           for caller, called in (("testing", "scoring"), ("results", "scoring"),
+                                  ("authoring", "scoring"), ("results", "testing"),
+                                  ("authoring", "testing"), ("testing", "results"))}
 WRITTEN = ("Hei! Olen ollut töissä kaupassa kaksi vuotta. Pidän työstäni, koska asiakkaat ovat "
            "mukavia ja työkaverit auttavat minua. Haluaisin oppia lisää suomea, jotta voisin "
            "tehdä myös esimiehen tehtäviä. Terveisin Olga")
@@ -64,12 +68,14 @@ class Suite:
         # as compose and Kubernetes configure them: every service finds the others by address
         # and calls them with its credential; each provider lists its callers
         env = dict(self.env) | {
-            "TAITOTASO_SCORING_URL": self.url("scoring"), "TAITOTASO_SCORING_SECRET": SECRET,
-            "TAITOTASO_SCORING_CLIENTS": f"testing:{SECRET}",
-            "TAITOTASO_TESTING_URL": self.url("testing"), "TAITOTASO_TESTING_SECRET": SECRET,
-            "TAITOTASO_TESTING_CLIENTS": f"suite:{SECRET}",
-            "TAITOTASO_RESULTS_URL": self.url("results"), "TAITOTASO_RESULTS_SECRET": SECRET,
-            "TAITOTASO_RESULTS_CLIENTS": f"suite:{SECRET}"}
+            "TAITOTASO_SCORING_URL": self.url("scoring"), "TAITOTASO_TESTING_URL": self.url("testing"),
+            "TAITOTASO_RESULTS_URL": self.url("results")}
+        for (caller, called), secret in SECRETS.items():
+            if caller == name:
+                env[f"TAITOTASO_{called.upper()}_SECRET"] = secret
+        clients = [f"{caller}:{secret}" for (caller, called), secret in SECRETS.items() if called == name]
+        if clients:
+            env[f"TAITOTASO_{name.upper()}_CLIENTS"] = ",".join(clients)
         log = open(self.logs / f"{name}.log", "ab")
         self.procs[name] = subprocess.Popen(
             [str(BIN), "serve", "--service", name, "--port", str(self.ports[name]),

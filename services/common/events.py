@@ -22,9 +22,10 @@ The events (payloads are JSON objects):
 ``test.result_changed``
     A finished test's result changed (``services.testing``, after committing it: a coach's
     level for one of its written answers re-estimated it): ``session_id``, ``changed_at``
-    (ISO 8601) and ``test``, the test as :func:`services.testing.records.result_of` gives it
-    (``result`` with ``overall`` and ``skills``, ``finished_at``...). The results service
-    updates the copy it keeps of a job seeker's result, unless its copy is newer.
+    (ISO 8601: the new result's ``result_changed_at``, which the test read from the testing
+    service also gives) and ``test``, the test as :func:`services.testing.records.result_of`
+    gives it (``result`` with ``overall`` and ``skills``, ``finished_at``...). The results
+    service updates the copy it keeps of a job seeker's result, unless its copy is newer.
 """
 from __future__ import annotations
 

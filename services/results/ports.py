@@ -32,9 +32,11 @@ class FinishedTests(Protocol):
 
     def finished(self, session_id: str, token: str) -> dict | None:
         """The finished test ``session_id`` for the holder of its bearer ``token``:
-        ``session_id``, ``ui_language``, ``started_at``, ``finished_at`` (ISO 8601),
-        ``bank_version``, ``cut_scores_version`` and ``result`` (``overall``, ``skills``,
-        ``n_items``...); None for an unknown id, a wrong token or a test not finished."""
+        ``session_id``, ``ui_language``, ``started_at``, ``finished_at``,
+        ``result_changed_at`` (ISO 8601; the ``changed_at`` of the event that told the
+        result), ``bank_version``, ``cut_scores_version`` and ``result`` (``overall``,
+        ``skills``, ``n_items``...); None for an unknown id, a wrong token or a test not
+        finished."""
 
     def erase(self, session_ids: list[str]) -> dict:
         """Forget these tests (answers deleted, tokens replaced); counts. Idempotent."""
@@ -44,7 +46,7 @@ class FinishedTests(Protocol):
 
 
 # what the result API answers beyond the levels (services/testing/schemas.py ResultSchema)
-_ABOUT = ("id", "ui_language", "started_at", "finished_at")
+_ABOUT = ("id", "ui_language", "started_at", "finished_at", "result_changed_at")
 
 
 class HttpFinishedTests:
@@ -71,6 +73,7 @@ class HttpFinishedTests:
             return None   # 202: the result waits for the scoring service
         return {"session_id": body["id"], "ui_language": body.get("ui_language"),
                 "started_at": body.get("started_at"), "finished_at": body.get("finished_at"),
+                "result_changed_at": body.get("result_changed_at"),
                 "bank_version": body.get("bank_version"),
                 "cut_scores_version": body.get("cut_scores_version"),
                 "result": {k: v for k, v in body.items() if k not in _ABOUT}}

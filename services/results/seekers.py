@@ -212,36 +212,59 @@ def copy_of(test: dict) -> dict:
             "finished_at": _moment(test.get("finished_at")),
             "bank_version": test.get("bank_version"),
             "cut_scores_version": test.get("cut_scores_version"),
-            "result_changed_at": _moment(test.get("finished_at"))}
+            # the testing service's stamp of the result (before it had one: when it finished)
+            "result_changed_at": _moment(test.get("result_changed_at") or test.get("finished_at"))}
+
+
+def _as_change(test: dict) -> dict:
+    """A test read from the testing service as the event ``test.result_changed`` tells it
+    (for :func:`keep_in_step`)."""
+    return {"session_id": test.get("session_id"), "test": test,
+            "changed_at": test.get("result_changed_at") or test.get("finished_at")}
 
 
 def claim(db, seeker_id: str, test: dict | None, tests: FinishedTests | None = None) -> str:
     """Keep the browser's finished test in the account, with a copy of its result; returns
     its session id. Keeping it again is harmless; a test kept by another account is
-    refused."""
+    refused.
+
+    The copy is made from the test as read before it is stored, and is kept in step by the
+    event ``test.result_changed`` (:func:`keep_in_step`), which finds no copy to change
+    until it is stored: the event of a change made between the read and the insert would
+    be lost, and the copy keep the old result. So once the copy is stored (committed), the
+    test is read again and the copy takes that read through :func:`keep_in_step`, like an
+    event stamped with the result's ``result_changed_at``: whatever changed before the
+    second read is in it, whatever changes after has an event that finds the copy, and
+    keep_in_step's order by the testing service's stamp lets neither a late older event nor
+    this read undo a newer change. Should the second read fail (the testing service away),
+    keeping fails with it and keeping again (the test is then this account's) reads it
+    again."""
     found = browser_test(db, test, seeker_id, tests)
     if found is None:
         raise SeekerError(_l("This browser has no finished test to keep. Take the test first, "
                              "then keep its result from the result page."), status=404)
-    if found["owned"] == "mine":
-        return found["session_id"]
     if found["owned"] == "other":
         raise SeekerError(_l("This result is already kept in another account."), status=409)
-    from .sittings import sitting_of
+    session_id = found["session_id"]
+    if found["owned"] is None:
+        from .sittings import sitting_of
 
-    try:
-        with db.session() as s:
-            # supervised only when the test was started with a coach's one-time code
-            sitting = sitting_of(s, found["session_id"])
-            s.add(OwnedResult(session_id=found["session_id"], job_seeker_id=seeker_id,
-                              assurance="supervised" if sitting else UNSUPERVISED,
-                              supervised_by=sitting.coach_id if sitting else None,
-                              identity_confirmed_at=sitting.created_at if sitting else None,
-                              **copy_of(found["test"])))
-    except IntegrityError:
-        raise SeekerError(_l("This result is already kept in another account."),
-                          status=409) from None
-    return found["session_id"]
+        try:
+            with db.session() as s:
+                # supervised only when the test was started with a coach's one-time code
+                sitting = sitting_of(s, session_id)
+                s.add(OwnedResult(session_id=session_id, job_seeker_id=seeker_id,
+                                  assurance="supervised" if sitting else UNSUPERVISED,
+                                  supervised_by=sitting.coach_id if sitting else None,
+                                  identity_confirmed_at=sitting.created_at if sitting else None,
+                                  **copy_of(found["test"])))
+        except IntegrityError:
+            raise SeekerError(_l("This result is already kept in another account."),
+                              status=409) from None
+        found = browser_test(db, test, seeker_id, tests)   # again, now that the copy is stored
+    if found is not None and found["owned"] == "mine":
+        keep_in_step(db, _as_change(found["test"]))
+    return session_id
 
 
 def _result_out(owned: OwnedResult) -> dict:

@@ -14,7 +14,7 @@ from assessment.pool import ItemPool, PoolItem
 from assessment.selection import Blueprint
 from assessment.stopping import StoppingRule
 from item_bank.assembly import TEXT_KIND, block_floor, block_unit, is_block_id, is_unit_id
-from item_bank.orm import ItemRow
+from item_bank.orm import ItemRow, utcnow
 from item_bank.repository import ItemRepository
 
 from .orm import SessionItem, TestSession
@@ -50,8 +50,11 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
     The estimate is replayed with the parameters each item had when it was given and the
     session's own prior, like every request of the test does, so nothing else in the result
     moves. Returns the new result, or None when the answer is not one of this session's
-    (e.g. a text sent to the scoring API alone). ``s`` is an open database session; the
-    caller commits."""
+    (e.g. a text sent to the scoring API alone). A result that changed is stamped
+    ``result_changed_at`` (ISO 8601), by which the services that keep a copy order the
+    changes (:func:`records.result_of`, the event ``test.result_changed``); the same
+    decision applied again changes nothing, not even the stamp. ``s`` is an open database
+    session; the caller commits."""
     row = s.get(SessionItem, (session_id, item_id))
     if row is None or row.answer is None:
         return None
@@ -62,8 +65,10 @@ def apply_reviewed_level(s, session_id: str, item_id: str, cefr: str,
     if sess is None or sess.status != "finished" or not sess.result:
         return None
     s.flush()
-    sess.result = {**sess.result, **estimate_from_answers(s, sess, cuts),
-                   "reviewed_answers": {**sess.result.get("reviewed_answers", {}), item_id: cefr}}
+    result = {**sess.result, **estimate_from_answers(s, sess, cuts),
+              "reviewed_answers": {**sess.result.get("reviewed_answers", {}), item_id: cefr}}
+    if result != sess.result:
+        sess.result = {**result, "result_changed_at": utcnow().isoformat()}
     return sess.result
 
 

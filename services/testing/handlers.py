@@ -598,4 +598,6 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         return {"id": sess.id, "ui_language": sess.ui_language,
                 "started_at": sess.created_at.isoformat() if sess.created_at else None,
                 "finished_at": sess.finished_at.isoformat() if sess.finished_at else None,
+                # a reviewed result has its own (estimates.apply_reviewed_level)
+                "result_changed_at": sess.finished_at.isoformat() if sess.finished_at else None,
                 **sess.result}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from item_bank.orm import ItemStatistics, utcnow
+from item_bank.orm import ItemStatistics
 from services.common.queue import InlineQueue
 
 from .orm import SessionItem, TestSession
@@ -58,8 +58,12 @@ def on_review_decided(ctx, event: dict) -> None:
         result = apply_reviewed_level(s, event["session_id"], event["task_id"], event["cefr"])
         if result is not None:
             s.flush()
-            changed = {"session_id": event["session_id"], "changed_at": utcnow().isoformat(),
-                       "test": result_of(s.get(TestSession, event["session_id"]))}
+            test = result_of(s.get(TestSession, event["session_id"]))
+            # changed_at is the result's own stamp, which a read of the test also gives:
+            # a copy made from such a read is ordered against this event by it
+            # (services/results/seekers.py claim)
+            changed = {"session_id": event["session_id"], "changed_at": test["result_changed_at"],
+                       "test": test}
     if result is not None:   # committed: the services that keep a copy take the new result
         publish(ctx.queue or InlineQueue(ctx), "test.result_changed", changed)
 

@@ -39,11 +39,14 @@ RESULT_KEYS = ("overall", "skills", "n_items", "stop_reason", "bank_version", "c
 
 def result_of(sess: TestSession) -> dict:
     """The result as the other services keep it: the levels (``result``), when the test was
-    taken and finished, with which bank and cut scores, in which language."""
+    taken and finished, when its result last changed (``result_changed_at``: a coach's
+    review re-estimated it; until then when it finished), with which bank and cut scores,
+    in which language."""
     res = sess.result or {}
     return {"session_id": sess.id, "ui_language": sess.ui_language,
             # to the microsecond, as the result API gives them: results are ordered by them
             "started_at": _iso(sess.created_at, "auto"), "finished_at": _iso(sess.finished_at, "auto"),
+            "result_changed_at": res.get("result_changed_at") or _iso(sess.finished_at, "auto"),
             "bank_version": res.get("bank_version") or sess.bank_version,
             "cut_scores_version": res.get("cut_scores_version") or sess.cut_scores_version,
             "result": {k: res[k] for k in RESULT_KEYS if k in res}}

@@ -155,6 +155,9 @@ class ResultSchema(Schema):
     ui_language = fields.String()
     started_at = fields.String()
     finished_at = fields.String()
+    result_changed_at = fields.String(metadata={
+        "description": "When the result last changed (ISO 8601): a coach's level for a "
+                       "written answer estimates it again; until then, when the test finished"})
     overall = fields.Nested(EstimateSchema)
     skills = fields.Dict(keys=fields.String(), values=fields.Nested(EstimateSchema))
     n_items = fields.Integer()

@@ -12,7 +12,7 @@ import csv
 import io
 import re
 import uuid
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
 import pytest
@@ -713,6 +713,8 @@ def kept_in_step(world, result: dict) -> None:
     stamp = kept.result_changed_at if kept.result_changed_at.tzinfo else kept.result_changed_at.replace(tzinfo=timezone.utc)
     was = finished if finished.tzinfo else finished.replace(tzinfo=timezone.utc)
     assert stamp > was   # changed by the event, not the copy made when it was kept
+    # stamped as the testing service stamped the new result: reads of the test say the same
+    assert stamp == datetime.fromisoformat(result["result_changed_at"])
 
 
 def test_replaying_a_finished_test_gives_back_its_result(world):

@@ -42,10 +42,10 @@ def _same(a: dict | None, b: dict | None) -> None:
     assert (a is None) == (b is None)
     if a is None:
         return
-    for key in ("started_at", "finished_at"):
+    for key in ("started_at", "finished_at", "result_changed_at"):
         ta, tb = _moment(a[key]), _moment(b[key])
         assert abs(ta - tb) < timedelta(seconds=1), key
-    strip = ("started_at", "finished_at")
+    strip = ("started_at", "finished_at", "result_changed_at")
     assert {k: v for k, v in a.items() if k not in strip} == {k: v for k, v in b.items() if k not in strip}
 
 
@@ -68,6 +68,9 @@ def test_both_adapters_give_the_same_finished_test_answers_and_erasure(testing):
         finished = s.get(TestSession, done.id).finished_at
     for answer in (kept, here.finished(done.id, done.token)):
         assert _moment(answer["finished_at"]) == _moment(finished.isoformat())
+        # not reviewed: its result is as it was when the test finished
+        assert _moment(answer["result_changed_at"]) == _moment(finished.isoformat())
+        assert "result_changed_at" not in answer["result"]
     assert kept["session_id"] == done.id and kept["ui_language"] == "sv"
     assert kept["result"]["overall"]["cefr"] and kept["result"]["n_items"] >= 1
     for session_id, token in ((done.id, "not-the-token"), ("no-such-test", done.token),

@@ -653,3 +653,131 @@ def test_the_result_page_offers_to_keep_the_result(app):
         page = b.client.get(f"/results/{lang}/sign-up")
         assert page.status_code == 200 and f'<html lang="{lang}" dir="ltr">' in page.text
     assert b.client.get("/results/de/sign-up").status_code == 404
+
+
+# -- the kept copy takes a change made while it was being kept -----------------------------
+def _change_result(db, session_id: str, cefr: str, stamp: str | None = None) -> dict:
+    """The testing service changes a finished test's result and commits it, stamped as a
+    coach's review stamps it (services/testing/estimates.py apply_reviewed_level; ``stamp``:
+    a change stamped earlier and committed only now); returns the event
+    ``test.result_changed`` it then publishes (services/testing/jobs.py)."""
+    from services.testing.records import result_of
+
+    stamp = stamp or datetime.now(timezone.utc).isoformat()
+    with db.session() as s:
+        sess = s.get(SessionRow, session_id)
+        sess.result = {**sess.result, "overall": {**sess.result["overall"], "cefr": cefr},
+                       "result_changed_at": stamp}
+        s.flush()
+        return {"session_id": session_id, "changed_at": stamp, "test": result_of(sess)}
+
+
+class ChangedWhileRead:
+    """The results service's port to the testing service (the in-process adapter) whose
+    first read answers the test as it was, while the testing service changes its result
+    and the event ``test.result_changed`` is handled before the answer comes back: the
+    window between reading a test to keep and storing its copy. Later reads answer the test
+    as it is now, or ``then`` when one is given (e.g. the testing service away)."""
+
+    def __init__(self, db, cefr: str, then=None):
+        from services.adapters.testing import InProcessFinishedTests
+
+        self.db, self.cefr, self.then = db, cefr, then
+        self.tests = InProcessFinishedTests(db)
+        self.reads, self.event = 0, None
+
+    def finished(self, session_id: str, token: str) -> dict | None:
+        from services.results.seekers import keep_in_step
+
+        self.reads += 1
+        if self.reads > 1 and self.then is not None:
+            return self.then(session_id, token)
+        test = self.tests.finished(session_id, token)
+        if self.reads == 1:
+            self.event = _change_result(self.db, session_id, self.cefr)
+            assert keep_in_step(self.db, self.event) is False   # no copy yet: nothing to change
+        return test
+
+
+def _kept(db, session_id: str) -> OwnedResult:
+    with db.read() as s:
+        return s.get(OwnedResult, session_id)
+
+
+def _a_finished_test_and_an_account(app, db) -> tuple[dict, str]:
+    from .conftest import Taker
+
+    taker = Taker(app.test_client(), "en")
+    taker.finish()
+    seeker_id = str(uuid.uuid4())
+    with db.session() as s:
+        s.add(JobSeeker(id=seeker_id, ui_language="en"))
+    return {"id": taker.id, "token": taker.token}, seeker_id
+
+
+def _other_level(db, session_id: str) -> str:
+    with db.read() as s:
+        was = s.get(SessionRow, session_id).result["overall"]["cefr"]
+    return "C1" if was != "C1" else "A1"
+
+
+def test_a_change_of_the_result_while_it_is_kept_reaches_the_copy(app, db):
+    from services.results.seekers import aware, claim, keep_in_step
+
+    test, seeker_id = _a_finished_test_and_an_account(app, db)
+    new = _other_level(db, test["id"])
+    tests = ChangedWhileRead(db, new)
+    assert claim(db, seeker_id, test, tests=tests) == test["id"]
+    kept = _kept(db, test["id"])
+    assert kept.result["overall"]["cefr"] == new   # not the level the first read gave
+    assert aware(kept.result_changed_at) == datetime.fromisoformat(tests.event["changed_at"])
+    assert tests.reads == 2
+    # the event delivered again later, or an older one, changes nothing
+    assert keep_in_step(db, tests.event) is True and _kept(db, test["id"]).result["overall"]["cefr"] == new
+    older = {**tests.event, "changed_at": (datetime.fromisoformat(tests.event["changed_at"])
+                                            - timedelta(seconds=1)).isoformat(),
+             "test": {**tests.event["test"], "result": {"overall": {"cefr": "A1"}}}}
+    assert keep_in_step(db, older) is False
+    assert _kept(db, test["id"]).result["overall"]["cefr"] == new
+
+
+def test_when_the_second_read_fails_keeping_again_brings_the_change(app, db):
+    from services.results.ports import TestingUnavailable
+    from services.results.seekers import claim
+
+    def away(session_id, token):
+        raise TestingUnavailable("the testing service did not answer")
+
+    test, seeker_id = _a_finished_test_and_an_account(app, db)
+    new = _other_level(db, test["id"])
+    with pytest.raises(TestingUnavailable):
+        claim(db, seeker_id, test, tests=ChangedWhileRead(db, new, then=away))
+    assert _kept(db, test["id"]).result["overall"]["cefr"] != new   # kept, as first read
+    tests = ChangedWhileRead(db, new)
+    tests.reads = 1   # the change is made: this port just reads
+    assert claim(db, seeker_id, test, tests=tests) == test["id"]   # keeping it again
+    assert _kept(db, test["id"]).result["overall"]["cefr"] == new
+
+
+def test_a_change_stamped_before_the_second_read_and_committed_after_it_still_applies(app, db):
+    """The second read orders itself by the testing service's stamp, not by when it was
+    made: a change in flight while it is read (stamped, not yet committed) still reaches
+    the copy when its event comes."""
+    from services.results.seekers import claim, keep_in_step
+
+    test, seeker_id = _a_finished_test_and_an_account(app, db)
+    first = _other_level(db, test["id"])
+    second = "B2" if first != "B2" else "A2"
+    in_flight = {}
+
+    def read_while_a_change_is_made(session_id, token):
+        answer = tests.tests.finished(session_id, token)   # the test as committed now
+        in_flight["stamp"] = datetime.now(timezone.utc).isoformat()
+        return answer
+
+    tests = ChangedWhileRead(db, first, then=read_while_a_change_is_made)
+    claim(db, seeker_id, test, tests=tests)
+    assert _kept(db, test["id"]).result["overall"]["cefr"] == first
+    event = _change_result(db, test["id"], second, stamp=in_flight["stamp"])   # committed now
+    assert keep_in_step(db, event) is True
+    assert _kept(db, test["id"]).result["overall"]["cefr"] == second

@@ -1016,9 +1016,12 @@ def test_every_setting_the_code_reads_is_in_compose():
 def test_secrets_are_not_in_the_configmap():
     data = objects("ConfigMap")["taitotaso-config"]["data"]
     secrets = objects("Secret")["taitotaso-secrets"]["stringData"]
-    for name in ("TAITOTASO_SECRET_KEY", "TAITOTASO_SMTP_PASSWORD", "TAITOTASO_SCORING_CLIENTS",
-                 "TAITOTASO_METRICS_TOKEN", "DATABASE_URL", "REDIS_URL"):
+    for name in ("TAITOTASO_SECRET_KEY", "TAITOTASO_SMTP_PASSWORD", "TAITOTASO_METRICS_TOKEN",
+                 "DATABASE_URL", "REDIS_URL"):
         assert name in secrets and name not in data, name
+    # the services' credentials: each Deployment takes its own (below), nobody all of them
+    for name in CREDENTIALS:
+        assert name not in data and name not in secrets, name
 
 
 def test_every_setting_the_code_reads_is_in_the_readme_table():
@@ -1026,3 +1029,216 @@ def test_every_setting_the_code_reads_is_in_the_readme_table():
              if line.startswith("| `") for m in SETTING.findall(line.split("|")[1])}
     missing = settings_read_by_the_code() - table
     assert not missing, f"add to the settings table in README.md: {sorted(missing)}"
+
+
+
+# -- each calling service its own credentials (issue 16) ----------------------------------
+# Who calls whom with a service credential: a caller sends TAITOTASO_<CALLED>_SECRET, the
+# called service knows its callers by name in TAITOTASO_<CALLED>_CLIENTS (the scoring
+# service gives each name its own rights, services/scoring/service_api.py). The worker runs
+# the testing service's jobs (written answers scored once the scoring service is back), so
+# it calls the scoring API as the testing service. The scoring service calls the testing
+# service with job seekers' own tokens only.
+CALLS = {"testing": {"scoring", "results"}, "results": {"scoring", "testing"},
+         "authoring": {"scoring", "testing"}}
+WORKER_CALLS_AS, WORKER_CALLS = "testing", {"scoring"}
+CALLED = ("scoring", "testing", "results")
+CREDENTIALS = {f"TAITOTASO_{s.upper()}_{kind}" for s in CALLED for kind in ("SECRET", "CLIENTS")}
+PODS = (*WEB, "worker", "migrate")
+
+
+def expected_credentials(service: str) -> set[str]:
+    """The credential settings ``service``'s container needs, and no others."""
+    calls = WORKER_CALLS if service == "worker" else CALLS.get(service, set())
+    return ({f"TAITOTASO_{c.upper()}_SECRET" for c in calls}
+            | ({f"TAITOTASO_{service.upper()}_CLIENTS"} if service in CALLED else set()))
+
+
+def parsed_clients(value: str, monkeypatch) -> dict[str, str]:
+    """A ``TAITOTASO_*_CLIENTS`` value as the services read it (services/common/config.py)."""
+    from services.common.config import _clients
+
+    monkeypatch.setenv("TAITOTASO_CHECKED_CLIENTS", value)
+    return _clients("TAITOTASO_CHECKED_CLIENTS")
+
+
+def check_own_credentials(envs: dict[str, dict[str, str]], monkeypatch,
+                          other_scoring_clients: dict[str, str] | None = None) -> None:
+    """``envs`` (service -> the environment its container starts with) gives each calling
+    service its own credentials, each called service its callers by name, and no service a
+    secret that is neither its own nor one of its callers'."""
+    for service in PODS:
+        carried = {name for name in CREDENTIALS if envs[service].get(name)}
+        assert carried == expected_credentials(service), service
+    secrets = {}   # (caller, called) -> the secret
+    for called in CALLED:
+        clients = parsed_clients(envs[called][f"TAITOTASO_{called.upper()}_CLIENTS"], monkeypatch)
+        callers = {c for c, calls in CALLS.items() if called in calls}
+        others = (other_scoring_clients or {}) if called == "scoring" else {}
+        assert set(clients) == callers | set(others), called
+        assert {n: clients[n] for n in others} == others
+        for caller in callers:
+            assert clients[caller] == envs[caller][f"TAITOTASO_{called.upper()}_SECRET"], (caller, called)
+            secrets[caller, called] = clients[caller]
+    for called in WORKER_CALLS:
+        assert envs["worker"][f"TAITOTASO_{called.upper()}_SECRET"] == secrets[WORKER_CALLS_AS, called]
+    # each caller's secret differs from every other one
+    assert len(set(secrets.values())) == len(secrets) == sum(map(len, CALLS.values()))
+    # a secret is only in its caller's and its called service's containers (and the
+    # worker's, for the testing service's scoring secret): authoring's does not hold
+    # testing's scoring secret, so it cannot pass for the testing service
+    for (caller, called), secret in secrets.items():
+        holders = {s for s in PODS if any(secret in v for v in envs[s].values())}
+        allowed = {caller, called} | ({"worker"} if caller == WORKER_CALLS_AS and called in WORKER_CALLS else set())
+        assert holders == allowed, (caller, called, holders)
+    assert envs["authoring"]["TAITOTASO_SCORING_SECRET"] != secrets["testing", "scoring"]
+
+
+def test_the_calls_are_the_ones_the_ports_make():
+    """CALLS is what the code does: ``config.<called>_secret`` in ``services/<caller>/ports.py``."""
+    found = {}
+    for path in sorted((ROOT / "services").glob("*/ports.py")):
+        called = set(re.findall(r"\bconfig\.(\w+)_secret\b", path.read_text(encoding="utf-8")))
+        if called:
+            found[path.parent.name] = called
+    assert found == CALLS
+    # the worker's outward call: the testing jobs' scorer (services/testing/jobs.py)
+    jobs = (ROOT / "services" / "testing" / "jobs.py").read_text(encoding="utf-8")
+    assert "score_pending" in jobs and "TestingService(" in jobs
+
+
+# compose's variable interpolation (the Compose specification): $$, $NAME, ${NAME},
+# ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, ${NAME:+alt}, ${NAME+alt}
+INTERPOLATION = re.compile(r"\$(?:(?P<escaped>\$)|(?P<named>[A-Za-z_][A-Za-z0-9_]*)"
+                           r"|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
+                           r"|(?P<invalid>))")
+
+
+def interpolate(text: str, variables: dict[str, str]) -> str:
+    """``text`` as compose reads it with ``variables`` (the shell and deploy/.env). Raises
+    ValueError for a malformed ``$`` and for a required variable that is not set."""
+    def one(m: re.Match) -> str:
+        if m["escaped"]:
+            return "$"
+        name = m["named"] or m["braced"]
+        if name is None:
+            raise ValueError(f"invalid interpolation at {text[m.start():m.start() + 20]!r} in {text!r}")
+        value, op, arg = variables.get(name), m["op"] or "", m["arg"] or ""
+        assert "${" not in arg, f"nested interpolation is not checked here: {text!r}"
+        unset = value is None or (op.startswith(":") and value == "")
+        if op.endswith("-"):
+            return arg if unset else value
+        if op.endswith("?"):
+            if unset:
+                raise ValueError(f"{name}: {arg}")
+            return value
+        if op.endswith("+"):
+            return "" if unset else arg
+        return value or ""
+    return INTERPOLATION.sub(one, text)
+
+
+def compose_strings(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in compose_strings(k) + compose_strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in compose_strings(v)]
+    return []
+
+
+def pair_variable(caller: str, called: str) -> str:
+    return f"TAITOTASO_{caller.upper()}_TO_{called.upper()}_SECRET"
+
+
+def compose_variables(**more) -> dict[str, str]:
+    """deploy/.env as compose.yaml's header says to make it: a secret for each caller and
+    called service."""
+    variables = {"POSTGRES_PASSWORD": "pg-" + "1" * 32, "TAITOTASO_SECRET_KEY": "k" * 64,
+                 "TAITOTASO_PUBLIC_URL": "https://taitotaso.example.fi"}
+    for caller, calls in CALLS.items():
+        for called in calls:
+            variables[pair_variable(caller, called)] = f"{caller}-to-{called}-" + "0123456789" * 3
+    return variables | more
+
+
+def compose_environments(variables: dict[str, str]) -> dict[str, dict[str, str]]:
+    services = compose()["services"]
+    return {name: {k: interpolate("" if v is None else str(v), variables)
+                   for k, v in (services[name].get("environment") or {}).items()}
+            for name in PODS}
+
+
+def test_compose_interpolation_is_well_formed():
+    text = COMPOSE.read_text()
+    names = {m["named"] or m["braced"] for m in INTERPOLATION.finditer(text) if not m["escaped"]}
+    every = {name: "x" * 32 for name in names if name}
+    for s in compose_strings(compose()):
+        interpolate(s, every)   # raises on a malformed $
+    with pytest.raises(ValueError, match="invalid interpolation"):
+        interpolate("a ${broken", every)
+
+
+def test_compose_gives_each_caller_its_own_credentials(monkeypatch):
+    check_own_credentials(compose_environments(compose_variables()), monkeypatch)
+    # the scoring API's other callers, as the operator adds them
+    other = {"coach-tool": "c" * 30, "report-bot": "r" * 30}
+    envs = compose_environments(compose_variables(
+        TAITOTASO_SCORING_API_CLIENTS=",".join(f"{n}:{s}" for n, s in other.items())))
+    check_own_credentials(envs, monkeypatch, other_scoring_clients=other)
+
+
+@pytest.mark.parametrize("caller,called", [(c, s) for c, calls in sorted(CALLS.items())
+                                           for s in sorted(calls)])
+def test_compose_refuses_to_start_without_a_callers_secret(caller, called):
+    variables = compose_variables()
+    del variables[pair_variable(caller, called)]
+    with pytest.raises(ValueError, match=pair_variable(caller, called)):
+        compose_environments(variables)
+
+
+# Kubernetes' `$(NAME)` in an env value: the value of a variable defined before it in the
+# container (envFrom, then env in order); `$$` is a `$`; an unknown name stays as it is
+K8S_REFERENCE = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def k8s_environment(pod: str) -> dict[str, str]:
+    """The environment the pod's container starts with, as the kubelet makes it."""
+    configmaps, secrets = objects("ConfigMap"), objects("Secret")
+    (c,) = _pod_specs()[pod]["containers"]
+    env: dict[str, str] = {}
+    for ref in c.get("envFrom", []):
+        if "configMapRef" in ref:
+            env |= configmaps[ref["configMapRef"]["name"]]["data"]
+        else:
+            env |= secrets[ref["secretRef"]["name"]]["stringData"]
+    for e in c.get("env", []):
+        if "valueFrom" in e:
+            ref = e["valueFrom"]["secretKeyRef"]
+            assert ref["name"] in secrets and ref["key"] in secrets[ref["name"]]["stringData"], (pod, e)
+            env[e["name"]] = secrets[ref["name"]]["stringData"][ref["key"]]
+        else:
+            value = K8S_REFERENCE.sub(lambda m: "$" if m[0] == "$$" else env.get(m[1], m[0]),
+                                      e.get("value", ""))
+            assert "$(" not in value, f"{pod}: {e['name']} names a variable not defined before it"
+            env[e["name"]] = value
+    return env
+
+
+def test_k8s_gives_each_caller_its_own_credentials(monkeypatch):
+    pods = {name: k8s_environment("Job/migrate" if name == "migrate" else f"Deployment/{name}")
+            for name in PODS}
+    check_own_credentials(pods, monkeypatch)
+
+
+def test_k8s_service_credentials_are_one_secret_each_taken_by_key():
+    secret = objects("Secret")["taitotaso-service-credentials"]["stringData"]
+    pairs = {pair_variable(caller, called) for caller, calls in CALLS.items() for called in calls}
+    assert set(secret) == pairs | {"TAITOTASO_SCORING_API_CLIENTS"}
+    # the template's placeholders differ too, and would pass the services' length check
+    assert len({secret[p] for p in pairs}) == len(pairs)
+    assert all(len(secret[p]) >= 24 for p in pairs)
+    for name, pod in _pod_specs().items():   # never whole, so that no pod gets them all
+        for c in pod["containers"]:
+            assert {"secretRef": {"name": "taitotaso-service-credentials"}} not in c.get("envFrom", []), name
