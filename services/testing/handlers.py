@@ -60,6 +60,18 @@ from .speaking import SpeakingPart
 UI_LANGUAGES = LEARNER_LANGUAGES  # services/translations/languages.json
 
 
+# the session path's statements, built once (each request only binds its values)
+_WITH_ITEMS = (select(TestSession).where(TestSession.id == bindparam("session_id"))
+               .options(joinedload(TestSession.items)))
+_WITH_ITEMS_NO_STATE = _WITH_ITEMS.options(defer(TestSession.engine_state))
+_STORE_ANSWER = (update(SessionItem.__table__)
+                 .where(SessionItem.__table__.c.session_id == bindparam("b_session"),
+                        SessionItem.__table__.c.item_id == bindparam("b_item"),
+                        SessionItem.__table__.c.answer.is_(None))
+                 .values(answer=bindparam("b_answer"), score=bindparam("b_score"),
+                         answered_at=bindparam("b_at")))
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -182,10 +194,8 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         if not token:
             raise APIError(401, "Send the session's token as 'Authorization: Bearer <token>'.")
         if items:
-            options = [joinedload(TestSession.items)] + ([] if state else
-                                                         [defer(TestSession.engine_state)])
-            sess = s.execute(select(TestSession).where(TestSession.id == session_id)
-                             .options(*options)).unique().scalar_one_or_none()
+            query = _WITH_ITEMS if state else _WITH_ITEMS_NO_STATE
+            sess = s.execute(query, {"session_id": session_id}).unique().scalar_one_or_none()
         else:
             sess = s.get(TestSession, session_id)
         self._check_token(sess.token_hash if sess is not None else None, token)
@@ -269,7 +279,7 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         """Keep the engine's state after ``answered`` with the session (before selection)."""
         kept = {"pool": self._pool_key(bank), "answered": len(answered),
                 "last_seq": answered[-1].seq if answered else None, "engine": engine.state()}
-        sess.engine_state = json.dumps(kept, separators=(",", ":"))
+        sess.engine_state = dumps(kept)
 
     def _serve(self, s, sess: TestSession, bank: LoadedBank, rows: list[SessionItem],
                engine: AdaptiveTest) -> tuple[list[SessionItem], Item | None]:
@@ -308,7 +318,7 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         """Keep GET /next's ``answer`` with the session, written with the rows it describes
         (None: GET /next answers from the rows). Whatever serves an item, answers one or
         finishes the test calls this in the same transaction."""
-        sess.next_response = None if answer is None else json.dumps(answer, separators=(",", ":"))
+        sess.next_response = None if answer is None else dumps(answer)
 
     def _item(self, bank: LoadedBank, s, item_id: str, version: int) -> Item:
         item = bank.items.get(item_id)
@@ -483,15 +493,9 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         item has no answer yet, and mark them on ``rows``. False when another request
         answered one of them first (the caller rolls back: nothing is kept)."""
         now = utcnow()
-        table = SessionItem.__table__
-        stmt = (update(table)
-                .where(table.c.session_id == bindparam("b_session"),
-                       table.c.item_id == bindparam("b_item"), table.c.answer.is_(None))
-                .values(answer=bindparam("b_answer"), score=bindparam("b_score"),
-                        answered_at=bindparam("b_at")))
         params = [{"b_session": rows[k].session_id, "b_item": k, "b_answer": a, "b_score": p,
                    "b_at": now} for k, (a, p) in answers.items()]
-        done = s.execute(stmt, params if len(params) > 1 else params[0])
+        done = s.execute(_STORE_ANSWER, params if len(params) > 1 else params[0])
         if done.rowcount != len(params):
             return False
         for k, (a, p) in answers.items():  # as stored, without reading them back
