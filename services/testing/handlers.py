@@ -279,7 +279,7 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         """Keep the engine's state after ``answered`` with the session (before selection)."""
         kept = {"pool": self._pool_key(bank), "answered": len(answered),
                 "last_seq": answered[-1].seq if answered else None, "engine": engine.state()}
-        sess.engine_state = dumps(kept)
+        sess.engine_state = json.dumps(kept, separators=(",", ":"))
 
     def _serve(self, s, sess: TestSession, bank: LoadedBank, rows: list[SessionItem],
                engine: AdaptiveTest) -> tuple[list[SessionItem], Item | None]:
@@ -318,7 +318,7 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         """Keep GET /next's ``answer`` with the session, written with the rows it describes
         (None: GET /next answers from the rows). Whatever serves an item, answers one or
         finishes the test calls this in the same transaction."""
-        sess.next_response = None if answer is None else dumps(answer)
+        sess.next_response = None if answer is None else json.dumps(answer, separators=(",", ":"))
 
     def _item(self, bank: LoadedBank, s, item_id: str, version: int) -> Item:
         item = bank.items.get(item_id)
