@@ -369,8 +369,10 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
 
     def next(self, session_id: str, token: str | None) -> dict:
         """The item waiting for an answer (served by the answer before it, or by start):
-        one SELECT, no commit. Only when nothing is waiting (a session started before
-        answers served the next item, or after two requests clashed) is it chosen here."""
+        one SELECT of one row (the answer kept with the session by the request that served
+        it), no commit. A session without a kept answer (from before migration 0017, or
+        after two requests clashed) is answered from its rows, and only when nothing is
+        waiting is the next item chosen here."""
         with self.db.read() as s:
             kept = s.execute(select(TestSession.token_hash, TestSession.next_response)
                              .where(TestSession.id == session_id)).one_or_none()
