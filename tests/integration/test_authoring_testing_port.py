@@ -39,8 +39,11 @@ CLOZE = {"id": "st-a2-uusi-kirjasto", "kind": "cloze", "skill": "structure", "ce
 
 @pytest.fixture
 def testing(config):
-    """The testing service with the authoring service among its callers."""
-    application = make_testing_app(replace(config, testing_clients={"authoring": SECRET}))
+    """The testing service with the authoring service among its callers; exposure counts
+    read afresh for each choice (not once a second), so that exposure control keeps the
+    begun test's first item from being the finished one's, as the figures below expect."""
+    application = make_testing_app(replace(config, testing_clients={"authoring": SECRET},
+                                           exposure_refresh_seconds=0.0))
     yield application
     application.extensions["taitotaso.resources"].db.dispose()
 
