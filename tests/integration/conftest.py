@@ -45,6 +45,10 @@ def as_scoring_client(client):
 
 def seeded_config(tmp_path, database_url: str, redis_url: str | None, **overrides) -> Config:
     overrides.setdefault("scoring_clients", {"tests": SCORING_SECRET})
+    # exposure counts read afresh for each choice, so that which items a test gets does not
+    # depend on how fast the tests before it ran (production reads them once a second;
+    # tests/integration/test_session_path.py tests that)
+    overrides.setdefault("exposure_refresh_seconds", 0.0)
     cfg = Config.from_env(database_url=database_url, redis_url=redis_url, var_dir=tmp_path,
                           secret_key="test-secret", testing=True, **overrides)
     db = Database(cfg.database_url)
