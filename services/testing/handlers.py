@@ -296,7 +296,7 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
             item_id = pretest.id if pretest else engine.next_item()
         if item_id is None:
             self._finish(sess, engine)
-            self._remember_next(sess, {"done": True, "progress": self._progress(rows)})
+            self._remember_next(sess, self._done(rows))
             return [], None
         item = pretest or bank.items[item_id]
         # a block of yes/no words is served whole (one page, one request); a text's
@@ -399,7 +399,7 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
                     continue
             if item is None:
                 self._after_finish(session_id, waiting=sess.status == "scoring")
-                return {"done": True, "progress": self._progress(rows)}
+                return self._done(rows)
             for row in served:
                 self.exposure.item_served(bank.version, row.item_id)
             return self._served(item, rows + served)
@@ -409,12 +409,16 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         """GET /next's answer when nothing needs choosing: the test is over, or an item
         served earlier still waits for its answer; None otherwise."""
         if sess.status == "finished":
-            return {"done": True, "progress": self._progress(sess.items)}
+            return self._done(sess.items)
         rows = list(sess.items)
         pending = next((r for r in rows if r.answer is None), None)
         if pending is None:
             return None
         return self._served(self._item(bank, s, pending.item_id, pending.item_version), rows)
+
+    def _done(self, rows: list[SessionItem]) -> dict:
+        """GET /next's answer once the test is over."""
+        return {"done": True, "progress": self._progress(rows)}
 
     def _served(self, item: Item, rows: list[SessionItem]) -> dict:
         out = {"done": False, "item": self._public(item), "progress": self._progress(rows)}
@@ -515,12 +519,11 @@ class TestingService(Blocks, WrittenAnswers, SpeakingPart):
         self._keep(sess, bank, engine, _scored(rows))
         if engine.is_finished():
             self._finish(sess, engine)
-            self._remember_next(sess, {"done": True, "progress": self._progress(rows)})
+            self._remember_next(sess, self._done(rows))
             return True, []
-        pending = next((r for r in rows if r.answer is None), None)
-        if pending is not None:   # e.g. the rest of a block answered word by word
-            self._remember_next(sess, self._served(
-                self._item(bank, s, pending.item_id, pending.item_version), rows))
+        waiting = self._waiting(s, sess, bank)
+        if waiting is not None:   # e.g. the rest of a block answered word by word
+            self._remember_next(sess, waiting)
             return False, []
         if not serve:   # after a clash: the next GET /next serves
             self._remember_next(sess, None)
